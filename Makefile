@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine with Python 3.11 and make:
+#   make demo   set up .venv and run the end-to-end quickstart
+#   make test   set up .venv and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.oshie-installed
+
+.PHONY: setup demo test lint bench-deps browser clean
+
+setup: $(STAMP)
+
+# torch first, pinned, so nothing later can pull a CUDA build; then everything else
+# under constraints.txt. The stamp makes a second run a no-op.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -c constraints.txt -e ".[all,dev]"
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/oshie quickstart --out runs/quickstart
+
+# Headless Chromium renders the HTML reports in tests; installed from Debian when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped"; \
+	    else echo "warning: chromium not found; browser tests will be skipped"; fi; }
+
+test: setup browser
+	$(VENV)/bin/ruff check src tests bench
+	$(PY) -m pytest -q
+
+bench-deps: setup
+	$(PIP) install -q -c constraints.txt -e ".[bench]"
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
