@@ -2,18 +2,22 @@
 
 A request is either chat `messages` or a raw completion `prompt` (Magpie needs the
 latter); parameters travel with it so the cache key covers everything that changes
-the answer. Backends implement `_agenerate_one`; batching, concurrency and caching
-are shared.
+the answer. Backends implement `_agenerate_one` (or override `agenerate` to batch);
+concurrency, progress and per-result callbacks are shared.
 """
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Called as each request finishes, with its index in the batch. The cache uses it to
+# commit every finished call before the batch ends, so a killed run loses nothing.
+ResultCallback = Callable[[int, "Generation"], None]
 
 
 class GenerationParams(BaseModel):
@@ -50,6 +54,13 @@ class LLMRequest(BaseModel):
     def kind(self) -> Literal["chat", "completion"]:
         return "chat" if self.messages is not None else "completion"
 
+    def effective_seed(self) -> int | None:
+        """The seed actually used: the n-th sample of a seeded request gets seed + n,
+        so n samples differ from each other yet each is reproducible."""
+        if self.params.seed is None:
+            return None
+        return self.params.seed + self.sample_index
+
 
 class Usage(BaseModel):
     prompt_tokens: int = 0
@@ -79,17 +90,38 @@ class LLM(ABC):
         """What identifies this generator in a cache key (never secrets)."""
         return {"backend": self.backend, "model": self.model}
 
-    async def agenerate(self, requests: Sequence[LLMRequest]) -> list[Generation]:
+    async def agenerate(
+        self,
+        requests: Sequence[LLMRequest],
+        *,
+        on_result: ResultCallback | None = None,
+        desc: str | None = None,
+    ) -> list[Generation]:
+        """Run all requests (at most `concurrency` at once), results in request order.
+
+        `on_result(i, generation)` runs as each one finishes; `desc` shows a progress bar.
+        """
         sem = asyncio.Semaphore(self.concurrency)
+        with _Progress(desc, len(requests)) as bar:
 
-        async def one(req: LLMRequest) -> Generation:
-            async with sem:
-                return await self._agenerate_one(req)
+            async def one(i: int, req: LLMRequest) -> Generation:
+                async with sem:
+                    gen = await self._agenerate_one(req)
+                    if on_result is not None:
+                        on_result(i, gen)
+                bar.advance()
+                return gen
 
-        return list(await asyncio.gather(*(one(r) for r in requests)))
+            return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
 
-    def generate(self, requests: Sequence[LLMRequest]) -> list[Generation]:
-        return asyncio.run(self.agenerate(requests))
+    def generate(
+        self,
+        requests: Sequence[LLMRequest],
+        *,
+        on_result: ResultCallback | None = None,
+        desc: str | None = None,
+    ) -> list[Generation]:
+        return asyncio.run(self.agenerate(requests, on_result=on_result, desc=desc))
 
     def chat(self, messages: list[dict[str, str]], **params: Any) -> Generation:
         return self.generate([LLMRequest(messages=messages, params=GenerationParams(**params))])[0]
@@ -99,3 +131,34 @@ class LLM(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections or model memory."""
+
+    def __enter__(self) -> LLM:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class _Progress:
+    """A progress bar over a batch, or nothing when no description is given."""
+
+    def __init__(self, desc: str | None, total: int) -> None:
+        self._bar = None
+        if desc is not None and total > 0:
+            from oshie.console import progress
+
+            self._bar = progress()
+            self._task = self._bar.add_task(desc, total=total)
+
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,146 @@
+"""`LLMConfig`: which LLM to call and how, loaded from YAML or embedded in a stage config.
+
+```yaml
+backend: openai            # openai (any OpenAI-compatible server) | local (transformers)
+base_url: http://127.0.0.1:8000/v1
+model: my-model            # served model name; for backend local, the model directory
+api_key_env: OPENAI_API_KEY  # the NAME of the variable holding the key, never the key
+concurrency: 8
+timeout: 60
+max_retries: 6
+cache: runs/llm_cache.sqlite  # omit (or --no-cache) to call the model every time
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from oshie.errors import ConfigError
+from oshie.llm.base import LLM
+
+_KEY_FIELDS = ("api_key", "key", "openai_api_key", "token")
+
+
+class LLMConfig(BaseModel):
+    """Every field documents itself; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: Literal["openai", "local"] = Field(
+        "openai", description="'openai' for any OpenAI-compatible HTTP server, "
+        "'local' to run a transformers model directory in-process.")
+    base_url: str | None = Field(
+        None, description="Server URL ending in the API version, e.g. "
+        "http://127.0.0.1:8000/v1 (backend openai; default: the OpenAI API).")
+    model: str = Field(
+        ..., description="Model name sent to the server; for backend 'local', the model dir.")
+    api_key_env: str | None = Field(
+        "OPENAI_API_KEY", description="Name of the environment variable holding the API "
+        "key. The key itself never goes in a config file.")
+    concurrency: int = Field(8, ge=1, description="Requests in flight at once.")
+    timeout: float = Field(60.0, gt=0, description="Seconds before one HTTP attempt gives up.")
+    max_retries: int = Field(6, ge=0, description="Retries after the first attempt on "
+                             "429/5xx/timeouts/connection errors/malformed JSON.")
+    backoff_base: float = Field(1.0, ge=0, description="First backoff in seconds "
+                                "(doubles each retry, with full jitter).")
+    backoff_max: float = Field(30.0, ge=0, description="Longest computed backoff in seconds.")
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict, description="Extra JSON fields sent with every request "
+        "(vendor options such as top_k or repetition_penalty).")
+    batch_size: int = Field(8, ge=1, description="Backend 'local': prompts per forward batch.")
+    device: str = Field("cpu", description="Backend 'local': torch device, e.g. cpu or cuda.")
+    cache: str | None = Field(
+        None, description="SQLite file caching finished calls; reruns never repeat them.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_literal_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in _KEY_FIELDS:
+                if name in data:
+                    raise ValueError(
+                        f"'{name}' is not allowed: put the key in an environment variable "
+                        "and name that variable in 'api_key_env'")
+        return data
+
+
+def build_llm(config: LLMConfig, *, no_cache: bool = False) -> LLM:
+    """The LLM a config describes, wrapped in the SQLite cache when `cache` is set."""
+    llm: LLM
+    if config.backend == "openai":
+        from oshie.llm.openai_compat import DEFAULT_BASE_URL, OpenAICompatLLM
+
+        llm = OpenAICompatLLM(
+            base_url=config.base_url or DEFAULT_BASE_URL, model=config.model,
+            api_key_env=config.api_key_env, concurrency=config.concurrency,
+            timeout=config.timeout, max_retries=config.max_retries,
+            backoff_base=config.backoff_base, backoff_max=config.backoff_max,
+            extra_body=config.extra_body,
+        )
+    else:
+        from oshie.llm.local import LocalLLM
+
+        llm = LocalLLM(config.model, batch_size=config.batch_size, device=config.device)
+    if config.cache and not no_cache:
+        from oshie.llm.cache import CachedLLM
+
+        llm = CachedLLM(llm, config.cache)
+    return llm
+
+
+def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
+    """`--set key=value` pairs to a dict; values are parsed as YAML (numbers, null, lists)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ConfigError(f"--set {pair!r} is not key=value", hint="e.g. --set timeout=30")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value) if value else ""
+    return out
+
+
+def load_llm_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> LLMConfig:
+    """Read an LLMConfig from YAML (or just from overrides), naming the file and key on error."""
+    import yaml
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"{p}: no such config file") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"invalid YAML: {exc}", path=p) from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError("the config must be a mapping of keys to values", path=p)
+        data = loaded or {}
+        if isinstance(data.get("llm"), dict) and "model" not in data:
+            data = data["llm"]  # accept a file with the settings under an `llm:` key
+    data = {**data, **(overrides or {})}
+    return validate_llm_config(data, path)
+
+
+def validate_llm_config(data: dict[str, Any], path: str | Path | None = None) -> LLMConfig:
+    try:
+        return LLMConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or None
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+            hint = f"known keys: {', '.join(LLMConfig.model_fields)}"
+        elif err["type"] == "missing":
+            hint = "add it to the config or pass --set " + (loc or "key") + "=..."
+        else:
+            hint = None
+        raise ConfigError(msg, path=path, field=loc, hint=hint) from exc
