@@ -1,0 +1,1 @@
+"""Evaluation metrics: QA (EM/F1), ROUGE, classification, bootstrap CIs, Bradley–Terry."""

@@ -1,0 +1,174 @@
+"""What a task is: items read from a local file in the official format, a prompt per item,
+a typed request, a per-item record, and metrics over records. Tasks never run the model.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from oshie.errors import DataError, UsageError
+from oshie.eval.prompting import TEMPLATES, Example, build_prompt
+from oshie.eval.requests import ChoiceScore, GenerateRequest, LoglikRequest
+
+Item = dict[str, Any]
+
+
+class TaskSpec(BaseModel):
+    """One task of a run (a CLI invocation or one entry of a suite YAML)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: str                         # registered task name, e.g. jcommonsenseqa
+    data: Path                        # evaluation file in the task's official format
+    train_data: Path | None = None    # file the few-shot examples are drawn from
+    shots: int | None = None          # None: the task's default (0 when there is no train file)
+    limit: int | None = None          # first N items only
+    template: str | None = None       # instruction | plain | chat (None: the task's default)
+    seed: int = 0                     # few-shot draw and bootstrap seed
+    max_new_tokens: int | None = None  # generation tasks: None means the task decides
+    name: str | None = None           # key in results.json (default: the task name)
+
+    @property
+    def key(self) -> str:
+        return self.name or self.task
+
+
+def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) pairs; blank lines skipped; a bad line is a DataError naming it."""
+    if not path.is_file():
+        raise DataError("file not found", path=path, hint="pass an existing local file")
+    rows = []
+    with open(path, encoding="utf-8-sig") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"invalid JSON: {exc.msg}", path=path, line=n) from exc
+            if not isinstance(obj, dict):
+                raise DataError("each line must be a JSON object", path=path, line=n)
+            rows.append((n, obj))
+    return rows
+
+
+def need(obj: dict[str, Any], field: str, path: Path, line: int | None, kind: type | tuple = str) -> Any:
+    if field not in obj:
+        raise DataError("missing field", path=path, line=line, field=field,
+                        hint="check that the file is in the task's official format")
+    value = obj[field]
+    if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
+        raise DataError(f"bad value {value!r}", path=path, line=line, field=field)
+    return value
+
+
+class Task(ABC):
+    name: ClassVar[str]
+    kind: ClassVar[Literal["loglik", "generate"]]
+    default_shots: ClassVar[int] = 0
+    default_template: ClassVar[str] = "instruction"
+    instruction: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def __init__(self, spec: TaskSpec, chat: Callable | None = None) -> None:
+        self.spec = spec
+        self.chat = chat
+        self.template = spec.template or self.default_template
+        if self.template not in TEMPLATES:
+            raise UsageError(f"unknown prompt template '{self.template}'",
+                             hint=f"choose one of: {', '.join(TEMPLATES)}")
+        self.shots_n = spec.shots if spec.shots is not None else (
+            self.default_shots if spec.train_data else 0)
+        if self.shots_n > 0 and spec.train_data is None:
+            raise UsageError(f"{self.name}: --shots {self.shots_n} needs --train-data",
+                             hint="give a train file to draw examples from, or pass --shots 0")
+        self.items = self.load(spec.data)
+        if spec.limit is not None:
+            self.items = self.items[: spec.limit]
+        self.shots: list[Example] = []
+        if self.shots_n > 0:
+            train = self.load(spec.train_data)  # type: ignore[arg-type]
+            if len(train) < self.shots_n:
+                raise DataError(f"needs {self.shots_n} few-shot examples, file has {len(train)}",
+                                path=spec.train_data)
+            # one fixed, seeded draw for the whole run: every item sees the same examples
+            picked = random.Random(spec.seed).sample(range(len(train)), self.shots_n)
+            self.shots = [Example(self.query(train[i]), self.answer_text(train[i])) for i in picked]
+
+    # --- what each task defines ---
+    @abstractmethod
+    def load(self, path: Path) -> list[Item]: ...
+
+    @abstractmethod
+    def query(self, item: Item) -> str:
+        """The item's input block (question, choices, passage...)."""
+
+    @abstractmethod
+    def answer_text(self, item: Item) -> str:
+        """The gold answer as the model should write it (used for few-shot examples)."""
+
+    @abstractmethod
+    def record(self, item: Item, prompt: str, response: Any) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def aggregate(self, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]: ...
+
+    # --- shared ---
+    def prompt(self, item: Item) -> str:
+        return build_prompt(self.template, self.instruction, self.query(item), self.shots, self.chat)
+
+    def request(self, item: Item) -> LoglikRequest | GenerateRequest:
+        raise NotImplementedError
+
+    def settings(self) -> dict[str, Any]:
+        """What changes the per-item results (part of the resume key and the manifest)."""
+        return {"task": self.name, "template": self.template, "shots": self.shots_n,
+                "seed": self.spec.seed, "limit": self.spec.limit}
+
+
+class ChoiceTask(Task):
+    """A task answered by scoring a fixed set of continuations (choices or label words)."""
+
+    kind = "loglik"
+
+    @abstractmethod
+    def choices(self, item: Item) -> list[str]: ...
+
+    @abstractmethod
+    def gold_index(self, item: Item) -> int: ...
+
+    def answer_text(self, item: Item) -> str:
+        return self.choices(item)[self.gold_index(item)]
+
+    def request(self, item: Item) -> LoglikRequest:
+        return LoglikRequest(self.prompt(item), self.choices(item))
+
+    def record(self, item: Item, prompt: str, response: list[ChoiceScore]) -> dict[str, Any]:
+        choices = self.choices(item)
+        logp = [s.logprob for s in response]
+        norm = [s.logprob / max(1, len(c)) for s, c in zip(response, choices, strict=True)]
+        pred = max(range(len(logp)), key=logp.__getitem__)
+        pred_norm = max(range(len(norm)), key=norm.__getitem__)
+        gold = self.gold_index(item)
+        return {
+            "id": item["id"], "prompt": prompt, "choices": choices,
+            "logprobs": logp, "logprobs_norm": norm,
+            "n_tokens": [s.n_tokens for s in response],
+            "pred": pred, "pred_norm": pred_norm, "gold": gold,
+            "correct": pred == gold, "correct_norm": pred_norm == gold,
+        }
+
+
+REGISTRY: dict[str, type[Task]] = {}
+
+
+def register(cls: type[Task]) -> type[Task]:
+    REGISTRY[cls.name] = cls
+    return cls
