@@ -22,8 +22,10 @@ class OshieError(Exception):
         line: int | None = None,
         field: str | None = None,
         hint: str | None = None,
+        line_label: str = "line",
     ) -> None:
         self.message = message
+        self.line_label = line_label  # "row" for spreadsheets and tables
         self.path = str(path) if path is not None else None
         self.line = line
         self.field = field
@@ -35,7 +37,7 @@ class OshieError(Exception):
         if self.path:
             parts.append(self.path)
         if self.line is not None:
-            parts.append(f"line {self.line}")
+            parts.append(f"{self.line_label} {self.line}")
         if self.field:
             parts.append(f"field '{self.field}'")
         return ", ".join(parts)
