@@ -1,0 +1,210 @@
+"""`oshie data`: convert, validate and describe instruction data.
+
+Only option parsing and printing here; the work is in `oshie.data.validate` and
+`oshie.data.stats`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oshie.console import console, out
+from oshie.errors import DataError
+
+app = typer.Typer(no_args_is_help=True, help="Read, convert, validate, audit and describe instruction data.")
+
+FORMAT_HELP = "ichikara, alpaca, sharegpt, messages, prompt_completion or preference"
+TYPE_HELP = "jsonl, json, csv, tsv, xlsx, parquet or hf (a `save_to_disk` directory)"
+SHOW_ERRORS = 20
+
+
+def _mb(value: float) -> int:
+    return int(value * 1024 * 1024)
+
+
+def _summary_table(summary: Any) -> Table:
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    how = "detected" if summary.detected else "given"
+    t.add_row("input", escape(summary.source))
+    t.add_row("file type", summary.file_type)
+    t.add_row("encoding", summary.encoding)
+    t.add_row("format", f"{summary.format or 'unknown'} ({how})")
+    t.add_row("records in", str(summary.records_in))
+    if summary.output is not None:
+        t.add_row("written", f"{summary.written}  -> {escape(summary.output)} ({summary.output_format})")
+    else:
+        t.add_row("valid", str(summary.accepted))
+    t.add_row("quarantined", str(summary.quarantined) + (f"  -> {escape(summary.quarantine)}" if summary.quarantine else ""))
+    for note in summary.notes:
+        t.add_row("note", escape(note))
+    return t
+
+
+def _error_table(summary: Any) -> Table:
+    label = summary.errors[0].line_label if summary.errors else "line"
+    t = Table(title=f"first {min(SHOW_ERRORS, len(summary.errors))} of {summary.quarantined} problems",
+              title_justify="left")
+    t.add_column(label, justify="right")
+    t.add_column("field")
+    t.add_column("problem")
+    for err in summary.errors[:SHOW_ERRORS]:
+        reason = err.message + (f" [dim]({escape(err.hint)})[/dim]" if err.hint else "")
+        t.add_row(str(err.line or ""), escape(err.field or "-"), reason)
+    return t
+
+
+@app.command("convert")
+def convert(
+    src: Annotated[Path, typer.Argument(help="Input file (or `save_to_disk` directory).")],
+    dst: Annotated[Path, typer.Argument(help="Output file; its extension picks the file type.")],
+    from_fmt: Annotated[str | None, typer.Option("--from", help=f"Input format ({FORMAT_HELP}); detected if left out.")] = None,
+    to_fmt: Annotated[str, typer.Option("--to", help=f"Output format ({FORMAT_HELP}).")] = "messages",
+    quarantine: Annotated[Path | None, typer.Option("--quarantine", help="JSONL file for rejected records (default: OUT.quarantine.jsonl, made only if needed).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record and write nothing.")] = False,
+    in_type: Annotated[str | None, typer.Option("--in-type", help=f"Input file type ({TYPE_HELP}); from the extension if left out.")] = None,
+    out_type: Annotated[str | None, typer.Option("--out-type", help=f"Output file type ({TYPE_HELP}); from the extension if left out.")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="Output text encoding: utf-8, utf-8-sig (BOM, for Excel) or cp932.")] = "utf-8",
+    max_line_mb: Annotated[float, typer.Option("--max-line-mb", help="Reject JSONL lines longer than this (MB).")] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Convert between file types and formats. Records in = written + quarantined."""
+    from oshie.data.validate import convert_file
+
+    summary = convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, quarantine=quarantine, strict=strict,
+                           in_file_type=in_type, out_file_type=out_type, encoding=encoding,
+                           max_line_bytes=_mb(max_line_mb))
+    if as_json:
+        out.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        out.print(_summary_table(summary))
+        if summary.errors:
+            out.print(_error_table(summary))
+    if summary.written == 0:
+        raise DataError("no record could be converted; nothing was written", path=src,
+                        hint=f"see the problems above{' and in ' + summary.quarantine if summary.quarantine else ''}")
+
+
+@app.command("validate")
+def validate(
+    src: Annotated[Path, typer.Argument(help="Input file (or `save_to_disk` directory).")],
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help=f"Format ({FORMAT_HELP}); detected if left out.")] = None,
+    quarantine: Annotated[Path | None, typer.Option("--quarantine", help="Write rejected records (with reason and raw text) to this JSONL file.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
+    in_type: Annotated[str | None, typer.Option("--in-type", help=f"File type ({TYPE_HELP}); from the extension if left out.")] = None,
+    max_line_mb: Annotated[float, typer.Option("--max-line-mb", help="Reject JSONL lines longer than this (MB).")] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Check every record; exit 1 if any is invalid (2 for a usage error)."""
+    from oshie.data.validate import validate_file
+
+    summary = validate_file(src, fmt, quarantine=quarantine, strict=strict, file_type=in_type,
+                            max_line_bytes=_mb(max_line_mb))
+    if as_json:
+        out.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        out.print(_summary_table(summary))
+        if summary.errors:
+            out.print(_error_table(summary))
+        else:
+            out.print("[green]all records are valid[/green]")
+    if summary.quarantined:
+        raise typer.Exit(DataError.exit_code)
+
+
+def _length_table(lengths: dict[str, dict[str, Any]]) -> Table:
+    t = Table(title="characters per text", title_justify="left")
+    t.add_column("text")
+    for col in ("n", "min", "median", "p90", "max", "mean"):
+        t.add_column(col, justify="right")
+    for name, d in lengths.items():
+        t.add_row(name, *(f"{d[c]:g}" if isinstance(d[c], float) else str(d[c])
+                          for c in ("n", "min", "median", "p90", "max", "mean")))
+    return t
+
+
+def _histogram(name: str, hist: dict[str, int], width: int = 40) -> Table:
+    t = Table(title=f"{name} length histogram (characters)", title_justify="left", box=None)
+    t.add_column("chars", justify="right")
+    t.add_column("records", justify="right")
+    t.add_column("")
+    top = max(hist.values()) or 1
+    for label, n in hist.items():
+        t.add_row(label, str(n), "█" * round(width * n / top))
+    return t
+
+
+def _counter_table(title: str, counts: dict[str, int], total: int) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column(title.split()[0])
+    t.add_column("records", justify="right")
+    t.add_column("%", justify="right")
+    for key, n in counts.items():
+        t.add_row(escape(str(key)), str(n), f"{100 * n / max(total, 1):.1f}")
+    return t
+
+
+@app.command("stats")
+def stats(
+    src: Annotated[Path, typer.Argument(help="Input file (or `save_to_disk` directory).")],
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help=f"Format ({FORMAT_HELP}); detected if left out.")] = None,
+    in_type: Annotated[str | None, typer.Option("--in-type", help=f"File type ({TYPE_HELP}); from the extension if left out.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the statistics as JSON.")] = False,
+) -> None:
+    """Counts, roles, turns, character lengths (min/median/p90/max, histogram) and categories."""
+    from oshie.data.stats import compute_stats
+
+    s = compute_stats(src, fmt, file_type=in_type)
+    if as_json:
+        out.print_json(json.dumps(s, ensure_ascii=False))
+        return
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold")
+    head.add_column()
+    head.add_row("input", escape(s["file"]))
+    head.add_row("file type / encoding", f"{s['file_type']} / {s['encoding']}")
+    head.add_row("format", f"{s['format']} ({'detected' if s['format_detected'] else 'given'})")
+    head.add_row("records", f"{s['records']}  ({', '.join(f'{k} {v}' for k, v in s['kinds'].items())})")
+    head.add_row("invalid", str(s["invalid"]) + ("  (see `oshie data validate`)" if s["invalid"] else ""))
+    head.add_row("with system prompt", str(s["with_system"]))
+    head.add_row("duplicate ids", str(s["duplicate_ids"]))
+    head.add_row("messages by role", ", ".join(f"{k} {v}" for k, v in s["roles"].items()))
+    head.add_row("user turns", ", ".join(f"{k}: {v}" for k, v in s["user_turns"].items()))
+    out.print(head)
+    if s["lengths"]:
+        out.print(_length_table(s["lengths"]))
+        for name in ("instruction", "answer", "chosen"):
+            if name in s["lengths"]:
+                out.print(_histogram(name, s["lengths"][name]["histogram"]))
+    out.print(_counter_table("category (metadata.category)", s["categories"], s["records"]))
+    if list(s["sources"]) != ["(none)"]:
+        out.print(_counter_table("source (metadata.source)", s["sources"], s["records"]))
+    for err in s["first_errors"]:
+        console.print(f"[yellow]invalid:[/yellow] {escape(err)}")
+
+
+@app.command("formats")
+def formats() -> None:
+    """List the record formats (with the fields that identify them) and file types."""
+    from oshie.data.files import FILE_TYPES
+    from oshie.data.formats import FORMATS
+
+    t = Table(title="formats", title_justify="left")
+    t.add_column("name")
+    t.add_column("detected by fields")
+    t.add_column("shape")
+    for f in FORMATS.values():
+        t.add_row(f.name, ", ".join(f.required), escape(f.summary))
+    out.print(t)
+    out.print(f"file types: {', '.join(FILE_TYPES)}")
+
+
+# Quality commands (`oshie data check`, `oshie data dedup`) register below this line,
+# importing their logic from oshie.data.check / oshie.data.dedup.
