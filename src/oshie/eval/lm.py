@@ -45,6 +45,7 @@ def load_local_model(model_dir: str | Path, device: str = "cpu", dtype: str = "f
             f"no *.safetensors weights in {path}",
             hint="save the model with save_pretrained(..., safe_serialization=True)",
         )
+    transformers.utils.logging.disable_progress_bar()  # our own bars; --quiet means quiet
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
         model = transformers.AutoModelForCausalLM.from_pretrained(

@@ -1,0 +1,179 @@
+"""`oshie eval`: run tasks on a local model, grade answers with an LLM judge, compare systems.
+
+Only option parsing and printing here; the work is in `oshie.eval`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oshie.console import out
+from oshie.errors import UsageError
+
+app = typer.Typer(no_args_is_help=True, help="Evaluate models: JGLUE tasks, summaries, LLM-judge grading, pairwise.")
+
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Run directory to write (created; re-runs resume).")]
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else ("-" if v is None else str(v))
+
+
+def _print_results(results: dict[str, dict[str, dict[str, Any]]], out_dir: Path) -> None:
+    table = Table(title_justify="left")
+    for col in ("task", "metric", "value", "95% CI", "n", "note"):
+        table.add_column(col, justify="right" if col in ("value", "95% CI", "n") else "left")
+    for task, metrics in results.items():
+        for name, m in metrics.items():
+            ci = m.get("ci95") or [None, None]
+            note = m.get("unit") or ("count=" + str(m["count"]) if "count" in m else "")
+            table.add_row(escape(task), name, _fmt(m.get("value")),
+                          f"[{_fmt(ci[0])}, {_fmt(ci[1])}]", str(m.get("n", "")), escape(str(note)))
+    out.print(table)
+    out.print(f"wrote {escape(str(out_dir))}/results.json, manifest.json, report.html")
+
+
+def _judge_llm(config: Path | None, base_url: str | None, model: str | None,
+               api_key_env: str | None, cache: Path | None, sets: list[str] | None):
+    from oshie.llm.config import build_llm, load_llm_config, parse_overrides
+
+    overrides: dict[str, Any] = {}
+    if base_url:
+        overrides.update(backend="openai", base_url=base_url)
+    if model:
+        overrides["model"] = model
+    if api_key_env:
+        overrides["api_key_env"] = api_key_env
+    if cache:
+        overrides["cache"] = str(cache)
+    overrides.update(parse_overrides(sets))
+    if config is None and "model" not in overrides:
+        raise UsageError("no judge given", hint="pass --judge-model (and --judge-base-url) or --judge-config")
+    cfg = load_llm_config(config, overrides)
+    return build_llm(cfg), cfg.model_dump(mode="json", exclude={"extra_body"})
+
+
+JudgeConfig = Annotated[Path | None, typer.Option("--judge-config", help="LLM config YAML for the judge (backend, base_url, model, api_key_env, cache...).")]
+JudgeURL = Annotated[str | None, typer.Option("--judge-base-url", help="OpenAI-compatible server URL of the judge, e.g. http://127.0.0.1:8000/v1.")]
+JudgeModel = Annotated[str | None, typer.Option("--judge-model", help="Judge model name as the server knows it (for a local judge: its directory, with --set backend=local).")]
+JudgeKeyEnv = Annotated[str | None, typer.Option("--judge-api-key-env", help="Name of the environment variable holding the judge's API key.")]
+JudgeCache = Annotated[Path | None, typer.Option("--judge-cache", help="SQLite cache of judge calls; re-runs never repeat a finished call.")]
+JudgeSet = Annotated[list[str] | None, typer.Option("--set", help="Override a judge config field, e.g. --set concurrency=4 (repeatable).")]
+Attempts = Annotated[int, typer.Option("--max-attempts", min=1, help="Judge calls per verdict when the answer cannot be parsed (new sample each time).")]
+
+
+@app.command("run")
+def run(
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Local model directory (safetensors + tokenizer).")] = None,
+    task: Annotated[str | None, typer.Option("--task", "-t", help="Task: jcommonsenseqa, jnli, marc_ja, jsquad or summarization.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Evaluation file in the task's official format.")] = None,
+    train_data: Annotated[Path | None, typer.Option("--train-data", help="File to draw few-shot examples from (same format).")] = None,
+    shots: Annotated[int | None, typer.Option("--shots", min=0, help="Few-shot examples (default: 3, JSQuAD 2; 0 without --train-data).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Evaluate only the first N items.")] = None,
+    template: Annotated[str | None, typer.Option("--template", help="Prompt template: instruction, plain or chat.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the few-shot draw and the bootstrap.")] = 0,
+    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", min=1, help="Generation tasks: cap on new tokens (default: per task).")] = None,
+    suite: Annotated[Path | None, typer.Option("--suite", help="YAML suite: model, batch_size and a list of tasks (each with task, data, ...).")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Requests per forward pass (default 8).")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to write (re-running it resumes).")] = None,
+) -> None:
+    """Evaluate a local model on one task (--task/--data) or a suite (--suite)."""
+    from oshie.eval.runner import load_suite, run_eval, run_suite
+
+    if suite is not None:
+        overrides: dict[str, Any] = {}
+        if model is not None:
+            overrides["model"] = str(model.resolve())
+        if batch_size is not None:
+            overrides["batch_size"] = batch_size
+        cfg = load_suite(suite, overrides)
+        target = out_dir or cfg.out
+        results = run_suite(cfg, target)
+        _print_results(results, Path(str(target)))
+        return
+    if model is None or task is None or data is None or out_dir is None:
+        raise UsageError("--model, --task, --data and --out are needed (or --suite FILE)")
+    spec = {"task": task, "data": data, "train_data": train_data, "shots": shots, "limit": limit,
+            "template": template, "seed": seed, "max_new_tokens": max_new_tokens}
+    results = run_eval(model, [spec], out_dir, batch_size=batch_size or 8)
+    _print_results(results, out_dir)
+
+
+@app.command("judge")
+def judge(
+    data: Annotated[Path, typer.Option("--data", help="Tasks file (CSV or JSONL) with input, output (reference) and eval_aspect.")],
+    out_dir: OutOpt,
+    answers: Annotated[Path | None, typer.Option("--answers", help="Answers to grade (JSONL/CSV with 'answer', matched by id or input).")] = None,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Local model directory that answers the tasks instead of --answers.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="System name shown in comparisons (default: model dir or answers file name).")] = None,
+    prompt: Annotated[str, typer.Option("--prompt", help="Judge prompt: a shipped name (judge_grade_v1) or a .txt path with {{input}}, {{reference}}, {{eval_aspect}}, {{answer}}.")] = "judge_grade_v1",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N tasks.")] = None,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="With --model: cap on answer length in tokens.")] = 256,
+    max_attempts: Attempts = 3,
+    judge_config: JudgeConfig = None,
+    judge_base_url: JudgeURL = None,
+    judge_model: JudgeModel = None,
+    judge_api_key_env: JudgeKeyEnv = None,
+    judge_cache: JudgeCache = None,
+    sets: JudgeSet = None,
+) -> None:
+    """Grade answers 1-5 with an LLM judge against the reference and the task's grading notes."""
+    from oshie.eval.judge import run_judge
+
+    llm, info = _judge_llm(judge_config, judge_base_url, judge_model, judge_api_key_env, judge_cache, sets)
+    try:
+        results = run_judge(data, out_dir, llm, answers_path=answers, model_dir=model, prompt=prompt,
+                            limit=limit, max_attempts=max_attempts, max_new_tokens=max_new_tokens,
+                            system_name=name, judge_info=info)
+    finally:
+        llm.close()
+    _print_results(results, out_dir)
+
+
+@app.command("compare")
+def compare(
+    runs: Annotated[list[Path], typer.Argument(help="Two or more `oshie eval judge` run directories (or answers JSONL files) on the same tasks.")],
+    out_dir: OutOpt,
+    names: Annotated[list[str] | None, typer.Option("--name", help="System names, one per run, in order (repeatable).")] = None,
+    prompt: Annotated[str, typer.Option("--prompt", help="Pairwise judge prompt: a shipped name (judge_pairwise_v1) or a .txt path.")] = "judge_pairwise_v1",
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    max_attempts: Attempts = 3,
+    judge_config: JudgeConfig = None,
+    judge_base_url: JudgeURL = None,
+    judge_model: JudgeModel = None,
+    judge_api_key_env: JudgeKeyEnv = None,
+    judge_cache: JudgeCache = None,
+    sets: JudgeSet = None,
+) -> None:
+    """Judge systems pairwise in both orders: win/tie/loss rates with CIs, Bradley–Terry for 3+."""
+    from oshie.eval.pairwise import run_compare
+
+    if len(runs) < 2:
+        raise UsageError("compare needs at least two runs")
+    if names and len(names) != len(runs):
+        raise UsageError(f"{len(names)} --name values for {len(runs)} runs")
+    llm, info = _judge_llm(judge_config, judge_base_url, judge_model, judge_api_key_env, judge_cache, sets)
+    try:
+        results = run_compare(runs, out_dir, llm, prompt=prompt, max_attempts=max_attempts,
+                              seed=seed, names=names, judge_info=info)
+    finally:
+        llm.close()
+    _print_results(results, out_dir)
+
+
+@app.command("tasks")
+def tasks() -> None:
+    """List the evaluation tasks and their defaults."""
+    from oshie.eval.tasks import REGISTRY
+
+    table = Table(title_justify="left")
+    for col in ("task", "kind", "default shots", "description"):
+        table.add_column(col)
+    for name, cls in sorted(REGISTRY.items()):
+        table.add_row(name, cls.kind, str(cls.default_shots), escape(cls.description))
+    out.print(table)

@@ -1,0 +1,128 @@
+"""Shared machinery for LLM judges: prompt files, fencing, and calls retried on unparsable verdicts.
+
+Prompts are files under `resources/prompts/` (`judge_grade_v1`, `judge_pairwise_v1`) or a
+user path; `{{name}}` placeholders are filled in one pass, so text inside an answer can
+never be taken for a placeholder. Answers go inside delimiter blocks, and delimiter-like
+text inside an answer is escaped, so the judge grades it as data.
+
+An unparsable verdict is asked again with a new `sample_index` (a distinct cache entry)
+and a non-zero temperature; after the last attempt it is counted, never defaulted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from oshie.errors import LLMError, UsageError
+from oshie.llm.base import LLM, GenerationParams, LLMRequest
+
+T = TypeVar("T")
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
+def load_prompt(name_or_path: str) -> tuple[str, str]:
+    """(name, text) of a shipped prompt (e.g. 'judge_grade_v1') or of a user's file."""
+    p = Path(name_or_path)
+    if p.suffix == ".txt" and p.is_file():
+        return p.stem, p.read_text(encoding="utf-8")
+    res = resources.files("oshie").joinpath(f"resources/prompts/{name_or_path}.txt")
+    if not res.is_file():
+        raise UsageError(f"prompt '{name_or_path}' not found",
+                         hint="give a shipped name such as judge_grade_v1 or a path to a .txt file")
+    return name_or_path, res.read_text(encoding="utf-8")
+
+
+def fill(template: str, **values: str) -> str:
+    """Replace `{{name}}` placeholders in one pass (inserted text is never re-scanned)."""
+    def sub(m: re.Match) -> str:
+        if m.group(1) not in values:
+            raise UsageError(f"prompt placeholder '{{{{{m.group(1)}}}}}' has no value",
+                             hint=f"available: {', '.join(values)}")
+        return values[m.group(1)]
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def escape_fenced(text: str) -> str:
+    """Neutralise delimiter look-alikes so an answer cannot close its own fence."""
+    return text.replace("<<<", "＜＜＜").replace(">>>", "＞＞＞")
+
+
+@dataclass
+class Attempt:
+    sample_index: int
+    raw: str | None
+    parsed: Any = None
+    error: str | None = None
+
+
+@dataclass
+class Verdict(Generic[T]):
+    value: T | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.value is not None:
+            return "ok"
+        if self.attempts and self.attempts[-1].error is not None:
+            return "judge_error"
+        return "unparsable"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "status": self.status,
+                "attempts": [a.__dict__ for a in self.attempts]}
+
+
+async def _call_each(llm: LLM, requests: Sequence[LLMRequest]) -> list[Any]:
+    """One call per request so a request that fails after its retries fails alone."""
+    sem = asyncio.Semaphore(llm.concurrency)
+
+    async def one(req: LLMRequest) -> Any:
+        async with sem:
+            try:
+                return (await llm.agenerate([req]))[0]
+            except LLMError as exc:
+                return exc
+
+    return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
+def judge_with_retries(
+    llm: LLM,
+    messages: Sequence[list[dict[str, str]]],
+    parse: Callable[[str], T | None],
+    max_attempts: int = 3,
+    max_tokens: int = 512,
+    retry_temperature: float = 0.7,
+) -> list[Verdict[T]]:
+    """Ask the judge once per prompt; re-ask only those whose verdict did not parse."""
+    verdicts: list[Verdict[T]] = [Verdict() for _ in messages]
+    pending = list(range(len(messages)))
+    for attempt in range(max_attempts):
+        if not pending:
+            break
+        temperature = 0.0 if attempt == 0 else retry_temperature
+        reqs = [LLMRequest(messages=messages[i], sample_index=attempt,
+                           params=GenerationParams(max_tokens=max_tokens, temperature=temperature))
+                for i in pending]
+        outs = asyncio.run(_call_each(llm, reqs))
+        still = []
+        for i, out in zip(pending, outs, strict=True):
+            if isinstance(out, LLMError):
+                # the client already retried transport failures; record it and stop asking
+                verdicts[i].attempts.append(Attempt(attempt, None, error=out.message))
+                continue
+            value = parse(out.text)
+            verdicts[i].attempts.append(Attempt(attempt, out.text, parsed=value))
+            if value is None:
+                still.append(i)
+            else:
+                verdicts[i].value = value
+        pending = still
+    return verdicts
