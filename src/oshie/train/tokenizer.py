@@ -1,21 +1,39 @@
 """Japanese-ready tokenizers saved as Hugging Face tokenizer directories.
 
 Byte-level BPE (`tokenizers`) by default: every byte is representable, so no Japanese
-character is ever unknown. ChatML special tokens and a pad token are always added.
+character is ever unknown. SentencePiece unigram or BPE with byte fallback is the
+alternative (`sp-unigram`, `sp-bpe`): rare kanji fall back to bytes instead of `<unk>`.
+ChatML special tokens, a pad token and the ChatML training template are always added.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
-from oshie.errors import require
+from oshie.errors import ModelError, UsageError, require
 
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
 PAD = "<|pad|>"
 EOS = "<|endoftext|>"
+UNK = "<unk>"
 SPECIAL_TOKENS = [EOS, PAD, IM_START, IM_END]
+TokenizerType = Literal["bpe", "sp-unigram", "sp-bpe"]
+TOKENIZER_TYPES: tuple[str, ...] = ("bpe", "sp-unigram", "sp-bpe")
+
+
+def _finish(fast: Any, out_dir: str | Path) -> Path:
+    from oshie.train.templates import chatml_template
+
+    fast.chat_template = chatml_template()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fast.save_pretrained(out)
+    return out
 
 
 def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
@@ -42,7 +60,169 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Pa
         unk_token=None,
         additional_special_tokens=[IM_START, IM_END, EOS],
     )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    fast.save_pretrained(out)
-    return out
+    return _finish(fast, out_dir)
+
+
+def train_sentencepiece_tokenizer(
+    texts: Iterable[str],
+    vocab_size: int,
+    out_dir: str | Path,
+    model_type: Literal["unigram", "bpe"] = "unigram",
+) -> Path:
+    """Train SentencePiece (byte fallback, no normalisation) and save it as a HF tokenizer."""
+    spm = require("sentencepiece", "train")
+    transformers = require("transformers", "train")
+    lines = [t for t in texts if t.strip()]
+    with tempfile.TemporaryDirectory() as tmp:
+        prefix = str(Path(tmp) / "sp")
+        try:
+            spm.SentencePieceTrainer.train(
+                sentence_iterator=iter(lines),
+                model_prefix=prefix,
+                vocab_size=vocab_size,
+                model_type=model_type,
+                byte_fallback=True,
+                character_coverage=0.9995,
+                # identity: keep the text as written (NFKC would fold full-width forms)
+                normalization_rule_name="identity",
+                add_dummy_prefix=False,
+                remove_extra_whitespaces=False,
+                allow_whitespace_only_pieces=True,
+                split_digits=True,
+                unk_id=0, bos_id=-1, eos_id=1, pad_id=2,
+                unk_piece=UNK, eos_piece=EOS, pad_piece=PAD,
+                user_defined_symbols=[IM_START, IM_END],
+                hard_vocab_limit=False,
+                minloglevel=2,
+            )
+        except RuntimeError as exc:
+            raise UsageError(
+                f"SentencePiece could not train: {exc}",
+                field="vocab_size",
+                hint="byte fallback needs 256 byte pieces plus every frequent character: "
+                "raise --vocab-size or give more text",
+            ) from exc
+        sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
+        backend = (
+            _unigram_backend(sp) if model_type == "unigram" else _bpe_backend(prefix + ".model")
+        )
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=None,
+        eos_token=IM_END,
+        pad_token=PAD,
+        unk_token=UNK,
+        additional_special_tokens=[IM_START, IM_END, EOS],
+    )
+    return _finish(fast, out_dir)
+
+
+def _sp_decoder_pieces():
+    from tokenizers import decoders, normalizers, pre_tokenizers
+
+    return (
+        normalizers.Replace(" ", "▁"),
+        pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="never", split=False),
+        decoders.Sequence(
+            # bytes first: a space that fell back to bytes decodes to "▁", then becomes " "
+            [decoders.ByteFallback(), decoders.Fuse(), decoders.Replace("▁", " ")]
+        ),
+    )
+
+
+def _unigram_backend(sp: Any):
+    from tokenizers import Tokenizer, models
+
+    vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=sp.unk_id(), byte_fallback=True))
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces()
+    return tok
+
+
+def _bpe_backend(model_file: str):
+    # transformers' SentencePiece extractor rebuilds the merge list (needs protobuf)
+    transformers = require("transformers", "train")
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "tokenizer.model").write_bytes(Path(model_file).read_bytes())
+        slow = transformers.LlamaTokenizer.from_pretrained(
+            tmp, add_bos_token=False, legacy=False, add_prefix_space=False, unk_token=UNK
+        )
+    tok = slow.backend_tokenizer
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces()
+    tok.post_processor = None
+    return tok
+
+
+def train_tokenizer(
+    texts: Sequence[str], vocab_size: int, out_dir: str | Path, kind: str = "bpe"
+) -> Path:
+    """Train a tokenizer of `kind` ('bpe', 'sp-unigram' or 'sp-bpe')."""
+    if kind == "bpe":
+        return train_bpe_tokenizer(texts, vocab_size, out_dir)
+    if kind in ("sp-unigram", "sp-bpe"):
+        return train_sentencepiece_tokenizer(
+            texts, vocab_size, out_dir, model_type=kind.removeprefix("sp-")  # type: ignore[arg-type]
+        )
+    raise UsageError(f"unknown tokenizer type '{kind}'", hint=f"choose one of: {', '.join(TOKENIZER_TYPES)}")
+
+
+def split_holdout(texts: Sequence[str], every: int = 10) -> tuple[list[str], list[str]]:
+    """Deterministic split: every `every`-th document is held out (at least one)."""
+    if len(texts) < 2:
+        return list(texts), list(texts)
+    held = [t for i, t in enumerate(texts) if i % every == every - 1] or [texts[-1]]
+    train = [t for i, t in enumerate(texts) if i % every != every - 1] if len(held) > 0 else list(texts)
+    return train or list(texts), held
+
+
+@dataclass
+class Fertility:
+    """How many characters one token covers on a text sample."""
+
+    name: str
+    vocab_size: int
+    characters: int
+    tokens: int
+    unknown_tokens: int
+
+    @property
+    def chars_per_token(self) -> float:
+        return self.characters / self.tokens if self.tokens else 0.0
+
+    @property
+    def tokens_per_1k_chars(self) -> float:
+        return 1000 * self.tokens / self.characters if self.characters else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "vocab_size": self.vocab_size,
+            "characters": self.characters,
+            "tokens": self.tokens,
+            "unknown_tokens": self.unknown_tokens,
+            "chars_per_token": round(self.chars_per_token, 3),
+            "tokens_per_1k_chars": round(self.tokens_per_1k_chars, 1),
+        }
+
+
+def load_tokenizer(path: str | Path) -> Any:
+    transformers = require("transformers", "train")
+    p = Path(path)
+    if not p.is_dir():
+        raise ModelError("tokenizer directory not found", path=p)
+    if not any((p / f).exists() for f in ("tokenizer.json", "tokenizer.model", "vocab.json")):
+        raise ModelError(
+            "no tokenizer files here (tokenizer.json, tokenizer.model or vocab.json)",
+            path=p,
+            hint="pass a directory made by 'oshie tokenizer train' or a local model directory",
+        )
+    return transformers.AutoTokenizer.from_pretrained(str(p))
+
+
+def fertility(tokenizer: Any, texts: Sequence[str], name: str = "") -> Fertility:
+    """Characters per token on `texts` (special tokens not added)."""
+    chars = sum(len(t) for t in texts)
+    enc = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    unk = tokenizer.unk_token_id
+    n_unk = sum(ids.count(unk) for ids in enc) if unk is not None else 0
+    return Fertility(name, len(tokenizer), chars, sum(len(ids) for ids in enc), n_unk)

@@ -1,0 +1,302 @@
+"""Training configs: pydantic models loaded from YAML, one per method (SFT, DPO, CPT).
+
+Every field is documented here; unknown keys are errors naming the key and the file.
+`load_config(path, overrides)` applies `key=value` overrides (dotted keys, values parsed
+as YAML) before validation, so `--set lora.r=8` and `--set datasets.0.weight=2` work.
+Relative paths are relative to the current working directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from oshie.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatasetSpec(_Strict):
+    """One input file of records (any format `oshie.data.io` reads)."""
+
+    path: str
+    format: str | None = None  # None: auto-detect (ichikara, alpaca, sharegpt, messages, ...)
+    # Per-epoch multiplier: 2 = every record twice, 0.5 = a seeded random half.
+    weight: float = Field(1.0, gt=0)
+
+
+class TextSource(_Strict):
+    """One raw-text file for continued pre-training: .txt (lines/paragraphs) or .jsonl."""
+
+    path: str
+    text_field: str = "text"  # JSONL key holding the text
+    by: Literal["line", "paragraph"] = "line"  # .txt: one document per line or per blank-line block
+    weight: float = Field(1.0, gt=0)
+
+
+class LoraSettings(_Strict):
+    """LoRA adapter shape (used when `method` is lora or qlora)."""
+
+    r: int = Field(16, gt=0)
+    alpha: int = Field(32, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] | str = "all-linear"
+
+
+class RopeScaling(_Strict):
+    """RoPE scaling for a longer context; stored in the saved model config.
+
+    type: linear (position interpolation), dynamic (NTK), yarn, llama3, longrope...
+    (any type the installed transformers supports). `extra` passes type-specific keys
+    such as beta_fast, low_freq_factor.
+    """
+
+    type: str = "linear"
+    factor: float = Field(2.0, gt=1.0)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainCommon(_Strict):
+    """Fields shared by every method."""
+
+    model: str  # local model directory (weights as safetensors + tokenizer)
+    output_dir: str  # run directory: final model, checkpoints, manifest.json, log_history.jsonl
+    method: Literal["full", "lora", "qlora"] = "full"  # qlora needs bitsandbytes + a CUDA GPU
+    lora: LoraSettings | None = None  # only with method lora/qlora; defaults apply when omitted
+    max_length: int = Field(1024, gt=0)  # tokens per example (or per packed block)
+    learning_rate: float = Field(2e-5, gt=0)
+    lr_scheduler: str = "cosine"  # any transformers scheduler name: linear, cosine, constant...
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int = -1  # > 0 overrides epochs
+    batch_size: int = Field(8, gt=0)  # per device
+    grad_accum: int = Field(1, gt=0)
+    eval_split: float = Field(0.0, ge=0, lt=1)  # fraction of the data held out for evaluation
+    eval_steps: int | None = None  # evaluate every N steps (needs eval_split > 0)
+    seed: int = 0  # same seed + same data = same data order and same losses on CPU
+    logging_steps: int = Field(1, gt=0)
+    save_steps: int = Field(500, gt=0)  # checkpoint interval, for --resume
+    save_total_limit: int | None = 2  # checkpoints kept (oldest removed)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16 on capable GPUs
+    gradient_checkpointing: bool = False
+    report_to: list[str] = Field(default_factory=list)  # e.g. [tensorboard], [wandb]
+    trust_remote_code: bool = False
+
+    @model_validator(mode="after")
+    def _check_common(self) -> TrainCommon:
+        if self.lora is not None and self.method == "full":
+            raise ValueError("'lora' options are set but method is 'full': set method: lora (or remove 'lora')")
+        if self.eval_steps is not None and self.eval_split == 0:
+            raise ValueError("'eval_steps' needs 'eval_split' > 0 (no data is held out for evaluation)")
+        return self
+
+
+class SFTConfig(TrainCommon):
+    """Supervised fine-tuning on conversations (TRL SFTTrainer)."""
+
+    kind: Literal["sft"] = "sft"
+    datasets: list[DatasetSpec] = Field(min_length=1)
+    # auto: the model's template if it has {% generation %} markers, ChatML if it has none;
+    # chatml: always ChatML; model: the model's own (must have markers); or a .jinja path
+    template: str = "auto"
+    assistant_only_loss: bool = True  # loss only on assistant content and its end-of-turn token
+    packing: bool = False  # concatenate examples into max_length blocks (no padding)
+    packing_strategy: Literal["bfd", "wrapped"] = "bfd"
+    learning_rate: float = Field(2e-5, gt=0)
+
+
+class DPOConfig(TrainCommon):
+    """Direct preference optimisation (TRL DPOTrainer) on preference pairs."""
+
+    kind: Literal["dpo"] = "dpo"
+    datasets: list[DatasetSpec] = Field(min_length=1)
+    template: str = "auto"
+    beta: float = Field(0.1, gt=0)
+    loss_type: str = "sigmoid"  # sigmoid (DPO), ipo, hinge, robust, ... (TRL loss types)
+    # Reference model: a local path; omitted = a frozen copy of `model` (full tuning) or
+    # the same model with the adapter disabled (LoRA).
+    ref_model: str | None = None
+    learning_rate: float = Field(5e-6, gt=0)
+
+
+class CPTConfig(TrainCommon):
+    """Continued pre-training on raw text, packed into blocks of `max_length` tokens."""
+
+    kind: Literal["cpt"] = "cpt"
+    datasets: list[TextSource] = Field(min_length=1)
+    rope_scaling: RopeScaling | None = None
+    # New context length; default: original max_position_embeddings * rope factor.
+    max_position_embeddings: int | None = None
+    learning_rate: float = Field(1e-4, gt=0)
+
+    @model_validator(mode="after")
+    def _check_cpt(self) -> CPTConfig:
+        if self.max_position_embeddings is not None and self.rope_scaling is None:
+            raise ValueError("'max_position_embeddings' is set without 'rope_scaling'")
+        return self
+
+
+AnyConfig = SFTConfig | DPOConfig | CPTConfig
+CONFIG_CLASSES: dict[str, type[TrainCommon]] = {"sft": SFTConfig, "dpo": DPOConfig, "cpt": CPTConfig}
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'lora.r=8' -> ('lora.r', 8); the value is parsed as YAML ('[a, b]', 'true', '1e-3')."""
+    if "=" not in text:
+        raise ConfigError(f"override '{text}' is not key=value", hint="e.g. --set learning_rate=1e-4")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"override '{text}' has no key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
+    """Set dotted keys in a nested dict/list structure (lists indexed by number)."""
+    if not overrides:
+        return data
+    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
+    for key, value in items:
+        parts = key.split(".")
+        node: Any = data
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ConfigError(f"override '{key}': '{part}' is not an index of a {len(node)}-item list")
+                if last:
+                    node[int(part)] = value
+                else:
+                    node = node[int(part)]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                raise ConfigError(f"override '{key}': '{'.'.join(parts[:i])}' is not a mapping")
+    return data
+
+
+def _line_of(path: Path | None, loc: tuple[Any, ...]) -> int | None:
+    """The YAML line of a key path, for error messages (best effort)."""
+    if path is None:
+        return None
+    try:
+        node = yaml.compose(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((kv for kv in node.value if kv[0].value == str(part)), None)
+            if match is None:
+                break
+            line = match[0].start_mark.line + 1
+            node = match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def validate_config(
+    data: dict[str, Any], kind: str | None = None, *, source: Path | None = None
+) -> AnyConfig:
+    """Validate a dict as the config of `kind` (or of its own `kind:` key; default sft)."""
+    kind = kind or data.get("kind") or "sft"
+    if kind not in CONFIG_CLASSES:
+        raise ConfigError(f"unknown kind '{kind}'", path=source, field="kind", hint="use sft, dpo or cpt")
+    if data.get("kind", kind) != kind:
+        raise ConfigError(
+            f"this is a '{data['kind']}' config, not '{kind}'",
+            path=source, field="kind", hint=f"run 'oshie train {data['kind']}' instead",
+        )
+    try:
+        return CONFIG_CLASSES[kind].model_validate(data)  # type: ignore[return-value]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or None
+        if err["type"] == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}'"
+            hint = f"valid keys: {', '.join(_keys_at(CONFIG_CLASSES[kind], loc[:-1]))}"
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            hint = None
+        more = len(exc.errors()) - 1
+        if more:
+            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(message, path=source, line=_line_of(source, loc), field=field, hint=hint) from None
+
+
+def _keys_at(cls: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    model: Any = cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            break
+        ann = info.annotation
+        args = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
+        inner = [a for a in args if issubclass(a, BaseModel)]
+        for a in getattr(ann, "__args__", ()):  # list[Model]
+            inner += [b for b in getattr(a, "__args__", ()) if isinstance(b, type) and issubclass(b, BaseModel)]
+        if not inner:
+            break
+        model = inner[0]
+    return sorted(model.model_fields)
+
+
+def load_config(
+    path: str | Path | dict[str, Any],
+    overrides: dict[str, Any] | list[str] | None = None,
+    kind: str | None = None,
+) -> AnyConfig:
+    """Load a training config from YAML (or a dict), apply overrides, validate.
+
+    `kind` is sft, dpo or cpt; when None the config's own `kind:` key decides (default sft).
+    """
+    source: Path | None = None
+    if isinstance(path, dict):
+        data = dict(path)
+    else:
+        source = Path(path)
+        if not source.is_file():
+            raise ConfigError("config file not found", path=source)
+        try:
+            data = yaml.safe_load(source.read_text("utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ConfigError(
+                f"invalid YAML: {getattr(exc, 'problem', exc)}",
+                path=source,
+                line=mark.line + 1 if mark else None,
+            ) from exc
+        if not isinstance(data, dict):
+            raise ConfigError("the config must be a mapping of keys to values", path=source)
+    data = apply_overrides(data, overrides)
+    return validate_config(data, kind, source=source)
+
+
+def dump_config(config: BaseModel, path: str | Path) -> Path:
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False), "utf-8"
+    )
+    return p

@@ -1,0 +1,106 @@
+"""Supervised fine-tuning on conversations with TRL's SFTTrainer.
+
+    result = train_sft(load_config("examples/train/sft.yaml"))
+    result.output_dir, result.initial_loss, result.final_loss, result.log_history
+
+Examples are tokenised by oshie (`oshie.train.data.sft_examples`) with a template that
+marks assistant turns, so the labels TRL trains on are exactly the assistant content
+and its end-of-turn token; TRL then packs (optionally) and trains.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from oshie.console import warn
+from oshie.errors import ConfigError, DataError, require
+from oshie.train import data as tdata
+from oshie.train import runtime
+from oshie.train.config import SFTConfig, load_config
+from oshie.train.runtime import TrainResult
+from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
+
+
+def build_sft_trainer(
+    config: SFTConfig, *, resume: bool = False, overwrite: bool = False
+) -> tuple[Any, dict[str, Any], Any, Path | None]:
+    """Check everything, prepare data and return (trainer, data stats, tokenizer, checkpoint).
+
+    All validation happens here, before any training step.
+    """
+    trl = require("trl", "train")
+    datasets = require("datasets", "train")
+    runtime.check_method(config)
+    runtime.check_model_dir(config.model)
+    resume_from = runtime.prepare_output_dir(config, resume, overwrite)
+
+    tokenizer = runtime.load_tokenizer(config.model, config)
+    template = resolve_template(tokenizer, config.template, source=config.model)
+    records = tdata.mix(
+        [(tdata.read_records(s.path, s.format), s.weight) for s in config.datasets], config.seed
+    )
+    if not records:
+        raise DataError("the datasets hold no records", path=config.datasets[0].path)
+
+    model = runtime.load_model(config.model, config)
+    if template == chatml_template():
+        ensure_chatml_tokens(tokenizer, model)
+    tokenizer.chat_template = template  # saved with the final model, so inference renders the same
+
+    rows, stats = tdata.sft_examples(
+        records, tokenizer, template, config.max_length, config.assistant_only_loss
+    )
+    if not rows:
+        where = ", ".join(s.path for s in config.datasets)
+        raise DataError(
+            f"every example was truncated away: max_length {config.max_length} leaves no "
+            f"trained (assistant) token in any of {len(records)} examples",
+            path=where, field="max_length",
+            hint="raise max_length, or shorten system prompts and user turns",
+        )
+    if stats.dropped_truncated:
+        warn(f"{stats.dropped_truncated} examples dropped: no assistant token left "
+                     f"after truncation to {config.max_length} tokens")
+    train_rows, eval_rows = tdata.split_eval(rows, config.eval_split, config.seed)
+
+    args = trl.SFTConfig(
+        **runtime.base_training_args(config, has_eval=bool(eval_rows)),
+        max_length=config.max_length,
+        packing=config.packing,
+        packing_strategy=config.packing_strategy,
+        # labels are already masked by oshie; TRL must not re-derive them
+        assistant_only_loss=False,
+        completion_only_loss=False,
+        dataset_num_proc=None,
+    )
+    trainer = trl.SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=datasets.Dataset.from_list(train_rows),
+        eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
+        processing_class=tokenizer,
+        peft_config=runtime.lora_config(config),
+    )
+    data_stats = stats.as_dict() | {"train_examples": len(train_rows), "eval_examples": len(eval_rows),
+                                    "records": len(records)}
+    return trainer, data_stats, tokenizer, resume_from
+
+
+def train_sft(
+    config: SFTConfig | str | Path,
+    overrides: dict[str, Any] | list[str] | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> TrainResult:
+    """Run SFT from a config (object or YAML path); returns a `TrainResult`."""
+    if not isinstance(config, SFTConfig):
+        config = load_config(config, overrides, kind="sft")  # type: ignore[assignment]
+    elif overrides:
+        raise ConfigError("pass overrides with a config path, or apply them to the config object")
+    runtime.log_start("sft", config)
+    trainer, stats, tokenizer, resume_from = build_sft_trainer(config, resume=resume, overwrite=overwrite)
+    manifest = runtime.new_manifest(config, "sft")
+    return runtime.run(trainer, config, kind="sft", manifest=manifest, data_stats=stats,
+                       resume_from=resume_from, tokenizer=tokenizer)
