@@ -1,0 +1,274 @@
+"""A local transformers model as an LLM: batched generation on left-padded prompts.
+
+Chat requests go through the model's chat template (ChatML when it has none); completion
+requests are the raw prompt (Magpie feeds a bare template prefix). Rows of one batch may
+mix greedy and sampled requests: a logits processor samples each sampled row with its own
+`torch.Generator` seeded from the request, so a seeded request gives the same answer
+whatever else shares its batch. Stop strings and `max_tokens` are checked per row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import secrets
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from oshie.console import is_quiet
+from oshie.errors import LLMError, ModelError, require
+from oshie.llm.base import LLM, Generation, LLMRequest, ResultCallback, Usage, _Progress
+
+# Used only when a model directory has no chat template of its own.
+CHATML_FALLBACK = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """A cheap content fingerprint of a model directory (config, tokenizer, weight edges),
+    so a retrained model in the same directory never reuses cached answers."""
+    h = hashlib.sha256()
+    for f in sorted(model_dir.iterdir()):
+        if not f.is_file():
+            continue
+        size = f.stat().st_size
+        h.update(f"{f.name}:{size}".encode())
+        with open(f, "rb") as fh:
+            h.update(fh.read(1 << 20))
+            if size > 2 << 20:
+                fh.seek(-(1 << 20), 2)
+                h.update(fh.read())
+    return h.hexdigest()[:16]
+
+
+class LocalLLM(LLM):
+    """`LocalLLM(model_dir, batch_size=8)`: safetensors weights, no remote code."""
+
+    backend = "local"
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        batch_size: int = 8,
+        device: str = "cpu",
+        model_name: str | None = None,
+        dtype: str | None = None,
+    ) -> None:
+        torch = require("torch", "train")
+        transformers = require("transformers", "train")
+        path = Path(model_dir)
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{path} is not a model directory (no config.json)",
+                             hint="pass a directory saved with save_pretrained, e.g. a "
+                             "training run's output")
+        super().__init__(model=model_name or path.resolve().name, concurrency=1)
+        self.model_dir = path
+        self.batch_size = max(1, batch_size)
+        self.device = device
+        self.fingerprint = model_fingerprint(path)
+        if is_quiet():
+            transformers.utils.logging.disable_progress_bar()
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(path))
+            self.net = transformers.AutoModelForCausalLM.from_pretrained(
+                str(path), use_safetensors=True, trust_remote_code=False,
+                dtype=getattr(torch, dtype) if dtype else "auto")
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load the model in {path}: {exc}",
+                             hint="the directory needs config.json, *.safetensors and a "
+                             "tokenizer") from exc
+        self.net.to(device).eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.eos_ids = _eos_ids(self.net, self.tokenizer)
+        self.max_positions = getattr(self.net.config, "max_position_embeddings", None)
+        self._lock = threading.Lock()  # one forward pass at a time (server threads)
+
+    def __repr__(self) -> str:
+        return f"LocalLLM({str(self.model_dir)!r})"
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": self.backend, "model": self.model, "fingerprint": self.fingerprint}
+
+    # -- prompts -------------------------------------------------------------------------
+
+    def prompt_ids(self, request: LLMRequest) -> list[int]:
+        if request.kind == "chat":
+            template = self.tokenizer.chat_template or CHATML_FALLBACK
+            text = self.tokenizer.apply_chat_template(
+                request.messages, chat_template=template, tokenize=False,
+                add_generation_prompt=True)
+            return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        return self.tokenizer(request.prompt, add_special_tokens=True)["input_ids"]
+
+    # -- generation ----------------------------------------------------------------------
+
+    async def agenerate(
+        self,
+        requests: Sequence[LLMRequest],
+        *,
+        on_result: ResultCallback | None = None,
+        desc: str | None = None,
+    ) -> list[Generation]:
+        results: list[Generation | None] = [None] * len(requests)
+        # similar lengths share a batch: less padding
+        order = sorted(range(len(requests)), key=lambda i: len(self.prompt_ids(requests[i])))
+        with _Progress(desc, len(requests)) as bar:
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start:start + self.batch_size]
+                gens = await asyncio.to_thread(self.generate_batch, [requests[i] for i in chunk])
+                for i, gen in zip(chunk, gens, strict=True):
+                    results[i] = gen
+                    if on_result is not None:
+                        on_result(i, gen)
+                bar.advance(len(chunk))
+        return [g for g in results if g is not None]
+
+    async def _agenerate_one(self, request: LLMRequest) -> Generation:
+        return (await asyncio.to_thread(self.generate_batch, [request]))[0]
+
+    def generate_batch(self, requests: Sequence[LLMRequest]) -> list[Generation]:
+        """Generate one batch synchronously (thread-safe; batches run one at a time)."""
+        if not requests:
+            return []
+        torch = require("torch", "train")
+        transformers = require("transformers", "train")
+        prompts = [self.prompt_ids(r) for r in requests]
+        budgets = [self._budget(r, len(p)) for r, p in zip(requests, prompts, strict=True)]
+        width = max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+        attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        sampler = _row_sampler(requests, transformers.LogitsProcessor)
+        stopper = _row_stopper(requests, budgets, width, self.tokenizer,
+                              transformers.StoppingCriteria)
+        config = transformers.GenerationConfig(
+            max_new_tokens=max(budgets), do_sample=False, pad_token_id=pad,
+            eos_token_id=self.eos_ids)
+        with self._lock, torch.inference_mode():
+            out = self.net.generate(
+                input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device),
+                generation_config=config,
+                logits_processor=transformers.LogitsProcessorList([sampler]),
+                stopping_criteria=transformers.StoppingCriteriaList([stopper]))
+        return [self._finish(r, out[i, width:].tolist(), budgets[i], len(prompts[i]))
+                for i, r in enumerate(requests)]
+
+    def _budget(self, request: LLMRequest, prompt_len: int) -> int:
+        if self.max_positions is None:
+            return request.params.max_tokens
+        room = self.max_positions - prompt_len
+        if room < 1:
+            raise LLMError(
+                f"the prompt has {prompt_len} tokens but {self.model_dir} takes at most "
+                f"{self.max_positions} positions", hint="shorten the prompt")
+        return max(1, min(request.params.max_tokens, room))
+
+    def _finish(self, request: LLMRequest, tokens: list[int], budget: int,
+                prompt_len: int) -> Generation:
+        tokens = tokens[:budget]
+        finish = "length"
+        for pos, tok in enumerate(tokens):
+            if tok in self.eos_ids:
+                tokens, finish = tokens[:pos + 1], "stop"
+                break
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        cut = _first_stop(text, request.params.stop)
+        if cut is not None:
+            text, finish = text[:cut], "stop"
+            # count tokens until the stop string was complete, as the generation did
+            while len(tokens) > 1 and _first_stop(
+                    self.tokenizer.decode(tokens[:-1], skip_special_tokens=True),
+                    request.params.stop) is not None:
+                tokens = tokens[:-1]
+        return Generation(text=text, finish_reason=finish,
+                          usage=Usage(prompt_tokens=prompt_len, completion_tokens=len(tokens)))
+
+    def close(self) -> None:
+        self.net = None  # type: ignore[assignment]
+
+
+def _eos_ids(net: Any, tokenizer: Any) -> list[int]:
+    ids: list[int] = []
+    configured = getattr(net.generation_config, "eos_token_id", None)
+    for x in configured if isinstance(configured, list) else [configured]:
+        if isinstance(x, int):
+            ids.append(x)
+    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
+        ids.append(tokenizer.eos_token_id)
+    return ids
+
+
+def _first_stop(text: str, stops: list[str] | None) -> int | None:
+    hits = [text.find(s) for s in stops or [] if s and s in text]
+    return min(hits) if hits else None
+
+
+def _row_sampler(requests: Sequence[LLMRequest], base: type) -> Any:
+    """A logits processor that samples each sampled row with its own generator and leaves
+    greedy rows alone; the chosen token is made the only finite score, so greedy decoding
+    downstream picks it."""
+    import torch
+
+    class RowSampler(base):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            self.rows: list[tuple[float, float, torch.Generator] | None] = []
+            for r in requests:
+                if r.params.temperature <= 0:
+                    self.rows.append(None)
+                    continue
+                seed = r.effective_seed()
+                g = torch.Generator().manual_seed(seed if seed is not None
+                                                  else secrets.randbits(62))
+                self.rows.append((r.params.temperature, r.params.top_p, g))
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            for i, row in enumerate(self.rows):
+                if row is None:
+                    continue
+                temperature, top_p, gen = row
+                probs = torch.softmax(scores[i].float() / temperature, dim=-1)
+                if top_p < 1.0:
+                    probs = _top_p(probs, top_p)
+                token = torch.multinomial(probs.cpu(), 1, generator=gen).item()
+                scores[i] = -math.inf
+                scores[i, token] = 0.0
+            return scores
+
+    return RowSampler()
+
+
+def _top_p(probs: Any, top_p: float) -> Any:
+    import torch
+
+    sorted_p, idx = torch.sort(probs, descending=True)
+    keep = torch.cumsum(sorted_p, dim=-1) - sorted_p < top_p  # always keeps the top token
+    filtered = torch.zeros_like(probs)
+    filtered[idx[keep]] = sorted_p[keep]
+    return filtered / filtered.sum()
+
+
+def _row_stopper(requests: Sequence[LLMRequest], budgets: list[int], width: int,
+                tokenizer: Any, base: type) -> Any:
+    """Stops each row at its own max_tokens or its own stop strings."""
+    import torch
+
+    class RowStopper(base):  # type: ignore[misc, valid-type]
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            n = input_ids.shape[1] - width
+            done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+            for i, r in enumerate(requests):
+                if n >= budgets[i]:
+                    done[i] = True
+                elif r.params.stop:
+                    text = tokenizer.decode(input_ids[i, width:], skip_special_tokens=True)
+                    done[i] = _first_stop(text, r.params.stop) is not None
+            return done
+
+    return RowStopper()
