@@ -16,6 +16,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from oshie.console import progress
 from oshie.data.files import (
     DEFAULT_MAX_LINE_BYTES,
     RawRow,
@@ -115,6 +116,20 @@ class RecordStream:
                 err.message, path=src.display, line=raw.line, field=err.field, hint=err.hint,
                 line_label=label))
         self._ahead = []
+
+
+def track_stream(stream: RecordStream, description: str, every: int = 512) -> Iterator[RecordResult]:
+    """Iterate with a progress bar, advanced in steps (a per-record update costs more than a record)."""
+    with progress() as bar:
+        task = bar.add_task(description, total=stream.total)
+        pending = 0
+        for result in stream:
+            yield result
+            pending += 1
+            if pending == every:
+                bar.advance(task, pending)
+                pending = 0
+        bar.update(task, advance=pending, total=bar.tasks[0].completed + pending)
 
 
 def iter_records(path: str | Path, fmt: str | None = None, *, file_type: str | None = None,

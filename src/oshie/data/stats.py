@@ -8,9 +8,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from oshie.console import track
 from oshie.data.files import DEFAULT_MAX_LINE_BYTES
-from oshie.data.io import RecordStream
+from oshie.data.io import RecordStream, track_stream
 from oshie.records import Conversation, PreferencePair
 
 # character-length bins: Japanese answers run from a word to a few thousand characters
@@ -54,7 +53,7 @@ def compute_stats(path: str | Path, fmt: str | None = None, *, file_type: str | 
     lengths: dict[str, list[int]] = {"instruction": [], "answer": [], "chosen": [], "rejected": []}
     invalid, with_system = 0, 0
     first_errors: list[str] = []
-    for result in track(stream, f"reading {stream.path.name}", total=stream.total):
+    for result in track_stream(stream, f"reading {stream.path.name}"):
         rec = result.record
         if rec is None:
             invalid += 1

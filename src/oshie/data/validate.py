@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from oshie.console import track
 from oshie.data.files import DEFAULT_MAX_LINE_BYTES, file_type_of, write_rows
 from oshie.data.formats import RowError, get_format
-from oshie.data.io import RecordResult, RecordStream, record_to_row
+from oshie.data.io import RecordResult, RecordStream, record_to_row, track_stream
 from oshie.errors import DataError, UsageError
 
 KEEP_ERRORS = 200  # errors kept in memory for the summary; all go to the quarantine file
@@ -108,7 +107,7 @@ def _reject(summary: Summary, quarantine: _Quarantine, err: DataError, raw: str,
 
 
 def _results(stream: RecordStream, what: str) -> Any:
-    return track(stream, f"{what} {stream.path.name}", total=stream.total)
+    return track_stream(stream, f"{what} {stream.path.name}")
 
 
 def validate_file(path: str | Path, fmt: str | None = None, *, quarantine: str | Path | None = None,
