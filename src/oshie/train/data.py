@@ -7,7 +7,6 @@ is truncated away is an error instead of an empty run.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,34 +21,9 @@ IGNORE = -100
 
 def read_records(path: str | Path, fmt: str | None = None) -> list[Record]:
     """Read records with `oshie.data.io` (any supported file type and format)."""
-    try:
-        from oshie.data.io import load_records
-    except ImportError:  # data package not installed in this tree yet: native JSONL only
-        return _read_native_jsonl(Path(path))
+    from oshie.data.io import load_records
+
     return list(load_records(path, fmt))
-
-
-def _read_native_jsonl(path: Path) -> list[Record]:
-    if not path.is_file():
-        raise DataError("no such file", path=path)
-    records: list[Record] = []
-    for lineno, line in enumerate(path.read_text("utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            obj.setdefault("id", f"{path.stem}-{lineno}")
-            if "chosen" in obj:
-                for key in ("prompt", "chosen", "rejected"):
-                    if isinstance(obj.get(key), str):
-                        role = "user" if key == "prompt" else "assistant"
-                        obj[key] = [{"role": role, "content": obj[key]}]
-                records.append(PreferencePair.model_validate(obj))
-            else:
-                records.append(Conversation.model_validate(obj))
-        except (json.JSONDecodeError, ValueError) as exc:
-            raise DataError(f"invalid record: {exc}", path=path, line=lineno) from exc
-    return records
 
 
 def mix(parts: Sequence[tuple[Sequence[Any], float]], seed: int) -> list[Any]:

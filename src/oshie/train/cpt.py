@@ -1,0 +1,135 @@
+"""Continued pre-training on raw text, optionally stretching the context with RoPE scaling.
+
+    result = train_cpt(load_config("examples/train/cpt.yaml", kind="cpt"))
+
+Documents are tokenised, joined with the EOS token and cut into `max_length` blocks;
+every token is trained. With `rope_scaling: {type: linear, factor: 2}` the model config
+gets transformers 5's `rope_parameters` (`rope_type`, `factor`, ...) and a
+`max_position_embeddings` multiplied by the factor, before the weights are loaded, so
+the rotary embedding is built scaled and the saved config carries the scaling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from oshie.errors import ConfigError, DataError, require
+from oshie.train import data as tdata
+from oshie.train import runtime
+from oshie.train.config import CPTConfig, RopeScaling, load_config
+from oshie.train.corpus import read_texts
+from oshie.train.runtime import TrainResult
+
+# types that need the pre-scaling context length in their parameters
+_NEEDS_ORIGINAL = {"yarn", "llama3", "longrope", "dynamic"}
+
+
+def scaled_model_config(model_dir: str | Path, rope: RopeScaling, max_positions: int | None = None) -> Any:
+    """The model's config with RoPE scaling applied (transformers 5: `rope_parameters`)."""
+    transformers = require("transformers", "train")
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+
+    if rope.type not in ROPE_INIT_FUNCTIONS:
+        raise ConfigError(
+            f"unknown RoPE scaling type '{rope.type}'", field="rope_scaling.type",
+            hint=f"transformers {transformers.__version__} supports: {', '.join(sorted(ROPE_INIT_FUNCTIONS))}",
+        )
+    config = transformers.AutoConfig.from_pretrained(str(model_dir))
+    original = int(config.max_position_embeddings)
+    params = dict(getattr(config, "rope_parameters", None) or {})
+    if params.get("rope_type", "default") != "default":
+        raise ConfigError(
+            f"the model already uses RoPE scaling ({params.get('rope_type')}); stacking another is not supported",
+            field="rope_scaling",
+        )
+    theta = params.get("rope_theta", getattr(config, "rope_theta", 10000.0))
+    new = {"rope_type": rope.type, "rope_theta": theta, "factor": float(rope.factor)}
+    if rope.type in _NEEDS_ORIGINAL:
+        new["original_max_position_embeddings"] = original
+    new.update(rope.extra)
+    config.rope_parameters = new
+    config.max_position_embeddings = max_positions or int(original * rope.factor)
+    return config
+
+
+def build_cpt_trainer(
+    config: CPTConfig, *, resume: bool = False, overwrite: bool = False
+) -> tuple[Any, dict[str, Any], Any, Path | None]:
+    trl = require("trl", "train")
+    datasets = require("datasets", "train")
+    transformers = require("transformers", "train")
+    runtime.check_method(config)
+    runtime.check_model_dir(config.model)
+    resume_from = runtime.prepare_output_dir(config, resume, overwrite)
+    tokenizer = runtime.load_tokenizer(config.model, config)
+
+    model_config = (
+        scaled_model_config(config.model, config.rope_scaling, config.max_position_embeddings)
+        if config.rope_scaling
+        else transformers.AutoConfig.from_pretrained(config.model)
+    )
+    if config.max_length > model_config.max_position_embeddings:
+        raise ConfigError(
+            f"max_length {config.max_length} exceeds the model's context "
+            f"({model_config.max_position_embeddings} positions)",
+            field="max_length",
+            hint="lower max_length or add rope_scaling to extend the context",
+        )
+    parts = []
+    for spec in config.datasets:
+        texts = read_texts([spec.path], text_field=spec.text_field, by=spec.by)
+        parts.append((texts, spec.weight))
+    texts = tdata.mix(parts, config.seed)
+    rows, stats = tdata.pack_texts(texts, tokenizer, config.max_length)
+    if not rows:
+        raise DataError(
+            f"the corpus ({stats.extra['corpus_tokens']} tokens) is shorter than one block of "
+            f"max_length {config.max_length} tokens",
+            path=", ".join(s.path for s in config.datasets), field="max_length",
+            hint="lower max_length or add text",
+        )
+    runtime.quiet_transformers()
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        config.model, config=model_config, trust_remote_code=config.trust_remote_code,
+        **({"dtype": "auto"} if runtime.use_cuda(config) else {}),
+    )
+    train_rows, eval_rows = tdata.split_eval(rows, config.eval_split, config.seed)
+    args = trl.SFTConfig(
+        **runtime.base_training_args(config, has_eval=bool(eval_rows)),
+        max_length=config.max_length,
+        packing=False,  # already packed into full blocks
+        completion_only_loss=False,
+    )
+    trainer = trl.SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=datasets.Dataset.from_list(train_rows),
+        eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
+        processing_class=tokenizer,
+        peft_config=runtime.lora_config(config),
+    )
+    data_stats = stats.as_dict() | {"train_examples": len(train_rows), "eval_examples": len(eval_rows)}
+    if config.rope_scaling:
+        data_stats["rope_parameters"] = model_config.rope_parameters
+        data_stats["max_position_embeddings"] = model_config.max_position_embeddings
+    return trainer, data_stats, tokenizer, resume_from
+
+
+def train_cpt(
+    config: CPTConfig | str | Path,
+    overrides: dict[str, Any] | list[str] | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+) -> TrainResult:
+    """Run continued pre-training from a config (object or YAML path)."""
+    if not isinstance(config, CPTConfig):
+        config = load_config(config, overrides, kind="cpt")  # type: ignore[assignment]
+    elif overrides:
+        raise ConfigError("pass overrides with a config path, or apply them to the config object")
+    runtime.log_start("cpt", config)
+    trainer, stats, tokenizer, resume_from = build_cpt_trainer(config, resume=resume, overwrite=overwrite)
+    manifest = runtime.new_manifest(config, "cpt")
+    return runtime.run(trainer, config, kind="cpt", manifest=manifest, data_stats=stats,
+                       resume_from=resume_from, tokenizer=tokenizer)
