@@ -1,0 +1,31 @@
+"""`oshie quickstart`: the end-to-end demo (see oshie.experiment.quickstart)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from oshie.console import info, out
+
+OUT_OPT = typer.Option(Path("runs/quickstart"), "--out", "-o",
+                       help="Run directory (re-running it reuses finished stages).")
+SET_OPT = typer.Option(None, "--set", help="Override a field of the shipped quickstart "
+                       "experiment, e.g. --set recipe.sft.epochs=2. Repeatable.")
+
+
+def command(out_dir: Path = OUT_OPT, overrides: list[str] | None = SET_OPT) -> None:
+    """Train a tiny Japanese model offline, tune it on clean vs flawed instruction data,
+    evaluate on the shipped mini tasks and write the comparison report (CPU, a few minutes)."""
+    from oshie.experiment.config import parse_overrides, resource_path
+    from oshie.experiment.quickstart import QUICKSTART_YAML, run_quickstart
+
+    info("oshie quickstart: tokenizer + tiny model -> pre-train -> audit -> SFT x 3 -> eval x 4")
+    run = run_quickstart(out_dir, parse_overrides(overrides))
+    out.print(f"\nreport:  {run.report}")
+    out.print(f"table:   {run.results_csv}")
+    out.print("\nnext:")
+    out.print(f"  open {run.report} in a browser")
+    out.print(f"  oshie data check {resource_path('instructions/flawed.jsonl')}   # what the audit found")
+    out.print(f"  cp {resource_path(QUICKSTART_YAML)} my.yaml   # edit it, then:")
+    out.print("  oshie experiment run my.yaml --out runs/mine   # unchanged stages are reused")

@@ -1,0 +1,121 @@
+"""The stage cache: a stage's key is a content hash of its settings, its input files and the
+keys of the stages it depends on, so a change anywhere upstream changes every key below it.
+
+A stage runs in `stages/<kind>-<label>-<key>/` and counts as finished only once its
+completion marker (`DONE.json`) exists there; the marker is written last, atomically, so
+a run killed half-way leaves a directory without one and the stage runs (or resumes) again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oshie.records import stable_hash
+from oshie.runs import file_hash, write_json
+
+MARKER = "DONE.json"
+KEY_LENGTH = 10
+# bump when a stage's outputs change shape, so old caches are not reused by mistake
+CACHE_FORMAT = 1
+
+_file_hashes: dict[tuple[str, float, int], str] = {}
+
+
+def cached_file_hash(path: str | Path) -> str:
+    """file_hash, memoised per (path, mtime, size) for single files within one process."""
+    p = Path(path)
+    if p.is_dir():
+        return file_hash(p)
+    st = p.stat()
+    k = (str(p.resolve()), st.st_mtime, st.st_size)
+    if k not in _file_hashes:
+        _file_hashes[k] = file_hash(p)
+    return _file_hashes[k]
+
+
+@dataclass
+class Stage:
+    """One node of the experiment graph."""
+
+    id: str  # e.g. "sft/tiny/clean": kind, then the names it is about
+    kind: str
+    params: dict[str, Any]  # JSON-able settings that change the outputs
+    deps: list[str] = field(default_factory=list)  # ids of upstream stages
+    files: dict[str, str] = field(default_factory=dict)  # input name -> path (content-hashed)
+    key: str = ""
+    # settings the adapter needs that do not change the outputs (e.g. a cache file path)
+    runtime: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return "-".join(self.id.split("/")[1:]) or self.kind
+
+    @property
+    def dirname(self) -> str:
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{self.kind}-{self.label}")
+        return f"{safe}-{self.key}"
+
+    def compute_key(self, dep_keys: dict[str, str]) -> str:
+        """Hash of settings + input file contents + upstream keys."""
+        self.key = stable_hash({
+            "format": CACHE_FORMAT,
+            "kind": self.kind,
+            "params": self.params,
+            "files": {name: cached_file_hash(p) for name, p in sorted(self.files.items())},
+            "deps": {d: dep_keys[d] for d in sorted(self.deps)},
+        }, length=KEY_LENGTH)
+        return self.key
+
+
+@dataclass
+class StageOutput:
+    """A finished stage as its dependants see it: its directory and the outputs it declared."""
+
+    dir: Path
+    outputs: dict[str, Any]
+
+    def path(self, name: str) -> Path:
+        value = self.outputs[name]
+        p = Path(value)
+        return p if p.is_absolute() else self.dir / p
+
+
+def read_marker(stage_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((stage_dir / MARKER).read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def is_done(stage: Stage, stage_dir: Path) -> bool:
+    marker = read_marker(stage_dir)
+    return marker is not None and marker.get("key") == stage.key
+
+
+def write_marker(stage: Stage, stage_dir: Path, outputs: dict[str, Any], wall_time_s: float) -> None:
+    write_json(stage_dir / MARKER, {
+        "stage": stage.id,
+        "key": stage.key,
+        "outputs": outputs,
+        "wall_time_s": round(wall_time_s, 3),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    })
+
+
+def clear_unfinished(stage_dir: Path, keep: tuple[str, ...] = ()) -> None:
+    """Remove what an interrupted run left, except the named entries (e.g. checkpoints)."""
+    if not stage_dir.is_dir():
+        return
+    for child in stage_dir.iterdir():
+        if child.name in keep:
+            continue
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()

@@ -1,0 +1,311 @@
+"""The experiment plan as a YAML file: base models x data variants x a recipe, then an eval suite.
+
+    name: clean-vs-flawed
+    base_models:
+      - name: tiny
+        build: {corpus: [oshie:corpus/ja_sample.txt], vocab_size: 2000, pretrain: {max_steps: 100}}
+      # or: - {name: my-base, path: models/my-base}     (a local model directory)
+    variants:
+      - {name: clean,  datasets: [{path: oshie:instructions/clean.jsonl}]}
+      - {name: flawed, datasets: [{path: oshie:instructions/flawed.jsonl}]}
+      - {name: flawed-audited, datasets: [{path: oshie:instructions/flawed.jsonl}],
+         filter: {passed_audit: true}}
+    recipe:
+      sft: {learning_rate: 3e-3, max_steps: 60}       # any SFTConfig field but model/output_dir/datasets
+    eval:
+      tasks:
+        - {task: jcommonsenseqa, data: oshie:evalsets/jcommonsenseqa/valid-v1.1.json}
+
+Paths are relative to the YAML file; `oshie:` names a file shipped inside the package.
+Unknown keys are errors naming the key; `--set key=value` overrides any field (dotted keys).
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from oshie.errors import ConfigError
+
+RESOURCE_PREFIX = "oshie:"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.match(value):
+        raise ValueError(f"'{value}' is not a usable name: use letters, digits, '-', '_' or '.'")
+    return value
+
+
+class PretrainSettings(_Strict):
+    """A short causal-LM pass on raw text so a freshly initialised base is not pure noise."""
+
+    corpus: list[str] | None = None  # default: the build's corpus
+    max_steps: int = Field(100, gt=0)
+    learning_rate: float = Field(3e-3, gt=0)
+    batch_size: int = Field(16, gt=0)
+    max_length: int = Field(128, gt=8)  # tokens per packed block
+    save_steps: int = Field(50, gt=0)  # checkpoint interval (an interrupted run resumes from it)
+
+
+class BuildSettings(_Strict):
+    """Build a base from scratch: a byte-level BPE tokenizer and a random tiny Llama."""
+
+    corpus: list[str] = Field(default_factory=lambda: ["oshie:corpus/ja_sample.txt"])
+    vocab_size: int = Field(2000, gt=300)
+    preset: Literal["tiny", "small", "base"] = "tiny"
+    model_overrides: dict[str, Any] = Field(default_factory=dict)  # e.g. {num_hidden_layers: 2}
+    pretrain: PretrainSettings | None = None
+
+
+class BaseModelSpec(_Strict):
+    """One base model: a local directory (`path`) or a tiny model built here (`build`)."""
+
+    name: str
+    path: str | None = None
+    build: BuildSettings | None = None
+
+    _name = field_validator("name")(_check_name)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BaseModelSpec:
+        if (self.path is None) == (self.build is None):
+            raise ValueError(f"base model '{self.name}': give exactly one of 'path' or 'build'")
+        return self
+
+
+class DatasetRef(_Strict):
+    """One file of a variant; `weight` repeats (2) or subsamples (0.5) its records."""
+
+    path: str
+    format: str | None = None  # None: auto-detect
+    weight: float = Field(1.0, gt=0)
+
+
+class VariantFilter(_Strict):
+    """Keep only some records of a variant."""
+
+    passed_audit: bool = False  # drop records with a quality-audit finding at/above `severity`
+    severity: Literal["info", "warning", "error"] = "warning"
+    checks: list[str] | None = None  # only these check codes count (None: every check)
+    limit: int | None = Field(None, gt=0)  # first N records after filtering and mixing
+
+
+class VariantSpec(_Strict):
+    """One training-data variant: files (a mixture when several), optionally filtered."""
+
+    name: str
+    datasets: list[DatasetRef] = Field(min_length=1)
+    filter: VariantFilter | None = None
+    description: str | None = None
+
+    _name = field_validator("name")(_check_name)
+
+
+class DPORecipe(_Strict):
+    """Optional DPO after SFT on preference pairs; other fields go to DPOConfig."""
+
+    datasets: list[DatasetRef] = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Recipe(_Strict):
+    """How each base model is tuned on each variant."""
+
+    sft: dict[str, Any] = Field(default_factory=dict)  # SFTConfig fields (see oshie.train.config)
+    dpo: DPORecipe | None = None
+
+    @field_validator("sft")
+    @classmethod
+    def _no_owned_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        owned = {"model", "output_dir", "datasets", "kind"} & set(value)
+        if owned:
+            raise ValueError(f"recipe.sft must not set {sorted(owned)}: the experiment sets them")
+        return value
+
+
+class TaskRef(_Strict):
+    """One evaluation task (fields of oshie.eval TaskSpec)."""
+
+    task: str
+    data: str
+    train_data: str | None = None
+    shots: int | None = None
+    limit: int | None = None
+    template: str | None = None
+    seed: int = 0
+    max_new_tokens: int | None = None
+    name: str | None = None
+
+
+class JudgeSettings(_Strict):
+    """An LLM judge: grades each model's answers to ELYZA-style tasks (1-5) and, with
+    `pairwise`, compares every two models' answers in both orders (win-rate matrix)."""
+
+    llm: dict[str, Any]  # oshie.llm LLMConfig fields: backend, base_url, model, api_key_env, cache...
+    tasks: str = "oshie:evalsets/elyza_tasks/test.csv"  # CSV/JSONL with input, output, eval_aspect
+    limit: int | None = Field(None, gt=0)  # first N tasks
+    max_new_tokens: int = Field(128, gt=0)  # answer length of the judged models
+    prompt: str | None = None  # grading prompt name or file (None: the shipped default)
+    pairwise: bool = True
+
+    @field_validator("llm")
+    @classmethod
+    def _valid_llm(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from oshie.llm.config import LLMConfig
+
+        LLMConfig.model_validate(value)  # fail at load time, not after hours of training
+        return value
+
+
+class EvalSettings(_Strict):
+    tasks: list[TaskRef] = Field(min_length=1)
+    include_base: bool = True  # evaluate each untuned base too (the row deltas are against it)
+    batch_size: int = Field(8, gt=0)
+    metrics: list[str] | None = None  # "task/metric" columns in the table (None: all)
+    judge: JudgeSettings | None = None
+
+
+class ExperimentConfig(_Strict):
+    name: str
+    description: str | None = None
+    seed: int = 0
+    audit: bool = True  # run the quality audit on every variant's records
+    base_models: list[BaseModelSpec] = Field(min_length=1)
+    variants: list[VariantSpec] = Field(min_length=1)
+    recipe: Recipe = Field(default_factory=Recipe)
+    eval: EvalSettings
+
+    _name = field_validator("name")(_check_name)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ExperimentConfig:
+        for label, names in (("base model", [m.name for m in self.base_models]),
+                             ("variant", [v.name for v in self.variants])):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{label} names must be unique; repeated: {', '.join(dupes)}")
+        if "base" in [v.name for v in self.variants]:
+            raise ValueError("'base' is reserved for the untuned base model: rename the variant")
+        return self
+
+
+def resource_path(relative: str) -> Path:
+    """A file shipped under oshie/resources/."""
+    return Path(str(resources.files("oshie").joinpath("resources", relative)))
+
+
+def resolve_path(value: str, base_dir: Path) -> str:
+    """`oshie:x/y` -> the shipped file; relative paths -> relative to the YAML file."""
+    if value.startswith(RESOURCE_PREFIX):
+        return str(resource_path(value[len(RESOURCE_PREFIX):]))
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else (base_dir / p))
+
+
+def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
+    for m in config.base_models:
+        if m.path:
+            m.path = resolve_path(m.path, base_dir)
+        if m.build:
+            m.build.corpus = [resolve_path(c, base_dir) for c in m.build.corpus]
+            if m.build.pretrain and m.build.pretrain.corpus:
+                m.build.pretrain.corpus = [resolve_path(c, base_dir) for c in m.build.pretrain.corpus]
+    refs = [d for v in config.variants for d in v.datasets]
+    if config.recipe.dpo:
+        refs += config.recipe.dpo.datasets
+    for d in refs:
+        d.path = resolve_path(d.path, base_dir)
+    if config.eval.judge:
+        config.eval.judge.tasks = resolve_path(config.eval.judge.tasks, base_dir)
+        cache = config.eval.judge.llm.get("cache")
+        if cache:
+            config.eval.judge.llm["cache"] = resolve_path(str(cache), base_dir)
+    for t in config.eval.tasks:
+        t.data = resolve_path(t.data, base_dir)
+        if t.train_data:
+            t.train_data = resolve_path(t.train_data, base_dir)
+    return config
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    node: Any = data
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"override '{key}': '{part}' is not an index of a {len(node)}-item list")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"override '{key}': '{'.'.join(parts[:i])}' is not a mapping")
+
+
+def parse_overrides(items: list[str] | None) -> dict[str, Any]:
+    """['recipe.sft.max_steps=10'] -> {'recipe.sft.max_steps': 10} (values parsed as YAML)."""
+    out: dict[str, Any] = {}
+    for text in items or []:
+        key, sep, raw = text.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override '{text}' is not key=value",
+                              hint="e.g. --set recipe.sft.max_steps=20")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = raw
+    return out
+
+
+def load_experiment(
+    path: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None,
+    base_dir: str | Path | None = None,
+) -> ExperimentConfig:
+    """Load, override and validate an experiment YAML (or dict); paths come back absolute."""
+    source: Path | None = None
+    if isinstance(path, dict):
+        data = dict(path)
+        root = Path(base_dir) if base_dir else Path.cwd()
+    else:
+        source = Path(path)
+        if not source.is_file():
+            raise ConfigError("experiment file not found", path=source,
+                              hint="see examples/experiment.yaml for a starting point")
+        try:
+            data = yaml.safe_load(source.read_text("utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=source,
+                              line=mark.line + 1 if mark else None) from exc
+        if not isinstance(data, dict):
+            raise ConfigError("the experiment file must be a mapping of keys to values", path=source)
+        root = Path(base_dir) if base_dir else source.parent
+    for key, value in (overrides or {}).items():
+        _set_dotted(data, key, value)
+    try:
+        config = ExperimentConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        if err["type"] == "extra_forbidden":
+            message, hint = f"unknown key '{loc[-1]}'", "remove it or check its spelling"
+        else:
+            message, hint = err["msg"].removeprefix("Value error, "), None
+        raise ConfigError(message, path=source, field=".".join(loc) or None, hint=hint) from None
+    return _resolve_all(config, root.resolve())

@@ -1,0 +1,153 @@
+"""From an experiment config to a graph of stages, in an order where dependencies come first.
+
+    base/<model>            tokenizer + random tiny model (or a local model directory)
+    pretrain/<model>        short causal-LM pass on raw text (optional)
+    audit/<variant>         quality audit of the variant's records
+    data/<variant>          mixed / filtered training file of the variant
+    sft/<model>/<variant>   SFT of the model on the variant
+    dpo/<model>/<variant>   DPO after SFT (optional)
+    eval/<model>/<variant>  evaluation suite (variant "base": the untuned model)
+    judge/<model>/<variant> LLM-judge grading of the model's answers to ELYZA-style tasks (optional)
+    pairwise/<model>        every two rows' answers compared by the judge (win-rate matrix)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from oshie.experiment.cache import Stage
+from oshie.experiment.config import ExperimentConfig
+
+BASE_ROW = "base"
+
+
+@dataclass
+class Row:
+    """One line of the results table: a model tuned (or not) on a variant, and its eval stage."""
+
+    model: str
+    variant: str  # "base" for the untuned model
+    eval_stage: str
+    train_stage: str | None  # the SFT stage whose loss curve belongs to this row
+    model_stage: str  # the stage whose output is the evaluated model
+
+
+class Plan:
+    def __init__(self, stages: list[Stage], rows: list[Row]) -> None:
+        self.stages = stages
+        self.by_id = {s.id: s for s in stages}
+        self.rows = rows
+
+    def compute_keys(self) -> None:
+        keys: dict[str, str] = {}
+        for stage in self.stages:  # already topologically ordered
+            keys[stage.id] = stage.compute_key(keys)
+
+    def dependants(self, stage_id: str) -> set[str]:
+        out: set[str] = set()
+        for s in self.stages:
+            if stage_id in s.deps or out & set(s.deps):
+                out.add(s.id)
+        return out
+
+
+def _model_stage(config: ExperimentConfig, model_name: str) -> str:
+    spec = next(m for m in config.base_models if m.name == model_name)
+    return f"pretrain/{model_name}" if spec.build and spec.build.pretrain else f"base/{model_name}"
+
+
+def build_plan(config: ExperimentConfig) -> Plan:
+    stages: list[Stage] = []
+    seed = config.seed
+
+    for m in config.base_models:
+        if m.path:
+            stages.append(Stage(f"base/{m.name}", "base", {"path": m.path}, files={"model": m.path}))
+            continue
+        assert m.build is not None
+        build = m.build.model_dump(mode="json", exclude={"pretrain", "corpus"})
+        stages.append(Stage(f"base/{m.name}", "base", {**build, "seed": seed},
+                            files={f"corpus[{i}]": c for i, c in enumerate(m.build.corpus)}))
+        if m.build.pretrain:
+            pre = m.build.pretrain
+            corpus = pre.corpus or m.build.corpus
+            stages.append(Stage(
+                f"pretrain/{m.name}", "pretrain",
+                {**pre.model_dump(mode="json", exclude={"corpus"}), "seed": seed},
+                deps=[f"base/{m.name}"],
+                files={f"corpus[{i}]": c for i, c in enumerate(corpus)},
+            ))
+
+    for v in config.variants:
+        files = {f"dataset[{i}]": d.path for i, d in enumerate(v.datasets)}
+        datasets = [d.model_dump(mode="json", exclude={"path"}) for d in v.datasets]
+        needs_audit = bool(v.filter and v.filter.passed_audit)
+        if config.audit or needs_audit:
+            stages.append(Stage(f"audit/{v.name}", "audit", {"datasets": datasets}, files=files))
+        stages.append(Stage(
+            f"data/{v.name}", "data",
+            {"datasets": datasets, "filter": v.filter.model_dump(mode="json") if v.filter else None,
+             "seed": seed},
+            deps=[f"audit/{v.name}"] if needs_audit else [],
+            files=files,
+        ))
+
+    rows: list[Row] = []
+    for m in config.base_models:
+        model_stage = _model_stage(config, m.name)
+        if config.eval.include_base:
+            stages.append(_eval_stage(config, f"eval/{m.name}/{BASE_ROW}", model_stage))
+            rows.append(Row(m.name, BASE_ROW, f"eval/{m.name}/{BASE_ROW}", None, model_stage))
+        for v in config.variants:
+            sft_id = f"sft/{m.name}/{v.name}"
+            stages.append(Stage(sft_id, "sft", {"settings": config.recipe.sft, "seed": seed},
+                                deps=[model_stage, f"data/{v.name}"]))
+            tuned = sft_id
+            if config.recipe.dpo:
+                dpo = config.recipe.dpo
+                tuned = f"dpo/{m.name}/{v.name}"
+                stages.append(Stage(
+                    tuned, "dpo",
+                    {"settings": dpo.settings, "seed": seed,
+                     "datasets": [d.model_dump(mode="json", exclude={"path"}) for d in dpo.datasets]},
+                    deps=[sft_id],
+                    files={f"dataset[{i}]": d.path for i, d in enumerate(dpo.datasets)},
+                ))
+            stages.append(_eval_stage(config, f"eval/{m.name}/{v.name}", tuned))
+            rows.append(Row(m.name, v.name, f"eval/{m.name}/{v.name}", sft_id, tuned))
+        if config.eval.judge:
+            stages += _judge_stages(config, m.name, [r for r in rows if r.model == m.name])
+    plan = Plan(stages, rows)
+    plan.compute_keys()
+    return plan
+
+
+def _judge_stages(config: ExperimentConfig, model: str, rows: list[Row]) -> list[Stage]:
+    judge = config.eval.judge
+    assert judge is not None
+    # what identifies the judge's answers: never the cache file or the key itself
+    llm = {k: v for k, v in judge.llm.items() if k not in ("cache", "concurrency")}
+    params = {"llm": llm, "limit": judge.limit, "max_new_tokens": judge.max_new_tokens,
+              "prompt": judge.prompt}
+    out = []
+    for r in rows:
+        out.append(Stage(f"judge/{model}/{r.variant}", "judge", {**params, "system": r.variant},
+                         deps=[r.model_stage], files={"tasks": judge.tasks},
+                         runtime={"llm": judge.llm}))
+    if judge.pairwise and len(rows) > 1:
+        out.append(Stage(f"pairwise/{model}", "pairwise", {"llm": llm, "prompt": None},
+                         deps=[f"judge/{model}/{r.variant}" for r in rows],
+                         runtime={"llm": judge.llm}))
+    return out
+
+
+def _eval_stage(config: ExperimentConfig, stage_id: str, model_stage: str) -> Stage:
+    tasks = [t.model_dump(mode="json", exclude={"data", "train_data"}) for t in config.eval.tasks]
+    files: dict[str, str] = {}
+    for t in config.eval.tasks:
+        key = t.name or t.task
+        files[f"{key}.data"] = t.data
+        if t.train_data:
+            files[f"{key}.train_data"] = t.train_data
+    return Stage(stage_id, "eval", {"tasks": tasks, "batch_size": config.eval.batch_size},
+                 deps=[model_stage], files=files)

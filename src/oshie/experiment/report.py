@@ -1,0 +1,230 @@
+"""The comparison: `results.csv` (one row per model x variant, one column group per metric),
+`results.json`, and `report.html` with the table (CIs, delta vs the untuned base), bar charts
+with error bars, training-loss curves, the pairwise win-rate matrix and links to per-item outputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oshie import __version__
+from oshie.experiment.cache import StageOutput
+from oshie.experiment.config import ExperimentConfig
+from oshie.experiment.plan import BASE_ROW, Plan
+from oshie.report.html import figure_data_uri, new_figure, render
+from oshie.runs import write_json
+
+JUDGE_METRIC = "judge/score"
+
+
+@dataclass
+class ResultRow:
+    model: str
+    variant: str
+    metrics: dict[str, dict[str, Any]]  # "task/metric" -> {"value", "ci95", "n"}
+    delta: dict[str, float | None] = field(default_factory=dict)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (label, relative href)
+    train: dict[str, Any] = field(default_factory=dict)  # records, final loss, steps
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}/{self.variant}"
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text("utf-8"))
+
+
+def _rel(path: Path, out: Path) -> str:
+    return path.resolve().relative_to(out.resolve()).as_posix()
+
+
+def collect_rows(config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput],
+                 out: Path) -> tuple[list[ResultRow], list[str]]:
+    rows: list[ResultRow] = []
+    for r in plan.rows:
+        ev = finished[r.eval_stage]
+        metrics: dict[str, dict[str, Any]] = {}
+        for task, ms in _read_json(ev.path("results")).items():
+            for name, entry in ms.items():
+                metrics[f"{task}/{name}"] = entry
+        links = [(f"{task} items", _rel(ev.dir / rel, out))
+                 for task, rel in ev.outputs.get("items", {}).items()]
+        links.append(("eval report", _rel(ev.path("report"), out)))
+        judge = finished.get(f"judge/{r.model}/{r.variant}")
+        if judge is not None:
+            metrics[JUDGE_METRIC] = _read_json(judge.path("results"))["judge"]["score"]
+            links.append(("judge answers", _rel(judge.path("answers"), out)))
+        train: dict[str, Any] = {}
+        if r.train_stage:
+            t = finished[r.train_stage]
+            data = finished[f"data/{r.variant}"]
+            train = {"records": data.outputs.get("records"), "final_loss": t.outputs.get("final_loss"),
+                     "steps": t.outputs.get("global_step")}
+            links.append(("training data", _rel(data.path("train"), out)))
+        rows.append(ResultRow(r.model, r.variant, metrics, links=links, train=train))
+    names = sorted({k for row in rows for k in row.metrics})
+    if config.eval.metrics:
+        wanted = list(config.eval.metrics) + ([JUDGE_METRIC] if JUDGE_METRIC in names else [])
+        names = [n for n in wanted if n in names]
+    elif JUDGE_METRIC in names:
+        names = [JUDGE_METRIC] + [n for n in names if n != JUDGE_METRIC]
+    base = {row.model: row for row in rows if row.variant == BASE_ROW}
+    for row in rows:
+        ref = base.get(row.model)
+        for n in names:
+            if ref is None or row is ref or n not in row.metrics or n not in ref.metrics:
+                row.delta[n] = None
+            else:
+                row.delta[n] = row.metrics[n]["value"] - ref.metrics[n]["value"]
+    return rows, names
+
+
+def write_csv(path: Path, rows: list[ResultRow], names: list[str]) -> Path:
+    header = ["model", "variant", "train_records", "final_train_loss"]
+    for n in names:
+        header += [n, f"{n} ci95_lo", f"{n} ci95_hi", f"{n} delta_vs_base"]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for row in rows:
+            line: list[Any] = [row.model, row.variant, row.train.get("records", ""),
+                               _fmt(row.train.get("final_loss"))]
+            for n in names:
+                m = row.metrics.get(n)
+                if m is None:
+                    line += ["", "", "", ""]
+                    continue
+                lo, hi = m.get("ci95") or [None, None]
+                line += [_fmt(m["value"]), _fmt(lo), _fmt(hi), _fmt(row.delta.get(n))]
+            w.writerow(line)
+    return path
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return f"{float(v):.4f}"
+
+
+# --- plots -------------------------------------------------------------------------------
+
+def metric_bars(rows: list[ResultRow], names: list[str]) -> str | None:
+    """One panel per metric: a bar per row, whiskers at the 95% CI."""
+    if not names:
+        return None
+    cols = min(3, len(names))
+    nrows = math.ceil(len(names) / cols)
+    fig, _ = new_figure(4.2 * cols, 2.9 * nrows)
+    fig.clf()
+    colors = ["#888888", "#c33", "#2a6", "#36c", "#c80", "#939", "#099"]
+    for i, n in enumerate(names):
+        ax = fig.add_subplot(nrows, cols, i + 1)
+        labels, values, err_lo, err_hi = [], [], [], []
+        for row in rows:
+            m = row.metrics.get(n)
+            if m is None:
+                continue
+            v = m["value"]
+            lo, hi = m.get("ci95") or [v, v]
+            lo = v if lo is None or math.isnan(lo) else lo
+            hi = v if hi is None or math.isnan(hi) else hi
+            labels.append(row.label)
+            values.append(v)
+            err_lo.append(max(0.0, v - lo))
+            err_hi.append(max(0.0, hi - v))
+        ax.bar(range(len(values)), values, yerr=[err_lo, err_hi], capsize=4,
+               color=[colors[k % len(colors)] for k in range(len(values))])
+        ax.set_xticks(range(len(values)), labels, rotation=20, ha="right", fontsize=8)
+        ax.set_title(n, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return figure_data_uri(fig)
+
+
+def _losses(path: Path) -> tuple[list[int], list[float]]:
+    steps, losses = [], []
+    if not path.is_file():
+        return steps, losses
+    for line in path.read_text("utf-8").splitlines():
+        e = json.loads(line)
+        if "loss" in e and "step" in e:
+            steps.append(int(e["step"]))
+            losses.append(float(e["loss"]))
+    return steps, losses
+
+
+def loss_curves(curves: dict[str, tuple[list[int], list[float]]]) -> str | None:
+    curves = {k: v for k, v in curves.items() if v[0]}
+    if not curves:
+        return None
+    fig, ax = new_figure(6.4, 3.4)
+    for label, (steps, losses) in curves.items():
+        ax.plot(steps, losses, label=label, linewidth=1.4)
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return figure_data_uri(fig)
+
+
+def winrate_matrix(results: dict[str, Any], systems: list[str]) -> list[list[Any]]:
+    """matrix[i][j] = win rate of systems[i] against systems[j] (ties excluded from wins)."""
+    m: list[list[Any]] = [[None] * len(systems) for _ in systems]
+    for i, x in enumerate(systems):
+        for j, y in enumerate(systems):
+            if (entry := results.get(f"{x}_vs_{y}")) is not None:
+                m[i][j] = entry["win_rate"]["value"]
+                m[j][i] = entry["loss_rate"]["value"]
+    return m
+
+
+def write_outputs(config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput],
+                  out: Path) -> tuple[dict[str, Any], Path, Path]:
+    rows, names = collect_rows(config, plan, finished, out)
+    csv_path = write_csv(out / "results.csv", rows, names)
+    curves = {}
+    for sid, o in finished.items():
+        if o.outputs.get("log_history") and sid.split("/")[0] in ("pretrain", "sft", "dpo"):
+            curves[sid] = _losses(o.path("log_history"))
+    pairwise = []
+    for m in config.base_models:
+        pw = finished.get(f"pairwise/{m.name}")
+        if pw is None:
+            continue
+        res = _read_json(pw.path("results"))
+        systems = list(pw.outputs["systems"])
+        pairwise.append({"model": m.name, "systems": systems,
+                         "matrix": winrate_matrix(res, systems),
+                         "link": _rel(pw.path("pairs"), out)})
+    audits = []
+    for v in config.variants:
+        a = finished.get(f"audit/{v.name}")
+        if a is None:
+            continue
+        s = _read_json(a.path("summary"))
+        audits.append({"variant": v.name, "records": s["records"], "flagged": s["flagged_records"],
+                       "findings": s["findings"], "top": list(s["by_check"].items())[:6],
+                       "link": _rel(a.path("findings"), out)})
+    results = {
+        "name": config.name,
+        "metrics": names,
+        "rows": [{"model": r.model, "variant": r.variant, "train": r.train,
+                  "metrics": {n: r.metrics[n] for n in names if n in r.metrics},
+                  "delta_vs_base": {n: r.delta.get(n) for n in names}} for r in rows],
+        "pairwise": pairwise,
+        "audit": audits,
+    }
+    write_json(out / "results.json", results)
+    report = render(
+        "experiment_report.html.j2", out / "report.html",
+        title=f"oshie experiment: {config.name}", version=__version__, config=config,
+        rows=rows, names=names, bars=metric_bars(rows, names), losses=loss_curves(curves),
+        pairwise=pairwise, audits=audits, fmt=_fmt,
+    )
+    return results, csv_path, report

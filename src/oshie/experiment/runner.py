@@ -1,0 +1,117 @@
+"""Run an experiment: every stage in dependency order, finished stages skipped, then the report.
+
+    run = run_experiment(load_experiment("examples/experiment.yaml"), "runs/exp")
+    run.ran, run.skipped          # stage ids computed in this run vs reused from the cache
+    run.report, run.results_csv   # the comparison report and table
+
+The output directory holds `stages/<stage>-<key>/` (one per stage), `experiment.yaml`
+(the resolved plan), `plan.json` (stage -> directory and status), `manifest.json`,
+`results.csv`, `results.json` and `report.html`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from oshie.console import info
+from oshie.experiment.cache import Stage, StageOutput, is_done, read_marker, write_marker
+from oshie.experiment.config import ExperimentConfig
+from oshie.experiment.plan import Plan, build_plan
+from oshie.experiment.stages import ADAPTERS, stage_manifest
+from oshie.runs import Manifest, write_json
+
+STAGES_DIR = "stages"
+
+
+@dataclass
+class StageStatus:
+    id: str
+    kind: str
+    dir: Path
+    state: str  # done | pending | partial (an interrupted run left files, no marker)
+    wall_time_s: float | None = None
+
+
+@dataclass
+class ExperimentRun:
+    out_dir: Path
+    plan: Plan
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)  # ran, continuing an interrupted attempt
+    results: dict[str, Any] = field(default_factory=dict)
+    report: Path | None = None
+    results_csv: Path | None = None
+
+
+def stage_dir(out_dir: Path, stage: Stage) -> Path:
+    return out_dir / STAGES_DIR / stage.dirname
+
+
+def experiment_status(config: ExperimentConfig, out_dir: str | Path) -> list[StageStatus]:
+    """Which stages of the plan are finished in `out_dir`."""
+    out = Path(out_dir)
+    plan = build_plan(config)
+    statuses = []
+    for s in plan.stages:
+        d = stage_dir(out, s)
+        if is_done(s, d):
+            marker = read_marker(d) or {}
+            statuses.append(StageStatus(s.id, s.kind, d, "done", marker.get("wall_time_s")))
+        elif d.is_dir() and any(d.iterdir()):
+            statuses.append(StageStatus(s.id, s.kind, d, "partial"))
+        else:
+            statuses.append(StageStatus(s.id, s.kind, d, "pending"))
+    return statuses
+
+
+def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentRun:
+    """Run what is not finished yet, then write the results table and the report."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plan = build_plan(config)
+    (out / "experiment.yaml").write_text(
+        yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False),
+        encoding="utf-8")
+    manifest = Manifest(out, "experiment", {"name": config.name, "seed": config.seed})
+    run = ExperimentRun(out, plan)
+    finished: dict[str, StageOutput] = {}
+    total = len(plan.stages)
+    for n, stage in enumerate(plan.stages, 1):
+        d = stage_dir(out, stage)
+        if is_done(stage, d):
+            finished[stage.id] = StageOutput(d, (read_marker(d) or {})["outputs"])
+            run.skipped.append(stage.id)
+            info(f"[dim][{n}/{total}] {stage.id}: cached ({d.name})[/dim]")
+            continue
+        partial = d.is_dir() and any(d.iterdir())
+        info(f"[bold][{n}/{total}] {stage.id}[/bold]" + (" (resuming)" if partial else ""))
+        d.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        upstream = {dep: finished[dep] for dep in stage.deps}
+        stage_m = None if stage.kind in ("eval", "judge", "pairwise") else stage_manifest(stage, d)
+        outputs = ADAPTERS[stage.kind](stage, d, upstream)
+        wall = time.perf_counter() - t0
+        if stage_m is not None:  # eval/judge stages write their own manifest in the directory
+            stage_m.write(outputs=outputs)
+        write_marker(stage, d, outputs, wall)  # last: only now does the stage count as finished
+        finished[stage.id] = StageOutput(d, outputs)
+        run.ran.append(stage.id)
+        if partial:
+            run.resumed.append(stage.id)
+    write_json(out / "plan.json", {
+        s.id: {"dir": str(stage_dir(out, s).relative_to(out)), "key": s.key, "deps": s.deps,
+               "state": "ran" if s.id in run.ran else "cached"}
+        for s in plan.stages})
+    from oshie.experiment.report import write_outputs
+
+    run.results, run.results_csv, run.report = write_outputs(config, plan, finished, out)
+    manifest.write(stages={s.id: {"key": s.key, "dir": stage_dir(out, s).name} for s in plan.stages},
+                   ran=run.ran, skipped=run.skipped, resumed=run.resumed,
+                   outputs={"results": "results.csv", "report": "report.html"})
+    return run

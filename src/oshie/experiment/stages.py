@@ -1,0 +1,297 @@
+"""Thin adapters from a planned stage to the package that does the work.
+
+Each adapter takes the stage, its directory and its finished upstream stages, writes its
+outputs into the directory and returns what it produced (paths relative to the directory),
+which the runner stores in the completion marker for the stages below it. Training stages
+resume from their last checkpoint when the directory holds one from an interrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from oshie.console import info
+from oshie.errors import ConfigError, UsageError
+from oshie.experiment.cache import Stage, StageOutput, clear_unfinished
+from oshie.runs import Manifest, write_json
+
+Upstream = dict[str, StageOutput]
+Adapter = Callable[[Stage, Path, Upstream], dict[str, Any]]
+TRAIN_DIR = "train"  # training stages: checkpoints, final model, log_history.jsonl
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def _only(upstream: Upstream, prefix: str) -> StageOutput:
+    return next(o for sid, o in upstream.items() if sid.startswith(prefix))
+
+
+def _model_of(upstream: Upstream) -> Path:
+    """The model directory produced by the (single) model-producing upstream stage."""
+    for out in upstream.values():
+        if "model" in out.outputs:
+            return out.path("model")
+    raise UsageError("no upstream stage produced a model")  # a planning bug, not user error
+
+
+# --- base models -------------------------------------------------------------------------
+
+def run_base(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    p = stage.params
+    if "path" in p:  # a local model: nothing to build, the directory is the output
+        from oshie.train.runtime import check_model_dir
+
+        check_model_dir(p["path"], field_name="base_models.path")
+        return {"model": str(Path(p["path"]).resolve())}
+    from oshie.train.corpus import read_texts
+    from oshie.train.tiny import init_model
+    from oshie.train.tokenizer import train_bpe_tokenizer
+
+    clear_unfinished(stage_dir)
+    texts = read_texts(stage.files.values())
+    info(f"  tokenizer: byte-level BPE, vocab {p['vocab_size']}, {len(texts)} lines")
+    tok_dir = train_bpe_tokenizer(texts, vocab_size=p["vocab_size"], out_dir=stage_dir / "tokenizer")
+    init_model(tok_dir, stage_dir / "model", preset=p["preset"], seed=p["seed"],
+               **p["model_overrides"])
+    return {"model": "model", "tokenizer": "tokenizer"}
+
+
+def _resume_flags(train_dir: Path) -> dict[str, bool]:
+    """Resume from the last complete checkpoint of an interrupted run, else start clean."""
+    from oshie.train.runtime import last_checkpoint
+
+    # a checkpoint cut short by a kill has no trainer_state.json: it cannot be resumed from
+    for ckpt in train_dir.glob("checkpoint-*"):
+        if ckpt.is_dir() and not (ckpt / "trainer_state.json").is_file():
+            shutil.rmtree(ckpt)
+    if last_checkpoint(train_dir) is not None:
+        info(f"  resuming from {last_checkpoint(train_dir).name}")  # type: ignore[union-attr]
+        return {"resume": True}
+    return {"overwrite": True}
+
+
+def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    try:
+        from oshie.train.cpt import train_cpt
+    except ImportError as exc:
+        raise UsageError("pre-training needs oshie.train.cpt, which this install lacks",
+                         hint="remove 'pretrain' from the base model's build settings") from exc
+    from oshie.train.config import CPTConfig
+
+    p = stage.params
+    train_dir = stage_dir / TRAIN_DIR
+    config = CPTConfig(
+        model=str(_model_of(upstream)), output_dir=str(train_dir),
+        datasets=[{"path": c} for c in stage.files.values()],
+        max_steps=p["max_steps"], learning_rate=p["learning_rate"], batch_size=p["batch_size"],
+        max_length=p["max_length"], save_steps=p["save_steps"], seed=p["seed"],
+        device="cpu", lr_scheduler="cosine", warmup_ratio=0.05, save_total_limit=1,
+    )
+    result = train_cpt(config, **_resume_flags(train_dir))
+    return {"model": TRAIN_DIR, "log_history": f"{TRAIN_DIR}/log_history.jsonl",
+            "final_loss": result.final_loss, "global_step": result.global_step}
+
+
+# --- data ----------------------------------------------------------------------------------
+
+def _read_variant(stage: Stage) -> list[list[Any]]:
+    from oshie.train.data import read_records
+
+    return [read_records(path, spec.get("format"))
+            for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)]
+
+
+def audit_findings(records: list[Any]) -> list[dict[str, Any]]:
+    """Run the quality audit; one dict per finding (record_id, check, severity, message, span)."""
+    from oshie.data.check import check_records
+
+    found = check_records(records)
+    out: list[dict[str, Any]] = []
+
+    def collect(obj: Any) -> None:
+        if hasattr(obj, "to_dict") and hasattr(obj, "record_id"):
+            out.append(obj.to_dict())
+        elif isinstance(obj, dict) and "record_id" in obj:
+            out.append(obj)
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                collect(v)
+        elif isinstance(obj, list | tuple):
+            for v in obj:
+                collect(v)
+        elif hasattr(obj, "findings"):
+            collect(obj.findings)
+
+    collect(found)
+    return out
+
+
+def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    clear_unfinished(stage_dir)
+    parts = _read_variant(stage)
+    findings: list[dict[str, Any]] = []
+    n_records = 0
+    for path, records in zip(stage.files.values(), parts, strict=True):
+        n_records += len(records)
+        for f in audit_findings(records):
+            findings.append({"source": Path(path).name, **f})
+    by_check: dict[str, int] = {}
+    flagged: dict[str, str] = {}  # record id -> worst severity
+    for f in findings:
+        by_check[f["check"]] = by_check.get(f["check"], 0) + 1
+        rid, sev = str(f["record_id"]), f["severity"]
+        if SEVERITY_RANK[sev] > SEVERITY_RANK.get(flagged.get(rid, ""), -1):
+            flagged[rid] = sev
+    with open(stage_dir / "findings.jsonl", "w", encoding="utf-8") as fh:
+        for f in findings:
+            fh.write(json.dumps(f, ensure_ascii=False, default=str) + "\n")
+    summary = {"records": n_records, "findings": len(findings), "flagged_records": len(flagged),
+               "by_check": dict(sorted(by_check.items(), key=lambda kv: -kv[1])),
+               "worst_severity": flagged}
+    write_json(stage_dir / "summary.json", summary)
+    info(f"  audit: {len(flagged)}/{n_records} records flagged, {len(findings)} findings")
+    return {"findings": "findings.jsonl", "summary": "summary.json",
+            "records": n_records, "flagged_records": len(flagged)}
+
+
+def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    from oshie.data.io import write_records
+    from oshie.train.data import mix
+
+    clear_unfinished(stage_dir)
+    p = stage.params
+    flt = p.get("filter") or {}
+    parts = _read_variant(stage)
+    kept_parts, dropped = parts, 0
+    if flt.get("passed_audit"):
+        audit = _only(upstream, "audit/")
+        limit_rank = SEVERITY_RANK[flt["severity"]]
+        checks = set(flt["checks"]) if flt.get("checks") else None
+        bad: set[str] = set()
+        with open(audit.path("findings"), encoding="utf-8") as fh:
+            for line in fh:
+                f = json.loads(line)
+                if SEVERITY_RANK[f["severity"]] >= limit_rank and (checks is None or f["check"] in checks):
+                    bad.add(str(f["record_id"]))
+        kept_parts = [[r for r in records if r.id not in bad] for records in parts]
+        dropped = sum(len(a) - len(b) for a, b in zip(parts, kept_parts, strict=True))
+    weights = [d["weight"] for d in p["datasets"]]
+    records = mix(list(zip(kept_parts, weights, strict=True)), p["seed"])
+    if flt.get("limit"):
+        records = records[: flt["limit"]]
+    if not records:
+        raise ConfigError(f"{stage.id}: no records left after filtering",
+                          field="variants.filter", hint="loosen the filter")
+    write_records(stage_dir / "train.jsonl", records, fmt="messages")
+    stats = {"records": len(records), "dropped_by_audit": dropped,
+             "sources": {Path(f).name: len(r) for f, r in zip(stage.files.values(), parts, strict=True)}}
+    write_json(stage_dir / "stats.json", stats)
+    info(f"  data: {len(records)} records" + (f" ({dropped} dropped by the audit)" if dropped else ""))
+    return {"train": "train.jsonl", **stats}
+
+
+# --- tuning --------------------------------------------------------------------------------
+
+def run_sft(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    from oshie.train.config import load_config
+    from oshie.train.sft import train_sft
+
+    data = _only(upstream, "data/")
+    model = next(o for sid, o in upstream.items() if not sid.startswith("data/")).path("model")
+    train_dir = stage_dir / TRAIN_DIR
+    settings = {"seed": stage.params["seed"], "device": "cpu", **stage.params["settings"]}
+    config = load_config({**settings, "model": str(model), "output_dir": str(train_dir),
+                          "datasets": [{"path": str(data.path("train")), "format": "messages"}]},
+                         kind="sft")
+    result = train_sft(config, **_resume_flags(train_dir))
+    return {"model": TRAIN_DIR, "log_history": f"{TRAIN_DIR}/log_history.jsonl",
+            "initial_loss": result.initial_loss, "final_loss": result.final_loss,
+            "global_step": result.global_step, "resumed_from": result.resumed_from}
+
+
+def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    from oshie.train.config import load_config
+    from oshie.train.dpo import train_dpo
+
+    train_dir = stage_dir / TRAIN_DIR
+    datasets = [{"path": path, **spec}
+                for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)]
+    settings = {"seed": stage.params["seed"], "device": "cpu", **stage.params["settings"]}
+    config = load_config({**settings, "model": str(_model_of(upstream)),
+                          "output_dir": str(train_dir), "datasets": datasets}, kind="dpo")
+    result = train_dpo(config, **_resume_flags(train_dir))
+    return {"model": TRAIN_DIR, "log_history": f"{TRAIN_DIR}/log_history.jsonl",
+            "final_loss": result.final_loss, "global_step": result.global_step}
+
+
+# --- evaluation ----------------------------------------------------------------------------
+
+def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    from oshie.eval.runner import run_eval
+
+    tasks = []
+    for t in stage.params["tasks"]:
+        key = t.get("name") or t["task"]
+        spec = {k: v for k, v in t.items() if v is not None}
+        spec["data"] = stage.files[f"{key}.data"]
+        if f"{key}.train_data" in stage.files:
+            spec["train_data"] = stage.files[f"{key}.train_data"]
+        tasks.append(spec)
+    # run_eval keeps finished per-item records, so an interrupted eval resumes item by item
+    run_eval(_model_of(upstream), tasks, stage_dir, batch_size=stage.params["batch_size"])
+    return {"results": "results.json", "report": "report.html",
+            "items": {(t.get("name") or t["task"]): f"{t.get('name') or t['task']}/items.jsonl"
+                      for t in stage.params["tasks"]}}
+
+
+def _judge_llm(params: dict[str, Any], full_llm: dict[str, Any]) -> Any:
+    from oshie.llm.config import LLMConfig, build_llm
+
+    return build_llm(LLMConfig.model_validate(full_llm))
+
+
+def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    from oshie.eval.judge import run_judge as eval_run_judge
+
+    p = stage.params
+    extra = {"prompt": p["prompt"]} if p.get("prompt") else {}
+    eval_run_judge(stage.files["tasks"], stage_dir, _judge_llm(p, stage.runtime["llm"]),
+                   model_dir=_model_of(upstream), limit=p["limit"],
+                   max_new_tokens=p["max_new_tokens"], system_name=p["system"], **extra)
+    return {"results": "results.json", "answers": "answers.jsonl",
+            "judgments": "judgments.jsonl", "report": "report.html"}
+
+
+def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    from oshie.eval.pairwise import run_compare
+
+    names = [sid.rsplit("/", 1)[-1] for sid in stage.deps]
+    run_compare([upstream[sid].dir for sid in stage.deps], stage_dir,
+                _judge_llm(stage.params, stage.runtime["llm"]), names=names)
+    return {"results": "results.json", "pairs": "pairwise.jsonl", "report": "report.html",
+            "systems": names}
+
+
+ADAPTERS: dict[str, Adapter] = {
+    "base": run_base,
+    "pretrain": run_pretrain,
+    "audit": run_audit,
+    "data": run_data,
+    "sft": run_sft,
+    "dpo": run_dpo,
+    "eval": run_eval_stage,
+    "judge": run_judge,
+    "pairwise": run_pairwise,
+}
+
+
+def stage_manifest(stage: Stage, stage_dir: Path) -> Manifest:
+    """The per-stage manifest (inputs with hashes, settings); the adapter's outputs go in later."""
+    m = Manifest(stage_dir, f"experiment.{stage.kind}", {"id": stage.id, "params": stage.params,
+                                                         "deps": stage.deps, "key": stage.key})
+    for name, path in stage.files.items():
+        m.add_input(name, path)
+    return m
