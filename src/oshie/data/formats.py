@@ -169,7 +169,8 @@ def _maybe_json(value: Any, ctx: RowContext, want: type | tuple[type, ...]) -> A
             parsed = json.loads(value)
         except json.JSONDecodeError:
             return value
-        if isinstance(parsed, want):
+        # a text cell that merely looks like JSON ("[1, 2]") is not a message list
+        if isinstance(parsed, want) and not (isinstance(parsed, list) and not all(isinstance(x, dict) for x in parsed)):
             return parsed
     return value
 
@@ -186,7 +187,7 @@ def get_metadata(row: dict[str, Any], key: str, ctx: RowContext, known: frozense
                 raise RowError(f"not valid JSON text: {exc.msg}", key, "write an object like {\"source\": \"...\"}") from None
         if not isinstance(value, dict):
             raise RowError(f"expected an object, got {_type_name(value)}", key, "write an object like {\"source\": \"...\"}")
-        meta = {k: v for k, v in value.items() if v is not None}
+        meta = dict(value)
     extra = {}
     for k, v in row.items():
         if k in known or v is None or (ctx.tabular and v == ""):
