@@ -59,8 +59,6 @@ class LocalLLM(LLM):
         model_name: str | None = None,
         dtype: str | None = None,
     ) -> None:
-        torch = require("torch", "train")
-        transformers = require("transformers", "train")
         path = Path(model_dir)
         if not (path / "config.json").is_file():
             raise ModelError(f"{path} is not a model directory (no config.json)",
@@ -70,25 +68,55 @@ class LocalLLM(LLM):
         self.model_dir = path
         self.batch_size = max(1, batch_size)
         self.device = device
+        self.dtype = dtype
         self.fingerprint = model_fingerprint(path)
+        self._tokenizer: Any = None
+        self._net: Any = None
+        self._lock = threading.Lock()  # one forward pass at a time (server threads)
+        self._load_lock = threading.Lock()
+
+    # Weights load on first use: a run answered entirely from the cache never loads them.
+    @property
+    def tokenizer(self) -> Any:
+        self._load()
+        return self._tokenizer
+
+    @property
+    def net(self) -> Any:
+        self._load()
+        return self._net
+
+    @property
+    def max_positions(self) -> int | None:
+        return getattr(self.net.config, "max_position_embeddings", None)
+
+    def _load(self) -> None:
+        if self._net is not None:
+            return
+        with self._load_lock:
+            if self._net is None:
+                self._load_now()
+
+    def _load_now(self) -> None:
+        torch = require("torch", "train")
+        transformers = require("transformers", "train")
         if is_quiet():
             transformers.utils.logging.disable_progress_bar()
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(path))
-            self.net = transformers.AutoModelForCausalLM.from_pretrained(
-                str(path), use_safetensors=True, trust_remote_code=False,
-                dtype=getattr(torch, dtype) if dtype else "auto")
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(self.model_dir))
+            net = transformers.AutoModelForCausalLM.from_pretrained(
+                str(self.model_dir), use_safetensors=True, trust_remote_code=False,
+                dtype=getattr(torch, self.dtype) if self.dtype else "auto")
         except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load the model in {path}: {exc}",
+            raise ModelError(f"cannot load the model in {self.model_dir}: {exc}",
                              hint="the directory needs config.json, *.safetensors and a "
                              "tokenizer") from exc
-        self.net.to(device).eval()
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token_id is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.eos_ids = _eos_ids(self.net, self.tokenizer)
-        self.max_positions = getattr(self.net.config, "max_position_embeddings", None)
-        self._lock = threading.Lock()  # one forward pass at a time (server threads)
+        net.to(self.device).eval()
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.eos_ids = _eos_ids(net, tokenizer)
+        self._tokenizer, self._net = tokenizer, net
 
     def __repr__(self) -> str:
         return f"LocalLLM({str(self.model_dir)!r})"
@@ -190,8 +218,13 @@ class LocalLLM(LLM):
         return Generation(text=text, finish_reason=finish,
                           usage=Usage(prompt_tokens=prompt_len, completion_tokens=len(tokens)))
 
+    def load(self) -> LocalLLM:
+        """Load the weights now (the server does, so the first request is not slow)."""
+        self._load()
+        return self
+
     def close(self) -> None:
-        self.net = None  # type: ignore[assignment]
+        self._net = self._tokenizer = None
 
 
 def _eos_ids(net: Any, tokenizer: Any) -> list[int]:

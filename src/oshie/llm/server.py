@@ -273,7 +273,7 @@ def serve(model_dir: str, host: str = "127.0.0.1", port: int = 8000,
     uvicorn = require("uvicorn", "serve")
     from oshie.llm.local import LocalLLM
 
-    llm = LocalLLM(model_dir, batch_size=batch_size, device=device, model_name=model_name)
+    llm = LocalLLM(model_dir, batch_size=batch_size, device=device, model_name=model_name).load()
     app = create_app(llm, llm.model, api_key=api_key)
     if on_ready is not None:
         on_ready(f"http://{host if ':' not in host else f'[{host}]'}:{port}/v1")

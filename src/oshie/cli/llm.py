@@ -1,0 +1,171 @@
+"""`oshie llm`: try a backend, run a batch of requests, inspect the call cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oshie.console import console, info, out
+
+app = typer.Typer(no_args_is_help=True, help="LLM backends and the call cache.")
+
+ConfigOpt = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="LLM config YAML (backend, base_url, model, api_key_env, "
+    "concurrency, timeout, max_retries, cache ...).")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override a config field, e.g. --set timeout=30 (repeatable).")]
+BaseUrlOpt = Annotated[str | None, typer.Option(
+    "--base-url", help="OpenAI-compatible server URL ending in /v1 (sets backend openai).")]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", "-m", help="Model name on the server, or a model directory with --local.")]
+LocalOpt = Annotated[bool, typer.Option(
+    "--local", help="Run MODEL as a local transformers model directory instead of HTTP.")]
+KeyEnvOpt = Annotated[str | None, typer.Option(
+    "--api-key-env", help="NAME of the environment variable holding the API key.")]
+CacheOpt = Annotated[Path | None, typer.Option(
+    "--cache", help="SQLite cache file; finished calls are never repeated.")]
+NoCacheOpt = Annotated[bool, typer.Option(
+    "--no-cache", help="Ignore the configured cache: call the model every time.")]
+MaxTokOpt = Annotated[int | None, typer.Option("--max-tokens", help="Most tokens to generate.")]
+TempOpt = Annotated[float | None, typer.Option(
+    "--temperature", "-t", help="0 for greedy; higher samples more freely.")]
+TopPOpt = Annotated[float | None, typer.Option("--top-p", help="Nucleus sampling mass.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for reproducible sampling.")]
+StopOpt = Annotated[list[str] | None, typer.Option(
+    "--stop", help="Stop string (repeatable); not included in the answer.")]
+
+
+def _config(config: Path | None, sets: list[str] | None, base_url: str | None,
+            model: str | None, local: bool, api_key_env: str | None, cache: Path | None) -> Any:
+    from oshie.llm.config import load_llm_config, parse_overrides
+
+    overrides = parse_overrides(sets)
+    if base_url:
+        overrides.update(backend="openai", base_url=base_url)
+    if local:
+        overrides["backend"] = "local"
+    if model:
+        overrides["model"] = model
+    if api_key_env:
+        overrides["api_key_env"] = api_key_env
+    if cache:
+        overrides["cache"] = str(cache)
+    return load_llm_config(config, overrides)
+
+
+def _params(max_tokens: int | None, temperature: float | None, top_p: float | None,
+            seed: int | None, stop: list[str] | None) -> Any:
+    from oshie.llm.base import GenerationParams
+
+    given = {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
+             "seed": seed, "stop": stop or None}
+    return GenerationParams(**{k: v for k, v in given.items() if v is not None})
+
+
+@app.command("chat")
+def chat(
+    text: Annotated[str, typer.Argument(help="The user message (or the raw prompt with --raw).")],
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
+    api_key_env: KeyEnvOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="Send TEXT as a raw completion prompt (no chat template).")] = False,
+    max_tokens: MaxTokOpt = 256,
+    temperature: TempOpt = None,
+    top_p: TopPOpt = None,
+    seed: SeedOpt = None,
+    stop: StopOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole Generation as JSON."
+                                          )] = False,
+) -> None:
+    """Send one message (or prompt) and print the answer: a quick check of a backend."""
+    from oshie.llm.base import LLMRequest
+    from oshie.llm.config import build_llm
+
+    cfg = _config(config, sets, base_url, model, local, api_key_env, cache)
+    params = _params(max_tokens, temperature, top_p, seed, stop)
+    if raw:
+        req = LLMRequest(prompt=text, params=params)
+    else:
+        msgs = ([{"role": "system", "content": system}] if system else [])
+        req = LLMRequest(messages=[*msgs, {"role": "user", "content": text}], params=params)
+    with build_llm(cfg, no_cache=no_cache) as llm:
+        gen = llm.generate([req])[0]
+    if as_json:
+        out.print_json(json.dumps(gen.model_dump(), ensure_ascii=False))
+        return
+    out.print(escape(gen.text))
+    info(f"[dim]finish={gen.finish_reason} prompt_tokens={gen.usage.prompt_tokens} "
+         f"completion_tokens={gen.usage.completion_tokens}"
+         f"{' (cached)' if gen.cached else ''}[/dim]")
+
+
+@app.command("generate")
+def generate(
+    requests: Annotated[Path, typer.Argument(
+        help="JSONL of requests: {id, messages | prompt, system?, params?, n?} per line.")],
+    out_dir: Annotated[Path, typer.Option(
+        "--out", "-o", help="Run directory for generations.jsonl and manifest.json.")],
+    config: ConfigOpt = None,
+    sets: SetOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    local: LocalOpt = False,
+    api_key_env: KeyEnvOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    max_tokens: MaxTokOpt = None,
+    temperature: TempOpt = None,
+    top_p: TopPOpt = None,
+    seed: SeedOpt = None,
+    stop: StopOpt = None,
+) -> None:
+    """Answer every request of a JSONL file; with a cache, reruns only call for what is missing."""
+    from oshie.llm.batch import run_batch
+    from oshie.llm.config import build_llm
+
+    cfg = _config(config, sets, base_url, model, local, api_key_env, cache)
+    defaults = _params(max_tokens, temperature, top_p, seed, stop)
+    with build_llm(cfg, no_cache=no_cache) as llm:
+        result = run_batch(llm, requests, out_dir, defaults=defaults, config=cfg)
+    cached = "" if result.hits is None else f"; cache hits {result.hits}, misses {result.misses}"
+    console.print(f"{result.samples} generations for {result.requests} requests -> "
+                  f"{escape(str(result.out_dir / 'generations.jsonl'))}{cached}", soft_wrap=True)
+
+
+@app.command("cache-stats")
+def cache_stats(
+    db: Annotated[Path, typer.Argument(help="The SQLite cache file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stats as JSON.")] = False,
+) -> None:
+    """How many finished calls a cache holds, per backend and model."""
+    from oshie.llm.cache import cache_stats as stats_of
+
+    stats = stats_of(db).as_dict()
+    stats.pop("hits")
+    stats.pop("misses")
+    if as_json:
+        out.print_json(json.dumps(stats, ensure_ascii=False))
+        return
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("cache", escape(stats["path"]))
+    table.add_row("entries", str(stats["entries"]))
+    table.add_row("size", f"{stats['size_bytes'] / 1024:.1f} KiB")
+    table.add_row("oldest", str(stats["oldest"] or "-"))
+    table.add_row("newest", str(stats["newest"] or "-"))
+    for name, n in stats["by_model"].items():
+        table.add_row("model", f"{escape(name)}: {n}")
+    out.print(table)
