@@ -107,7 +107,7 @@ class MarkedConversation:
 
     text: str
     token_ids: list[int]
-    tokens: list[str]
+    tokens: list[str]  # the text each token adds ("" for the tail bytes of a split character)
     offsets: list[tuple[int, int]]
     trained: list[bool]
 
@@ -130,5 +130,40 @@ def mark_trained_tokens(
     offsets = [tuple(o) for o in enc["offset_mapping"]]
     if list(enc["input_ids"]) != ids:  # rendering then tokenising must give the same ids
         offsets = [(0, 0)] * len(ids)
-    tokens = [tokenizer.decode([i]) for i in ids]
-    return MarkedConversation(text, ids, tokens, offsets, [bool(m) for m in mask])
+    return MarkedConversation(text, ids, _pieces(text, offsets), offsets, [bool(m) for m in mask])
+
+
+def _pieces(text: str, offsets: list[tuple[int, int]]) -> list[str]:
+    """The text each token adds. Byte-level tokens that split one character share its
+    offsets: the first shows the character, the rest show nothing."""
+    pieces, seen = [], 0
+    for start, end in offsets:
+        pieces.append(text[max(start, seen):end])
+        seen = max(seen, end)
+    return pieces
+
+
+def caret_view(marked: MarkedConversation, width: int = 100) -> list[tuple[str, str]]:
+    """Token-aligned lines: (tokens separated by '|', '^' under every trained token).
+
+    A newline token shows as '↵' and ends the line; wide (CJK) characters count as
+    two cells so the carets line up in a terminal.
+    """
+    from rich.cells import cell_len
+
+    pairs: list[tuple[str, str]] = []
+    top, bottom = "", ""
+    for token, trained in zip(marked.tokens, marked.trained, strict=True):
+        shown = token.replace("\n", "↵") or "·"
+        cell = shown + "|"
+        if top and cell_len(top) + cell_len(cell) > width:
+            pairs.append((top, bottom))
+            top, bottom = "", ""
+        top += cell
+        bottom += ("^" if trained else " ") * cell_len(shown) + " "
+        if token.endswith("\n"):
+            pairs.append((top, bottom))
+            top, bottom = "", ""
+    if top:
+        pairs.append((top, bottom))
+    return pairs

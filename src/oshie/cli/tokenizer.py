@@ -1,0 +1,88 @@
+"""`oshie tokenizer`: train a Japanese-ready tokenizer and compare fertility.
+
+Parsing and printing only; the work is in `oshie.train.tokenizer`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oshie.console import info, out
+from oshie.errors import UsageError
+
+app = typer.Typer(no_args_is_help=True, help="Train and compare Japanese tokenizers.")
+
+
+def _fertility_table(rows: list[dict], title: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    t.add_column("tokenizer")
+    t.add_column("vocab", justify="right")
+    t.add_column("chars", justify="right")
+    t.add_column("tokens", justify="right")
+    t.add_column("chars/token", justify="right")
+    t.add_column("tokens/1k chars", justify="right")
+    t.add_column("unk", justify="right")
+    for r in rows:
+        t.add_row(escape(r["name"]), str(r["vocab_size"]), str(r["characters"]), str(r["tokens"]),
+                  f"{r['chars_per_token']:.3f}", f"{r['tokens_per_1k_chars']:.1f}", str(r["unknown_tokens"]))
+    return t
+
+
+@app.command("train")
+def train(
+    corpus: Annotated[list[Path], typer.Argument(help="Text files (.txt: one document per line) or .jsonl with a 'text' field.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to save the Hugging Face tokenizer in.")],
+    vocab_size: Annotated[int, typer.Option("--vocab-size", "-v", help="Target vocabulary size (special tokens included).")] = 32000,
+    kind: Annotated[str, typer.Option("--type", "-t", help="bpe (byte-level BPE), sp-unigram or sp-bpe (SentencePiece with byte fallback).")] = "bpe",
+    text_field: Annotated[str, typer.Option("--text-field", help="JSONL key holding the text.")] = "text",
+    holdout_every: Annotated[int, typer.Option("--holdout-every", help="Hold out every N-th document for the fertility report (not trained on).")] = 10,
+    compare: Annotated[list[Path] | None, typer.Option("--compare", "-c", help="Another local tokenizer dir to compare fertility with (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the fertility report as JSON.")] = False,
+) -> None:
+    """Train a tokenizer with ChatML special tokens and report its fertility on held-out text."""
+    from oshie.train.corpus import read_texts
+    from oshie.train.tokenizer import fertility, load_tokenizer, split_holdout, train_tokenizer
+
+    if vocab_size < 300:
+        raise UsageError("--vocab-size must be at least 300 (256 bytes + special tokens + merges)")
+    texts = read_texts(corpus, text_field=text_field)
+    if not texts:
+        raise UsageError("the corpus holds no text", path=corpus[0])
+    train_texts, held = split_holdout(texts, holdout_every)
+    info(f"training {kind} tokenizer on {len(train_texts)} documents ({sum(map(len, train_texts))} chars), "
+         f"{len(held)} held out")
+    path = train_tokenizer(train_texts, vocab_size, out_dir, kind)
+    rows = [fertility(load_tokenizer(path), held, name=f"{path} ({kind})").as_dict()]
+    for other in compare or []:
+        rows.append(fertility(load_tokenizer(other), held, name=str(other)).as_dict())
+    (Path(path) / "fertility.json").write_text(json.dumps(rows, ensure_ascii=False, indent=2), "utf-8")
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+        return
+    out.print(_fertility_table(rows, f"fertility on {len(held)} held-out documents"))
+    out.print(f"saved -> {escape(str(path))}")
+
+
+@app.command("fertility")
+def fertility_cmd(
+    tokenizers: Annotated[list[Path], typer.Argument(help="Local tokenizer or model directories.")],
+    corpus: Annotated[list[Path], typer.Option("--corpus", help="Text files to measure on (.txt or .jsonl).")],
+    text_field: Annotated[str, typer.Option("--text-field", help="JSONL key holding the text.")] = "text",
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Compare characters per token of local tokenizers on the same text."""
+    from oshie.train.corpus import read_texts
+    from oshie.train.tokenizer import fertility, load_tokenizer
+
+    texts = read_texts(corpus, text_field=text_field)
+    rows = [fertility(load_tokenizer(t), texts, name=str(t)).as_dict() for t in tokenizers]
+    if as_json:
+        out.print_json(json.dumps(rows, ensure_ascii=False))
+    else:
+        out.print(_fertility_table(rows, f"fertility on {len(texts)} documents"))
