@@ -1,0 +1,311 @@
+"""`oshie synth ...`: grow instruction data with an LLM. Parsing and printing only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help=(
+    "Grow instruction data with an LLM. Every call is cached (a rerun or a resumed run "
+    "pays nothing twice); outputs are JSONL with provenance; dropped candidates go to "
+    "OUT.rejected.jsonl with their reason."))
+
+# -- options shared by every command ---------------------------------------------------
+In = Annotated[Path, typer.Argument(help="Input records (any supported file type/format).",
+                                     exists=True, dir_okay=False)]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output JSONL (resumed if it exists).")]
+BaseUrl = Annotated[str | None, typer.Option(
+    help="OpenAI-compatible server URL ending in /v1 (vLLM, llama.cpp, Ollama, OpenAI).")]
+Model = Annotated[str | None, typer.Option(help="Model name on the server.")]
+ApiKeyEnv = Annotated[str, typer.Option(
+    help="NAME of the environment variable holding the API key (never the key itself).")]
+Local = Annotated[Path | None, typer.Option(
+    help="Generate with a local model directory instead of a server.",
+    exists=True, file_okay=False)]
+Cache = Annotated[Path | None, typer.Option(
+    help="SQLite call cache [default: OUT without .jsonl + .cache.sqlite].")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not cache calls (no resume).")]
+Concurrency = Annotated[int, typer.Option(help="Requests in flight at once.")]
+Timeout = Annotated[float, typer.Option(help="Seconds before one HTTP attempt gives up.")]
+Retries = Annotated[int, typer.Option(help="Retries of a failed call (429/5xx/timeout).")]
+AllowRestricted = Annotated[bool, typer.Option(
+    "--allow-restricted-license",
+    help="Generate even with a model whose terms restrict training on its outputs "
+    "(records are marked license_restricted: true).")]
+LicenseList = Annotated[Path | None, typer.Option(
+    help="Restricted-model list (glob | reason per line) [default: the shipped list].",
+    exists=True, dir_okay=False)]
+Sets = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override any stage setting: --set key=value (repeatable).")]
+Temperature = Annotated[float | None, typer.Option(help="Sampling temperature.")]
+Seed = Annotated[int | None, typer.Option(help="Base random seed.")]
+
+
+def _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout, retries):
+    from oshie.synth.api import LLMOptions
+
+    return LLMOptions(base_url=base_url, model=model, api_key_env=api_key_env,
+                      local=str(local) if local else None, cache=str(cache) if cache else None,
+                      no_cache=no_cache, concurrency=concurrency, timeout=timeout,
+                      max_retries=retries)
+
+
+def _config(cls: type, sets: list[str] | None, **given: Any) -> Any:
+    """The stage config from explicit options (None = default) and --set overrides."""
+    from pydantic import ValidationError
+
+    from oshie.errors import ConfigError
+    from oshie.llm.config import parse_overrides
+
+    data = {k: v for k, v in given.items() if v is not None}
+    data.update(parse_overrides(sets))
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or None
+        hint = ("known settings: " + ", ".join(cls.model_fields)
+                if err["type"] == "extra_forbidden" else None)
+        msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ConfigError(msg, field=field, hint=hint) from exc
+
+
+def _print(summary: Any) -> None:
+    from rich.table import Table
+
+    from oshie.console import is_quiet, out
+
+    if is_quiet():
+        out.print(f"{summary.stage}: kept {summary.kept} -> {summary.out}")
+        return
+    table = Table(title=f"oshie synth {summary.stage}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("inputs", str(summary.inputs))
+    table.add_row("generated", str(summary.generated))
+    table.add_row("kept", str(summary.kept))
+    for reason, n in sorted(summary.dropped.items(), key=lambda x: -x[1]):
+        table.add_row(f"dropped: {reason}", str(n))
+    table.add_row("LLM calls (new)", str(summary.llm_calls))
+    table.add_row("cache hits", str(summary.cache_hits))
+    if summary.resumed:
+        table.add_row("resumed records", str(summary.resumed))
+    if summary.license_restricted:
+        table.add_row("license_restricted", "true")
+    out.print(table)
+    out.print(f"records:  {summary.out}\nrejected: {summary.rejected}\nmanifest: {summary.manifest}")
+
+
+def _run(stage: str, fn: Any, config: Any, out: Path, llm: Any, inputs: Path | None,
+         allow: bool, license_list: Path | None, **kw: Any) -> None:
+    from oshie.synth.api import run_stage
+
+    _print(run_stage(stage, fn, config, out=out, llm=llm, inputs=inputs, allow_restricted=allow,
+                     license_list=license_list, **kw))
+
+
+@app.command("self-instruct")
+def self_instruct_cmd(
+    seeds: In,
+    out: Out,
+    target: Annotated[int | None, typer.Option(help="New instructions to keep [100].")] = None,
+    per_prompt: Annotated[int | None, typer.Option(help="Instructions asked per prompt [8].")] = None,
+    novelty_threshold: Annotated[float | None, typer.Option(
+        help="Drop a candidate whose character ROUGE-L F vs the pool exceeds this [0.7].")] = None,
+    blocklist: Annotated[Path | None, typer.Option(
+        help="File of tasks a text model cannot do, one a line [shipped list].")] = None,
+    template: Annotated[str | None, typer.Option(
+        help="Prompt template name or .txt path [synth_self_instruct_v1].")] = None,
+    temperature: Temperature = None,
+    seed: Seed = None,
+    sets: Sets = None,
+    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
+    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+) -> None:
+    """Human seed instructions -> new instructions (+ input/output), filtered for Japanese rules and character ROUGE-L novelty."""
+    from oshie.synth.self_instruct import SelfInstructConfig, self_instruct
+
+    cfg = _config(SelfInstructConfig, sets, target=target, per_prompt=per_prompt,
+                  novelty_threshold=novelty_threshold, template=template, seed=seed,
+                  blocklist=str(blocklist) if blocklist else None, temperature=temperature)
+    _run("self-instruct", self_instruct, cfg, out,
+         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
+              max_retries), seeds, allow_restricted_license, license_list)
+
+
+@app.command("evol")
+def evol_cmd(
+    instructions: In,
+    out: Out,
+    rounds: Annotated[int | None, typer.Option(help="Evolution rounds [1].")] = None,
+    operations: Annotated[str | None, typer.Option(
+        help="Comma-separated: constraints,deepen,concretize,reasoning,breadth [all].")] = None,
+    template: Annotated[list[str] | None, typer.Option(
+        help="Override an operation's template: OP=NAME_OR_PATH (repeatable).")] = None,
+    answer: Annotated[bool, typer.Option(help="Answer each evolved instruction.")] = True,
+    temperature: Temperature = None,
+    seed: Seed = None,
+    sets: Sets = None,
+    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
+    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+) -> None:
+    """Evol-Instruct: make instructions harder (in depth) or new in the same domain (in breadth); failed evolutions are eliminated."""
+    from oshie.errors import UsageError
+    from oshie.synth.evol import EvolConfig, evol
+
+    templates = {}
+    for item in template or []:
+        op, sep, ref = item.partition("=")
+        if not sep:
+            raise UsageError(f"--template {item!r} is not OP=NAME_OR_PATH", field="template")
+        templates[op.strip()] = ref.strip()
+    cfg = _config(EvolConfig, sets, rounds=rounds, seed=seed, temperature=temperature,
+                  operations=[o.strip() for o in operations.split(",")] if operations else None,
+                  templates=templates or None, answer=answer)
+    _run("evol", evol, cfg, out,
+         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
+              max_retries), instructions, allow_restricted_license, license_list)
+
+
+@app.command("magpie")
+def magpie_cmd(
+    out: Out,
+    n: Annotated[int | None, typer.Option("--n", help="Queries to sample [100].")] = None,
+    template_from: Annotated[Path | None, typer.Option(
+        help="Model/tokenizer directory whose chat template gives the pre-query prefix "
+        "(default: --local).", exists=True, file_okay=False)] = None,
+    pre_query: Annotated[str | None, typer.Option(
+        help="The raw prefix to send instead, e.g. '<|im_start|>user\\n'.")] = None,
+    stop: Annotated[list[str] | None, typer.Option(help="Stop string(s) for queries.")] = None,
+    system: Annotated[str | None, typer.Option(help="System prompt before the user turn.")] = None,
+    answer: Annotated[bool, typer.Option(help="Answer each kept query.")] = True,
+    temperature: Temperature = None,
+    seed: Seed = None,
+    sets: Sets = None,
+    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
+    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+) -> None:
+    """Magpie: draw queries out of an aligned model by sending only the pre-query part of its chat template, then answer them."""
+    from oshie.synth.magpie import MagpieConfig, magpie
+
+    if pre_query is not None:
+        pre_query = pre_query.encode("utf-8").decode("unicode_escape").encode(
+            "latin-1").decode("utf-8")  # let '\n' typed in a shell mean a newline
+    cfg = _config(MagpieConfig, sets, n=n, pre_query=pre_query, stop=stop, system=system,
+                  answer=answer, temperature=temperature, seed=seed)
+    _run("magpie", magpie, cfg, out,
+         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
+              max_retries), None, allow_restricted_license, license_list,
+         model_dir=template_from or local)
+
+
+@app.command("respond")
+def respond_cmd(
+    instructions: In,
+    out: Out,
+    n: Annotated[int | None, typer.Option("--n", help="Answers per instruction [1].")] = None,
+    system: Annotated[str | None, typer.Option(help="System prompt for records without one.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="Longest answer in tokens [1024].")] = None,
+    drop_refusals: Annotated[bool, typer.Option(help="Drop short refusals.")] = False,
+    temperature: Temperature = None,
+    seed: Seed = None,
+    sets: Sets = None,
+    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
+    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+) -> None:
+    """Answer instructions: n sampled answers each (each sample is its own cache entry)."""
+    from oshie.synth.respond import RespondConfig, respond
+
+    cfg = _config(RespondConfig, sets, n=n, system=system, max_tokens=max_tokens,
+                  drop_refusals=drop_refusals or None, temperature=temperature, seed=seed)
+    _run("respond", respond, cfg, out,
+         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
+              max_retries), instructions, allow_restricted_license, license_list)
+
+
+@app.command("extend")
+def extend_cmd(
+    conversations: In,
+    out: Out,
+    turns: Annotated[int | None, typer.Option(help="Most turns added per conversation [2].")] = None,
+    template: Annotated[str | None, typer.Option(
+        help="Simulated-user prompt name or path [synth_extend_user_v1].")] = None,
+    temperature: Temperature = None,
+    seed: Seed = None,
+    sets: Sets = None,
+    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
+    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+) -> None:
+    """Multi-turn amplification: an LLM plays the user and asks follow-ups until it says [終了] or the turn limit is reached; the assistant answers each."""
+    from oshie.synth.extend import ExtendConfig, extend
+
+    cfg = _config(ExtendConfig, sets, turns=turns, template=template, temperature=temperature,
+                  seed=seed)
+    _run("extend", extend, cfg, out,
+         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
+              max_retries), conversations, allow_restricted_license, license_list)
+
+
+@app.command("screen")
+def screen_cmd(
+    records: In,
+    out: Out,
+    keep: Annotated[str | None, typer.Option(
+        help="Keep-expression over the tags input_quality, difficulty, category, safety, "
+        "quality, e.g. \"quality>=4 and safety=='safe'\" [keep all].")] = None,
+    template: Annotated[str | None, typer.Option(
+        help="Judge prompt name or path [synth_screen_v1].")] = None,
+    sets: Sets = None,
+    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
+    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    license_list: LicenseList = None,
+) -> None:
+    """LLM-judge tags per record (JSON, parsed robustly), kept or set aside by --keep."""
+    from oshie.synth.screen import ScreenConfig, screen
+
+    cfg = _config(ScreenConfig, sets, keep=keep, template=template)
+    # screening only tags records: it makes no training text, so no license guard
+    _run("screen", screen, cfg, out,
+         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
+              max_retries), records, True, license_list)
+
+
+@app.command("preference")
+def preference_cmd(
+    prompts: In,
+    out: Out,
+    n: Annotated[int | None, typer.Option("--n", help="Answers sampled per prompt [4].")] = None,
+    judge_model: Annotated[str | None, typer.Option(
+        help="Judge model on the same server [the generator].")] = None,
+    min_margin: Annotated[float | None, typer.Option(
+        help="Least score gap between chosen and rejected [1.0].")] = None,
+    temperature: Temperature = None,
+    seed: Seed = None,
+    sets: Sets = None,
+    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
+    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
+    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+) -> None:
+    """Preference pairs: n sampled answers per prompt, each graded by a judge; best vs worst become (prompt, chosen, rejected) with their scores."""
+    from oshie.synth.preference import PreferenceConfig, preference
+
+    cfg = _config(PreferenceConfig, sets, n=n, min_margin=min_margin, temperature=temperature,
+                  seed=seed)
+    _run("preference", preference, cfg, out,
+         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
+              max_retries), prompts, allow_restricted_license, license_list,
+         judge_model=judge_model)
