@@ -173,7 +173,7 @@ def _jsonl_rows(path: Path, enc: str, max_line_bytes: int) -> Iterator[RawRow]:
                         break
                 preview = chunk[:RAW_PREVIEW].decode(enc, "replace") + f"... [{size} bytes]"
                 yield RawRow(line, preview, error=RowError(
-                    f"line is {size / 1e6:.1f} MB, over the {max_line_bytes / 1e6:.0f} MB limit", None,
+                    f"line is {size / 2**20:.1f} MiB, over the {max_line_bytes / 2**20:g} MiB limit", None,
                     "split the record, or raise the limit with --max-line-mb"))
                 continue
             try:

@@ -135,7 +135,7 @@ def get_text(
     if _missing(row, key, ctx):
         if not required:
             return None
-        what = "is missing" if key not in row else ("is null" if value is None else "is empty")
+        what = "is missing" if key not in row else ("is null" if value is None and not ctx.tabular else "is empty")
         raise RowError(f"required field {what}", field, f"give '{key}' a text value or remove the record")
     if ctx.tabular and isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)  # spreadsheet cells holding a number
@@ -277,8 +277,8 @@ def check_turns(messages: list[Msg], field: str, offset: int = 0, start: str = "
     expected = start
     for i, m in enumerate(messages):
         if m["role"] != expected:
-            raise RowError(f"expected a {expected} message here, got {m['role']}",
-                           f"{field}[{i + offset}].role", "user and assistant messages must alternate")
+            raise RowError(f"roles must alternate user/assistant: expected {expected}, got {m['role']}",
+                           f"{field}[{i + offset}].role", "merge or reorder the messages")
         expected = "assistant" if expected == "user" else "user"
     if messages[-1]["role"] != "assistant":
         raise RowError("the conversation does not end with an assistant message",
@@ -478,8 +478,8 @@ def _check_prompt(prompt: list[Msg], field: str, offset: int) -> None:
     expected = "user"
     for i, m in enumerate(prompt):
         if m["role"] != expected:
-            raise RowError(f"expected a {expected} message here, got {m['role']}",
-                           f"{field}[{i + offset}].role", "user and assistant messages must alternate")
+            raise RowError(f"roles must alternate user/assistant: expected {expected}, got {m['role']}",
+                           f"{field}[{i + offset}].role", "merge or reorder the messages")
         expected = "assistant" if expected == "user" else "user"
     if prompt[-1]["role"] != "user":
         raise RowError("the prompt must end with a user message", f"{field}[{len(prompt) - 1 + offset}].role",
