@@ -48,7 +48,7 @@ class RecordResult:
 
 
 class RecordStream:
-    """Iterate over the records of one file; knows its file type, encoding and format."""
+    """Iterate (once) over the records of one file; knows its file type, encoding and format."""
 
     def __init__(self, path: str | Path, fmt: str | None = None, *, file_type: str | None = None,
                  max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
@@ -103,6 +103,8 @@ class RecordStream:
         stem = Path(src.path).stem
         for raw in chain(self._ahead, src.rows):
             err = raw.error
+            if self.format is None and raw.row is not None:  # every row read ahead was unreadable
+                self.format = detect_format([raw.row])
             if err is None and self.format is not None and raw.row is not None:
                 try:
                     ctx = RowContext(stem, raw.line, src.tabular)
@@ -110,8 +112,10 @@ class RecordStream:
                     continue
                 except RowError as exc:
                     err = exc
-            if err is None:  # no format could be detected
-                err = RowError("no format detected", None, "pass the format")
+            if err is None and raw.row is not None:  # no format could be detected
+                err = RowError(f"cannot tell the format from the fields {sorted(raw.row)}", None,
+                               "pass the format (--from / --format)")
+            assert err is not None
             yield RecordResult(raw.line, raw.raw, error=DataError(
                 err.message, path=src.display, line=raw.line, field=err.field, hint=err.hint,
                 line_label=label))

@@ -125,6 +125,7 @@ def validate_file(path: str | Path, fmt: str | None = None, *, quarantine: str |
                 _reject(summary, q, result.error, result.raw, "read", strict)
     finally:
         q.close()
+    summary.format = stream.format.name if stream.format else None
     return summary
 
 
@@ -165,6 +166,7 @@ def convert_file(src: str | Path, dst: str | Path, *, from_fmt: str | None = Non
                 _reject(summary, q, err, result.raw, "write", strict, record.id)
     finally:
         q.close()
+    summary.format = stream.format.name if stream.format else None
     if q._fh is not None:
         summary.quarantine = str(qpath)
     if rows:
