@@ -172,3 +172,19 @@ def test_convert_cli_roundtrip_through_xlsx(records: list[Conversation]) -> None
             result = CliRunner().invoke(app, ["-q", "data", "convert", str(a), str(b), "--to", fmt])
             assert result.exit_code == 0, result.output
         assert load_records(back) == records
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_cp932_json_files(tmp_path: Path, suffix: str) -> None:
+    rows = [{"instruction": "髙橋さんの質問①", "output": "答え"}, {"instruction": "二つ目", "output": "はい"}]
+    if suffix == ".jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in rows)
+    else:
+        text = json.dumps(rows, ensure_ascii=False, indent=2)
+    path = tmp_path / f"sjis{suffix}"
+    path.write_bytes(text.encode("cp932"))
+    stream = iter_records(path)
+    assert stream.encoding == "CP932 (Shift_JIS)"
+    results = list(stream)
+    assert [r.record.instruction for r in results] == ["髙橋さんの質問①", "二つ目"]
+    assert [r.line for r in results] == ([1, 2] if suffix == ".jsonl" else [2, 6])

@@ -528,7 +528,13 @@ def _write_parquet(path: Path, rows: list[dict[str, Any]], encoding: str) -> Non
 def _write_hf(path: Path, rows: list[dict[str, Any]], encoding: str) -> None:
     datasets = require("datasets", "train")
     ds = datasets.Dataset(_arrow_table(rows))
-    ds.save_to_disk(str(path))
+    was_disabled = datasets.utils.are_progress_bars_disabled()
+    datasets.utils.disable_progress_bars()  # a second bar (tqdm) for a few rows only adds noise
+    try:
+        ds.save_to_disk(str(path))
+    finally:
+        if not was_disabled:
+            datasets.utils.enable_progress_bars()
 
 
 WRITERS: dict[str, Callable[[Path, list[dict[str, Any]], str], None]] = {
