@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 from tests.llm.helpers import batch, echo
@@ -131,3 +132,23 @@ def test_bad_cache_paths_are_usage_errors(tmp_path):
         CachedLLM(client("http://127.0.0.1:9/v1"), junk)
     with pytest.raises(UsageError, match="no such cache file"):
         cache_stats(tmp_path / "missing.sqlite")
+
+
+def test_after_a_failure_in_flight_calls_are_kept_and_no_new_ones_start(tmp_path):
+    db = tmp_path / "c.sqlite"
+    reqs = batch(10)
+
+    def slow_echo(kind, body):
+        time.sleep(0.2)  # the failing request gives up long before the batch could finish
+        return echo(kind, body)
+
+    def first_fails(index, kind, body):
+        text = body.get("prompt") or body["messages"][-1]["content"]
+        return Fault(status=500) if text == "質問0は？" else None
+
+    with OpenAITestServer(slow_echo, faults=first_fails) as srv:
+        with pytest.raises(LLMError):
+            CachedLLM(client(srv.base_url, concurrency=2, max_retries=1), db).generate(reqs)
+        answered = len(srv.answered())
+    assert 0 < answered < len(reqs) - 1
+    assert cache_stats(db).entries == answered  # every answered call was kept

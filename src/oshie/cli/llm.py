@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from oshie.console import console, info, out
 
@@ -105,7 +106,7 @@ def chat(
     if as_json:
         out.print_json(json.dumps(gen.model_dump(), ensure_ascii=False))
         return
-    out.print(escape(gen.text))
+    out.print(gen.text, markup=False, emoji=False)
     info(f"[dim]finish={gen.finish_reason} prompt_tokens={gen.usage.prompt_tokens} "
          f"completion_tokens={gen.usage.completion_tokens}"
          f"{' (cached)' if gen.cached else ''}[/dim]")
@@ -161,11 +162,11 @@ def cache_stats(
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("cache", escape(stats["path"]))
+    table.add_row("cache", Text(stats["path"]))
     table.add_row("entries", str(stats["entries"]))
     table.add_row("size", f"{stats['size_bytes'] / 1024:.1f} KiB")
     table.add_row("oldest", str(stats["oldest"] or "-"))
     table.add_row("newest", str(stats["newest"] or "-"))
     for name, n in stats["by_model"].items():
-        table.add_row("model", f"{escape(name)}: {n}")
+        table.add_row("model", Text(f"{name}: {n}"))  # Text: no markup or :emoji: codes
     out.print(table)

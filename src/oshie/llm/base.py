@@ -100,19 +100,35 @@ class LLM(ABC):
         """Run all requests (at most `concurrency` at once), results in request order.
 
         `on_result(i, generation)` runs as each one finishes; `desc` shows a progress bar.
+        When a request fails (after its backend's retries) no new request starts, the ones
+        in flight finish (so a cache keeps them), then the first error is raised.
         """
         sem = asyncio.Semaphore(self.concurrency)
+        failed: list[BaseException] = []
         with _Progress(desc, len(requests)) as bar:
 
-            async def one(i: int, req: LLMRequest) -> Generation:
+            async def one(i: int, req: LLMRequest) -> Generation | None:
                 async with sem:
-                    gen = await self._agenerate_one(req)
+                    if failed:
+                        return None
+                    try:
+                        gen = await self._agenerate_one(req)
+                    except Exception as exc:
+                        failed.append(exc)
+                        raise
                     if on_result is not None:
                         on_result(i, gen)
                 bar.advance()
                 return gen
 
-            return list(await asyncio.gather(*(one(i, r) for i, r in enumerate(requests))))
+            results = await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)),
+                                           return_exceptions=True)
+        if failed:
+            raise failed[0]
+        for r in results:  # e.g. a bug in on_result
+            if isinstance(r, BaseException):
+                raise r
+        return [r for r in results if isinstance(r, Generation)]
 
     def generate(
         self,
