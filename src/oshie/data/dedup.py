@@ -1,0 +1,373 @@
+"""Exact and near-duplicate detection: MinHash LSH over character n-grams, in numpy.
+
+How it works, and why it is fast and has high recall:
+
+1. Shingles are hashed for all texts at once: the texts are concatenated into one array of
+   code points and a polynomial rolling hash (then a splitmix64 finaliser) is computed with a
+   handful of vector operations, no Python loop per shingle.
+2. Signatures use one-permutation hashing (OPH): each shingle hash is computed once and
+   falls into one of `num_perm` bins by its low bits; a signature entry is the minimum of its
+   bin. Empty bins are filled by rotation densification, which keeps the MinHash collision
+   property (P[entry equal] = Jaccard). This costs one hash per shingle instead of `num_perm`.
+3. LSH bands of `num_perm // bands` rows are hashed; records sharing a band bucket become
+   candidates (each bucket member is paired with the bucket's first member and with its
+   neighbour, so a bucket of boilerplate costs linear, not quadratic, work). The defaults
+   (64 bins, 16 bands of 4 rows) make a pair a candidate with probability 0.99 at Jaccard
+   0.7 and 0.89 at 0.6; fewer, wider bands would miss more, narrower ones flood step 4.
+4. Candidates are verified on the exact Jaccard of their shingle sets, so the low LSH
+   threshold costs time, not precision. Verified pairs are joined into clusters (union-find);
+   the first record of a cluster (input order) is its representative.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_BASE = np.uint64(0x100000001B3)
+_EMPTY = np.iinfo(np.uint64).max
+
+
+class DedupConfig(BaseModel):
+    """Near-duplicate detection settings (the `dedup` section of a check config)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ngram: int = Field(5, ge=1, description="characters per shingle")
+    num_perm: int = Field(64, ge=8, description="MinHash signature length (OPH bins)")
+    bands: int = Field(16, ge=1, description="LSH bands; rows per band = num_perm / bands")
+    threshold: float = Field(0.7, gt=0, le=1, description="exact Jaccard at or above which two records are near-duplicates")
+    normalize: bool = Field(True, description="compare NFKC, lower-cased text without whitespace")
+    seed: int = 1
+
+    @model_validator(mode="after")
+    def _bands_divide(self) -> DedupConfig:
+        if self.num_perm % self.bands:
+            raise ValueError(f"num_perm ({self.num_perm}) must be a multiple of bands ({self.bands})")
+        return self
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads every input bit over the whole word."""
+    h = (h ^ (h >> np.uint64(30))) * _M1
+    h = (h ^ (h >> np.uint64(27))) * _M2
+    return h ^ (h >> np.uint64(31))
+
+
+@dataclass
+class Shingles:
+    """Hashes of every text's shingles; text i owns hashes[starts[i] : starts[i] + counts[i]].
+
+    `hashes` holds one hash per window of the concatenated code points, so a text's windows
+    are contiguous and the windows that straddle two texts simply belong to nobody."""
+
+    hashes: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    owner: np.ndarray  # per hash: the owning text, or len(starts) for straddling windows
+
+    def of(self, i: int) -> np.ndarray:
+        return self.hashes[self.starts[i] : self.starts[i] + self.counts[i]]
+
+
+# one class per BMP code point, looked up with a single gather instead of many comparisons
+_STABLE, _ODD, _SPACE, _FULLWIDTH, _UPPER = 0, 1, 2, 3, 4
+
+
+def _class_table() -> np.ndarray:
+    t = np.full(0x10000, _ODD, dtype=np.uint8)
+    # ranges NFKC leaves alone: ASCII, CJK punctuation and brackets, kana without the
+    # combining/spacing voicing marks, kanji; everything else goes through unicodedata
+    for lo, hi in [(0x00, 0x7F), (0x3001, 0x3035), (0x3041, 0x3096), (0x309D, 0x309E),
+                   (0x30A0, 0x30FE), (0x4E00, 0x9FFF)]:
+        t[lo : hi + 1] = _STABLE
+    t[0xFF01:0xFF5F] = _FULLWIDTH  # NFKC of full-width ASCII is a fixed offset
+    t[ord("A") : ord("Z") + 1] = _UPPER
+    t[[9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x3000]] = _SPACE
+    t[0xFFFF] = _ODD  # stands for every code point above the BMP
+    return t
+
+
+_CLASS = _class_table()
+
+
+def _codes(texts: Sequence[str], fold: bool) -> tuple[np.ndarray, np.ndarray]:
+    """All texts as one uint32 code-point array, and each text's length in it.
+
+    With `fold` the comparison form is built: NFKC, ASCII lower case, no whitespace. NFKC
+    runs in Python only on the few texts with characters NFKC would change other than
+    full-width ASCII; the rest is folded in numpy (str methods are slow on kana)."""
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).copy()
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    if not fold or not len(codes):
+        return codes, lengths
+    cls = _CLASS[np.minimum(codes, 0xFFFF)]
+    odd = cls == _ODD
+    if odd.any():
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        pieces, prev = [], 0
+        for i in np.unique(owner[odd]).tolist():
+            fixed = unicodedata.normalize("NFKC", texts[i]).lower()
+            pieces += [codes[prev : starts[i]], np.frombuffer(fixed.encode("utf-32-le"), dtype=np.uint32)]
+            prev = starts[i] + lengths[i]
+            lengths[i] = len(fixed)
+        codes = np.concatenate([*pieces, codes[prev:]])
+        cls = _CLASS[np.minimum(codes, 0xFFFF)]
+    codes[cls == _FULLWIDTH] -= 0xFEE0
+    codes[(cls == _UPPER) | ((codes >= 65) & (codes <= 90))] += 32  # folded full-width capitals too
+    keep = cls != _SPACE
+    if not keep.all():
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        lengths = np.bincount(owner[keep], minlength=len(texts)).astype(np.int64)
+        codes = codes[keep]
+    return codes, lengths
+
+
+def _rolling(codes: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Hash of every window of n code points (polynomial, then splitmix64), in place, in chunks."""
+    width = max(len(codes) - n + 1, 0)
+    out = np.empty(width, dtype=np.uint64)
+    chunk = 1 << 18  # cache-sized pieces: far fewer trips to memory than whole-array passes
+    for s in range(0, width, chunk):
+        w = min(chunk, width - s)
+        h = np.full(w, np.uint64(seed) * _M2, dtype=np.uint64)
+        for k in range(n):
+            h *= _BASE
+            h += codes[s + k : s + k + w]
+        out[s : s + w] = _mix(h)
+    return out
+
+
+def shingles_of_codes(codes: np.ndarray, lengths: np.ndarray, n: int, seed: int = 1) -> Shingles:
+    """Shingle hashes from concatenated code points (see `_codes`)."""
+    n_docs = len(lengths)
+    hashes = _rolling(codes, n, seed)
+    starts = np.zeros(n_docs, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    counts = np.maximum(lengths - n + 1, 0)
+    owner = np.repeat(np.arange(n_docs, dtype=np.uint64), lengths)[: len(hashes)]
+    # the last n-1 windows of each text run into the next one: nobody owns them
+    tails = (starts + counts)[:, None] + np.arange(n - 1)[None, :]
+    tails = tails[(tails < (starts + lengths)[:, None]) & (tails < len(hashes))]
+    owner[tails] = n_docs
+    short = np.flatnonzero((lengths > 0) & (lengths < n))
+    if len(short):
+        # texts shorter than a shingle hash whole, zero-padded, appended after the windows
+        padded = np.zeros((len(short), n), dtype=np.uint64)
+        for row, i in enumerate(short.tolist()):
+            padded[row, : lengths[i]] = codes[starts[i] : starts[i] + lengths[i]]
+        h = np.full(len(short), np.uint64(seed) * _M2, dtype=np.uint64)
+        for k in range(n):
+            h = h * _BASE + padded[:, k]
+        starts[short] = len(hashes) + np.arange(len(short))
+        counts[short] = 1
+        hashes = np.concatenate([hashes, _mix(h)])
+        owner = np.concatenate([owner, short.astype(np.uint64)])
+    return Shingles(hashes, starts, counts, owner)
+
+
+def shingle_hashes(texts: Sequence[str], n: int, seed: int = 1, fold: bool = False) -> Shingles:
+    """64-bit hashes of the character n-grams of each text (a text shorter than n is one shingle).
+
+    `fold` compares NFKC, lower-cased text without whitespace."""
+    codes, lengths = _codes(texts, fold)
+    return shingles_of_codes(codes, lengths, n, seed)
+
+
+def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None) -> np.ndarray:
+    """One-permutation MinHash signatures with rotation densification, shape (texts, num_perm).
+
+    Texts without shingles (empty) or listed in `skip` get an all-empty row and match nothing."""
+    n_docs = len(sh.starts)
+    doc_bits = max(int(n_docs).bit_length(), 1)
+    bin_bits = max(int(num_perm - 1).bit_length(), 1)
+    value_bits = 64 - doc_bits - bin_bits
+    if value_bits < 24:
+        raise ValueError(f"too many texts for one pass ({n_docs}); split the input")
+    owner = sh.owner
+    if skip is not None and len(skip):
+        owner = owner.copy()
+        owner[np.isin(owner, skip.astype(np.uint64))] = n_docs
+    # sort (text, bin, value) packed in one word: the first of each (text, bin) run is its min
+    key = owner << np.uint64(bin_bits + value_bits)
+    if num_perm & (num_perm - 1) == 0:
+        bins = sh.hashes & np.uint64(num_perm - 1)
+    else:
+        bins = sh.hashes % np.uint64(num_perm)
+    bins <<= np.uint64(value_bits)
+    key |= bins
+    del bins
+    key |= sh.hashes >> np.uint64(64 - value_bits)
+    key.sort()
+    group = key >> np.uint64(value_bits)
+    first = np.empty(len(key), dtype=bool)
+    first[:1] = True
+    np.not_equal(group[1:], group[:-1], out=first[1:])
+    first &= group < np.uint64(n_docs << bin_bits)
+    group, values = group[first], key[first] & np.uint64((1 << value_bits) - 1)
+    sig = np.full(n_docs * num_perm, _EMPTY, dtype=np.uint64)
+    # group is (text << bin_bits) | bin, i.e. the flat index when num_perm is a power of two
+    if num_perm == 1 << bin_bits:
+        sig[group.astype(np.int64)] = values
+    else:
+        g = group.astype(np.int64)
+        sig[(g >> bin_bits) * num_perm + (g & ((1 << bin_bits) - 1))] = values
+    sig = sig.reshape(n_docs, num_perm)
+    _densify(sig)
+    return sig
+
+
+def _densify(sig: np.ndarray) -> None:
+    """Rotation densification, in place: an empty bin takes the value of the next non-empty
+    bin to its right (cyclically), mixed with the distance so it never equals a genuine value.
+    Rows with no value at all stay empty."""
+    k = sig.shape[1]
+    alive = ~(sig == _EMPTY).all(axis=1)
+    r, c = np.nonzero((sig == _EMPTY) & alive[:, None])
+    donor = (c + 1) % k
+    dist = np.ones(len(r), dtype=np.uint64)
+    while len(r):
+        v = sig[r, donor]
+        ok = v != _EMPTY
+        # donors are read before this round's writes land, so borrowed values never chain
+        fills = (r[ok], c[ok], _mix(v[ok] + dist[ok]))
+        r, c, donor, dist = r[~ok], c[~ok], (donor[~ok] + 1) % k, dist[~ok] + np.uint64(1)
+        sig[fills[0], fills[1]] = fills[2]
+
+
+def band_keys(sig: np.ndarray, bands: int) -> np.ndarray:
+    """A 64-bit key per (record, band): equal keys mean equal band rows (up to 2^-64)."""
+    n, k = sig.shape
+    rows = sig.reshape(n, bands, k // bands)
+    key = np.zeros((n, bands), dtype=np.uint64)
+    for j in range(rows.shape[2]):
+        key = _mix(key * _BASE + rows[:, :, j])
+    return key
+
+
+def candidate_pairs(sig: np.ndarray, bands: int) -> np.ndarray:
+    """Unique record pairs (i < j) sharing at least one band bucket, shape (m, 2)."""
+    keys = band_keys(sig, bands)
+    alive = ~(sig == _EMPTY).all(axis=1)
+    found: list[np.ndarray] = []
+    for b in range(bands):
+        idx = np.flatnonzero(alive)
+        col = keys[idx, b]
+        order = np.argsort(col, kind="stable")
+        sorted_keys, members = col[order], idx[order]
+        same = sorted_keys[1:] == sorted_keys[:-1]
+        if not same.any():
+            continue
+        # runs of equal keys are buckets; pair each member with the bucket's first one (star)
+        # and with its neighbour (chain): linear in bucket size, so boilerplate can't explode it
+        run_start = np.flatnonzero(np.concatenate(([True], ~same)))
+        first = np.repeat(members[run_start], np.diff(np.append(run_start, len(members))))
+        found.append(np.stack([first, members], axis=1))
+        found.append(np.stack([members[:-1][same], members[1:][same]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    pairs = np.sort(pairs, axis=1)
+    return np.unique(pairs, axis=0)
+
+
+@dataclass
+class Cluster:
+    """Records that are (near-)duplicates of each other; `representative` is kept."""
+
+    representative: int
+    members: list[int]  # all indices, representative included, in input order
+    kind: str  # "exact" when all members are identical after normalisation, else "near"
+    min_similarity: float  # lowest verified Jaccard on the edges that joined the cluster
+
+
+@dataclass
+class DedupResult:
+    pairs: list[tuple[int, int, float]] = field(default_factory=list)  # verified (i, j, jaccard)
+    clusters: list[Cluster] = field(default_factory=list)
+    n_candidates: int = 0
+
+    def duplicates(self) -> set[int]:
+        """Indices to drop: every cluster member except its representative."""
+        return {m for c in self.clusters for m in c.members if m != c.representative}
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while x != root:  # path compression
+            self.parent[x], x = root, self.parent.get(x, x)
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)  # the smallest index is the root
+
+
+def find_duplicates(texts: Sequence[str], config: DedupConfig | None = None) -> DedupResult:
+    """Exact and near-duplicate clusters among `texts` (indices refer to `texts`)."""
+    cfg = config or DedupConfig()
+    codes, lengths = _codes(texts, cfg.normalize)
+    result = DedupResult()
+    uf = _UnionFind()
+    edge_sim: dict[int, float] = {}
+
+    # exact duplicates first (same comparison form); copies then sit out the LSH
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    forms = [codes[s : s + n].tobytes() for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
+    first_of: dict[bytes, int] = {}
+    copies = []
+    for i, form in enumerate(forms):
+        if not form:
+            continue
+        j = first_of.setdefault(form, i)
+        if j != i:
+            uf.union(j, i)
+            result.pairs.append((j, i, 1.0))
+            copies.append(i)
+
+    sh = shingles_of_codes(codes, lengths, cfg.ngram, cfg.seed)
+    sig = signatures(sh, cfg.num_perm, skip=np.array(copies, dtype=np.int64))
+    cand = candidate_pairs(sig, cfg.bands)
+    result.n_candidates = len(cand)
+    if len(cand):
+        # cheap prefilter on signature agreement (an unbiased Jaccard estimate); the margin is
+        # several standard deviations wide, so true pairs are not lost before the exact check
+        estimate = (sig[cand[:, 0]] == sig[cand[:, 1]]).mean(axis=1)
+        cand = cand[estimate >= cfg.threshold - 0.2]
+    sets: dict[int, set[int]] = {}
+    for a, b in cand.tolist():
+        sa = sets.get(a) or sets.setdefault(a, set(sh.of(a).tolist()))
+        sb = sets.get(b) or sets.setdefault(b, set(sh.of(b).tolist()))
+        jac = len(sa & sb) / len(sa | sb)
+        if jac >= cfg.threshold:
+            result.pairs.append((a, b, jac))
+            uf.union(a, b)
+            edge_sim[a] = min(edge_sim.get(a, 1.0), jac)
+            edge_sim[b] = min(edge_sim.get(b, 1.0), jac)
+
+    groups: dict[int, list[int]] = {}
+    for i in uf.parent:
+        groups.setdefault(uf.find(i), []).append(i)
+    for root, members in sorted(groups.items()):
+        members = sorted(set(members) | {root})
+        if len(members) < 2:
+            continue
+        exact = len({forms[m] for m in members}) == 1
+        sim = 1.0 if exact else min(edge_sim.get(m, 1.0) for m in members)
+        result.clusters.append(Cluster(root, members, "exact" if exact else "near", round(sim, 4)))
+    return result

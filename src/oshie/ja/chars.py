@@ -1,0 +1,92 @@
+"""Character classes and ratios for Japanese text.
+
+Classes are decided by Unicode block, not by a dictionary, so they are fast and total:
+every character belongs to exactly one of `CHAR_CLASSES`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+CHAR_CLASSES: tuple[str, ...] = (
+    "hiragana", "katakana", "kanji", "latin", "digit", "symbol", "space", "other",
+)
+JAPANESE_CLASSES = frozenset({"hiragana", "katakana", "kanji"})
+
+
+def char_class(ch: str) -> str:
+    """The class of one character (see `CHAR_CLASSES`)."""
+    o = ord(ch)
+    if ch.isspace():
+        return "space"
+    if 0x3041 <= o <= 0x309F:  # ゟ and the iteration marks ゝゞ are hiragana too
+        return "hiragana"
+    if 0x30A1 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
+        # ー (U+30FC) sits in the katakana block and is used with both kana
+        return "katakana"
+    if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or o in (0x3005, 0x3006, 0x3007):
+        return "kanji"  # 々 〆 〇 behave as kanji in running text
+    if 0x20000 <= o <= 0x2FA1F:
+        return "kanji"
+    if ("a" <= ch <= "z") or ("A" <= ch <= "Z") or (0xFF21 <= o <= 0xFF3A) or (0xFF41 <= o <= 0xFF5A):
+        return "latin"
+    if ch.isdigit():
+        return "digit"
+    if 0x00C0 <= o <= 0x024F:  # accented Latin letters
+        return "latin"
+    if not ch.isalnum():
+        return "symbol"
+    return "other"
+
+
+def char_counts(text: str) -> Counter[str]:
+    """How many characters of each class `text` has."""
+    return Counter(char_class(ch) for ch in text)
+
+
+def char_ratios(text: str, *, ignore_space: bool = True) -> dict[str, float]:
+    """Share of each class in `text` (spaces left out of the denominator by default)."""
+    counts = char_counts(text)
+    if ignore_space:
+        counts.pop("space", None)
+    total = sum(counts.values())
+    classes = [c for c in CHAR_CLASSES if not (ignore_space and c == "space")]
+    return {c: (counts.get(c, 0) / total if total else 0.0) for c in classes}
+
+
+def japanese_ratio(text: str) -> float:
+    """Share of hiragana, katakana and kanji among the letters of `text`.
+
+    Digits, symbols and spaces are left out: a number-heavy Japanese answer is still Japanese.
+    """
+    counts = char_counts(text)
+    letters = sum(n for c, n in counts.items() if c in JAPANESE_CLASSES or c in ("latin", "other"))
+    japanese = sum(counts.get(c, 0) for c in JAPANESE_CLASSES)
+    return japanese / letters if letters else 0.0
+
+
+def is_japanese_char(ch: str) -> bool:
+    return char_class(ch) in JAPANESE_CLASSES
+
+
+# A run of Latin words: letters with inner apostrophes/hyphens, separated by spaces and light
+# punctuation. Digits may sit between words ("Windows 11 and later").
+_LATIN_RUN = re.compile(
+    r"[A-Za-z][A-Za-z'’\-]*(?:[ \t]*[,.;:!?]?[ \t]+(?:[A-Za-z][A-Za-z'’\-]*|\d+))*[.!?]?"
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
+
+
+def latin_runs(text: str, min_words: int = 1) -> list[tuple[int, int, int]]:
+    """Spans `(start, end, n_words)` of runs of Latin-alphabet words with at least `min_words`."""
+    runs = []
+    for m in _LATIN_RUN.finditer(text):
+        n = len(_WORD.findall(m.group()))
+        if n >= min_words:
+            runs.append((m.start(), m.end(), n))
+    return runs
+
+
+def latin_word_count(text: str) -> int:
+    return len(_WORD.findall(text))
