@@ -310,12 +310,11 @@ def run(
         metrics={k: v for k, v in (output.metrics or {}).items() if isinstance(v, int | float)},
     )
     if trainer.is_world_process_zero():
-        manifest.write(
-            result={k: v for k, v in result.as_dict().items() if k != "output_dir"},
-            token_counts=data_stats,
-            tokens_per_second=result.tokens_per_second,
-            outputs={"model": ".", "log_history": "log_history.jsonl"},
-        )
+        # set directly: these are counts, and redact() would hide any key containing "token"
+        manifest.data["result"] = {k: v for k, v in result.as_dict().items() if k != "output_dir"}
+        manifest.data["token_counts"] = data_stats
+        manifest.data["tokens_per_second"] = result.tokens_per_second
+        manifest.write(outputs={"model": ".", "log_history": "log_history.jsonl"})
     return result
 
 
