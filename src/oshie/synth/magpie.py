@@ -86,14 +86,25 @@ def pre_query_from_model(model_dir: str | Path, system: str | None = None) -> tu
     return before, stops
 
 
+# End-of-turn markers of common template families, for a --pre-query given without --stop.
+_KNOWN_STOPS = {"<|im_start|>": "<|im_end|>", "<|start_header_id|>": "<|eot_id|>",
+                "[INST]": "[/INST]", "<start_of_turn>": "<end_of_turn>", "<|user|>": "<|end|>"}
+
+
+def default_stops(pre_query: str) -> list[str]:
+    return [end for start, end in _KNOWN_STOPS.items() if start in pre_query]
+
+
 def clean_query(text: str, stops: list[str]) -> str:
-    cut = min((i for s in stops if (i := text.find(s)) != -1), default=len(text))
+    """The query up to the first stop string or special-token-looking marker (`<|`)."""
+    cut = min((i for s in [*stops, "<|"] if (i := text.find(s)) != -1), default=len(text))
     return text[:cut].strip()
 
 
 def magpie(run: SynthRun, config: MagpieConfig, model_dir: str | Path | None = None) -> None:
     if config.pre_query is not None:
-        pre_query, stops = config.pre_query, list(config.stop or [])
+        pre_query = config.pre_query
+        stops = list(config.stop) if config.stop else default_stops(pre_query)
     elif model_dir is not None:
         pre_query, stops = pre_query_from_model(model_dir, config.system)
         stops = config.stop or stops
