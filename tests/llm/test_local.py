@@ -95,3 +95,14 @@ def test_cached_rerun_never_loads_the_model(tiny_model_dir, tmp_path):
 def test_not_a_model_dir_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match=r"config\.json"):
         LocalLLM(tmp_path)
+
+
+def test_special_token_stop_strings_stop_as_token_ids(llm):
+    req = LLMRequest(prompt="x", params=GenerationParams(stop=["<|im_start|>", "。"]))
+    start = llm.tokenizer.convert_tokens_to_ids("<|im_start|>")
+    assert llm._stop_token_ids(req) == {start}
+    words = llm.tokenizer("東京と大阪", add_special_tokens=False)["input_ids"]
+    gen = llm._finish(req, [*words, start, *words], budget=50, prompt_len=1,
+                      stop_ids=llm._stop_token_ids(req))
+    assert gen.text == "東京と大阪" and gen.finish_reason == "stop"
+    assert gen.usage.completion_tokens == len(words) + 1

@@ -174,7 +174,8 @@ class LocalLLM(LLM):
         input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
         attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
         sampler = _row_sampler(requests, transformers.LogitsProcessor)
-        stopper = _row_stopper(requests, budgets, width, self.tokenizer,
+        stop_ids = [self._stop_token_ids(r) for r in requests]
+        stopper = _row_stopper(requests, budgets, stop_ids, width, self.tokenizer,
                               transformers.StoppingCriteria)
         config = transformers.GenerationConfig(
             max_new_tokens=max(budgets), do_sample=False, pad_token_id=pad,
@@ -185,8 +186,14 @@ class LocalLLM(LLM):
                 generation_config=config,
                 logits_processor=transformers.LogitsProcessorList([sampler]),
                 stopping_criteria=transformers.StoppingCriteriaList([stopper]))
-        return [self._finish(r, out[i, width:].tolist(), budgets[i], len(prompts[i]))
-                for i, r in enumerate(requests)]
+        return [self._finish(r, out[i, width:].tolist(), budgets[i], len(prompts[i]),
+                             stop_ids[i]) for i, r in enumerate(requests)]
+
+    def _stop_token_ids(self, request: LLMRequest) -> set[int]:
+        """Stop strings that are special tokens (e.g. "<|im_end|>") never show up in the
+        decoded text, so they stop generation as token ids instead."""
+        added = self.tokenizer.get_added_vocab()
+        return {added[s] for s in request.params.stop or [] if s in added}
 
     def _budget(self, request: LLMRequest, prompt_len: int) -> int:
         if self.max_positions is None:
@@ -199,11 +206,11 @@ class LocalLLM(LLM):
         return max(1, min(request.params.max_tokens, room))
 
     def _finish(self, request: LLMRequest, tokens: list[int], budget: int,
-                prompt_len: int) -> Generation:
+                prompt_len: int, stop_ids: set[int]) -> Generation:
         tokens = tokens[:budget]
         finish = "length"
         for pos, tok in enumerate(tokens):
-            if tok in self.eos_ids:
+            if tok in self.eos_ids or tok in stop_ids:
                 tokens, finish = tokens[:pos + 1], "stop"
                 break
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
@@ -287,8 +294,8 @@ def _top_p(probs: Any, top_p: float) -> Any:
     return filtered / filtered.sum()
 
 
-def _row_stopper(requests: Sequence[LLMRequest], budgets: list[int], width: int,
-                tokenizer: Any, base: type) -> Any:
+def _row_stopper(requests: Sequence[LLMRequest], budgets: list[int],
+                 stop_ids: list[set[int]], width: int, tokenizer: Any, base: type) -> Any:
     """Stops each row at its own max_tokens or its own stop strings."""
     import torch
 
@@ -297,7 +304,7 @@ def _row_stopper(requests: Sequence[LLMRequest], budgets: list[int], width: int,
             n = input_ids.shape[1] - width
             done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
             for i, r in enumerate(requests):
-                if n >= budgets[i]:
+                if n >= budgets[i] or (n > 0 and int(input_ids[i, -1]) in stop_ids[i]):
                     done[i] = True
                 elif r.params.stop:
                     text = tokenizer.decode(input_ids[i, width:], skip_special_tokens=True)

@@ -189,8 +189,6 @@ def create_app(llm: Any, model_name: str, api_key: str | None = None,
                             isinstance(p, str) for p in raw):
                         raise BadRequest("'prompt' must be a string or a list of strings")
                     prompts = [{"prompt": p} for p in raw]
-                if body.get("seed") is None and params.temperature > 0:
-                    params.seed = None  # fresh randomness per call, as the API promises
                 reqs = [LLMRequest(**p, params=params, sample_index=j)
                         for p in prompts for j in range(n)]
                 gens = await batcher.submit(reqs)
