@@ -38,9 +38,15 @@ ENCODING_NAMES = {
 @dataclass
 class RawRow:
     line: int
-    raw: str
+    raw: str | None  # the source text; None for table rows, rebuilt from `row` only when needed
     row: dict[str, Any] | None = None
     error: RowError | None = None
+
+    @property
+    def text(self) -> str:
+        if self.raw is None:
+            self.raw = json.dumps(self.row, ensure_ascii=False, default=str)
+        return self.raw
 
 
 @dataclass
@@ -237,7 +243,7 @@ def _json_array_rows(text: str, data: list[Any]) -> Iterator[RawRow]:
                 "every array element must be one record object"))
 
 
-def _cell_rows(display: str, header: list[Any], rows: Iterator[tuple[int, list[Any], str]]) -> Iterator[RawRow]:
+def _cell_rows(display: str, header: list[Any], rows: Iterator[tuple[int, list[Any], str | None]]) -> Iterator[RawRow]:
     names = [str(h).strip() if h is not None else "" for h in header]
     width = len(names)
     while width and not names[width - 1]:
@@ -248,7 +254,7 @@ def _cell_rows(display: str, header: list[Any], rows: Iterator[tuple[int, list[A
             continue
         extra = [c for c in cells[width:] if c is not None and c != ""]
         if extra:
-            yield RawRow(line, raw, error=RowError(
+            yield RawRow(line, raw if raw is not None else json.dumps(cells, ensure_ascii=False), error=RowError(
                 f"row has {width + len(extra)} cells but the header has {width} columns", None,
                 "add a header for the extra column or remove the stray cells"))
             continue
@@ -319,10 +325,10 @@ def _open_xlsx(path: Path, max_line_bytes: int) -> Source:
     _check_header(path, display, list(header), "row")
     notes = [f"read the first of {len(wb.worksheets)} sheets"] if len(wb.worksheets) > 1 else []
 
-    def rows() -> Iterator[tuple[int, list[Any], str]]:
+    def rows() -> Iterator[tuple[int, list[Any], str | None]]:
         for i, values in enumerate(it, start=2):
             cells = [_xlsx_value(v) for v in values]
-            yield i, cells, json.dumps(cells, ensure_ascii=False, default=str)
+            yield i, cells, None
         wb.close()
 
     total = (ws.max_row or 1) - 1
@@ -340,7 +346,7 @@ def _table_rows(batches: Iterator[Any]) -> Iterator[RawRow]:
     for batch in batches:
         for row in batch.to_pylist():
             line += 1
-            yield RawRow(line, json.dumps(row, ensure_ascii=False, default=str), row)
+            yield RawRow(line, None, row)
 
 
 def _open_parquet(path: Path, max_line_bytes: int) -> Source:

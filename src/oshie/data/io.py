@@ -38,13 +38,18 @@ class RecordResult:
     """One record of a file: accepted (`record`) or rejected (`error`), with its source text."""
 
     line: int
-    raw: str
+    source: RawRow
     record: Record | None = None
     error: DataError | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def raw(self) -> str:
+        """The record's original text (a line, or a table row as JSON)."""
+        return self.source.text
 
 
 class RecordStream:
@@ -108,7 +113,7 @@ class RecordStream:
             if err is None and self.format is not None and raw.row is not None:
                 try:
                     ctx = RowContext(stem, raw.line, src.tabular)
-                    yield RecordResult(raw.line, raw.raw, self.format.read_row(raw.row, ctx))
+                    yield RecordResult(raw.line, raw, self.format.read_row(raw.row, ctx))
                     continue
                 except RowError as exc:
                     err = exc
@@ -116,7 +121,7 @@ class RecordStream:
                 err = RowError(f"cannot tell the format from the fields {sorted(raw.row)}", None,
                                "pass the format (--from / --format)")
             assert err is not None
-            yield RecordResult(raw.line, raw.raw, error=DataError(
+            yield RecordResult(raw.line, raw, error=DataError(
                 err.message, path=src.display, line=raw.line, field=err.field, hint=err.hint,
                 line_label=label))
         self._ahead = []
