@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from oshie.llm.base import Generation, GenerationParams, LLMRequest
 from oshie.records import Conversation, Message
-from oshie.synth.filters import HasContent, NotRefusal
+from oshie.synth.filters import HasContent, NotBroken, NotRefusal
 
 
 def prompt_messages(conv: Conversation) -> list[Message]:
@@ -27,6 +27,7 @@ def answer_request(
 
 _CONTENT = HasContent()
 _REFUSAL = NotRefusal()
+_BROKEN = NotBroken()
 
 
 def answer_problem(gen: Generation, *, refusals: bool = True) -> tuple[str, str] | None:
@@ -34,6 +35,8 @@ def answer_problem(gen: Generation, *, refusals: bool = True) -> tuple[str, str]
     text = gen.text.strip()
     if _CONTENT.check(text) is not None:
         return "empty_answer", "the answer is empty or only punctuation"
+    if (detail := _BROKEN.check(text)) is not None:
+        return "broken_text", detail
     if gen.finish_reason == "length":
         return "truncated", "the answer hit max_tokens"
     if refusals and (detail := _REFUSAL.check(text)) is not None:

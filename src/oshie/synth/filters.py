@@ -100,6 +100,17 @@ class StartEnd:
         return None
 
 
+class NotBroken:
+    """No U+FFFD replacement characters or control characters (broken decoding, mojibake)."""
+
+    name = "broken_text"
+
+    def check(self, text: str) -> str | None:
+        bad = next((c for c in text if c == "\ufffd" or
+                    (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\t\r")), None)
+        return f"contains U+{ord(bad):04X}" if bad is not None else None
+
+
 class JapaneseRatio:
     """At least `min_ratio` of the letters are kana or kanji."""
 
@@ -211,6 +222,7 @@ def instruction_filters(
     """The Self-Instruct/Magpie instruction filters with Japanese-aware defaults."""
     words = list(blocklist) if blocklist is not None else load_word_list(None, "task_blocklist.txt")
     return FilterChain([
-        HasContent(), CharLength(min_chars, max_chars), StartEnd(), JapaneseRatio(min_japanese),
+        HasContent(), NotBroken(), CharLength(min_chars, max_chars), StartEnd(),
+        JapaneseRatio(min_japanese),
         Blocklist(words),
     ])
