@@ -44,6 +44,8 @@ class DedupConfig(BaseModel):
     bands: int = Field(16, ge=1, description="LSH bands; rows per band = num_perm / bands")
     threshold: float = Field(0.7, gt=0, le=1, description="exact Jaccard at or above which two records are near-duplicates")
     normalize: bool = Field(True, description="compare NFKC, lower-cased text without whitespace")
+    ignore_punctuation: bool = Field(False, description="with normalize, also drop punctuation and brackets")
+    fold_variants: bool = Field(False, description="with normalize, unify common spelling variants (下さい/ください, 出来る/できる ...)")
     seed: int = 1
 
     @model_validator(mode="after")
@@ -77,7 +79,7 @@ class Shingles:
 
 
 # one class per BMP code point, looked up with a single gather instead of many comparisons
-_STABLE, _ODD, _SPACE, _FULLWIDTH, _UPPER = 0, 1, 2, 3, 4
+_STABLE, _ODD, _SPACE, _FULLWIDTH, _UPPER, _PUNCT = 0, 1, 2, 3, 4, 5
 
 
 def _class_table() -> np.ndarray:
@@ -91,13 +93,17 @@ def _class_table() -> np.ndarray:
     t[ord("A") : ord("Z") + 1] = _UPPER
     t[[9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x3000]] = _SPACE
     t[0xFFFF] = _ODD  # stands for every code point above the BMP
+    ascii_punct = [ord(c) for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"]
+    t[ascii_punct] = _PUNCT
+    t[[0x3001, 0x3002, 0x3003, 0x30FB, 0x300C, 0x300D, 0x300E, 0x300F,
+       0x3010, 0x3011, 0x3014, 0x3015, 0x301C, 0x301D, 0x301F]] = _PUNCT
     return t
 
 
 _CLASS = _class_table()
 
 
-def _codes(texts: Sequence[str], fold: bool) -> tuple[np.ndarray, np.ndarray]:
+def _codes(texts: Sequence[str], fold: bool, drop_punct: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """All texts as one uint32 code-point array, and each text's length in it.
 
     With `fold` the comparison form is built: NFKC, ASCII lower case, no whitespace. NFKC
@@ -122,7 +128,11 @@ def _codes(texts: Sequence[str], fold: bool) -> tuple[np.ndarray, np.ndarray]:
         cls = _CLASS[np.minimum(codes, 0xFFFF)]
     codes[cls == _FULLWIDTH] -= 0xFEE0
     codes[(cls == _UPPER) | ((codes >= 65) & (codes <= 90))] += 32  # folded full-width capitals too
-    keep = cls != _SPACE
+    if drop_punct:
+        # re-classify: full-width punctuation became ASCII punctuation above
+        keep = (cls != _SPACE) & (_CLASS[np.minimum(codes, 0xFFFF)] != _PUNCT)
+    else:
+        keep = cls != _SPACE
     if not keep.all():
         owner = np.repeat(np.arange(len(texts)), lengths)
         lengths = np.bincount(owner[keep], minlength=len(texts)).astype(np.int64)
@@ -318,10 +328,28 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)  # the smallest index is the root
 
 
+# common orthographic variants (表記ゆれ): kanji vs kana spellings of the same auxiliary words
+VARIANTS: tuple[tuple[str, str], ...] = (
+    ("下さい", "ください"), ("出来", "でき"), ("致し", "いたし"), ("頂き", "いただき"), ("頂け", "いただけ"),
+    ("頂く", "いただく"), ("御座い", "ござい"), ("宜しく", "よろしく"), ("事が", "ことが"), ("事は", "ことは"),
+    ("事を", "ことを"), ("時に", "ときに"), ("様に", "ように"), ("為に", "ために"), ("又は", "または"),
+    ("及び", "および"), ("沢山", "たくさん"), ("所で", "ところで"), ("有る", "ある"), ("無い", "ない"),
+)
+
+
+def fold_variants(text: str) -> str:
+    for a, b in VARIANTS:
+        if a in text:
+            text = text.replace(a, b)
+    return text
+
+
 def find_duplicates(texts: Sequence[str], config: DedupConfig | None = None) -> DedupResult:
     """Exact and near-duplicate clusters among `texts` (indices refer to `texts`)."""
     cfg = config or DedupConfig()
-    codes, lengths = _codes(texts, cfg.normalize)
+    if cfg.normalize and cfg.fold_variants:
+        texts = [fold_variants(t) for t in texts]
+    codes, lengths = _codes(texts, cfg.normalize, cfg.ignore_punctuation)
     result = DedupResult()
     uf = _UnionFind()
     edge_sim: dict[int, float] = {}

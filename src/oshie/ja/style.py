@@ -24,15 +24,21 @@ _PLAIN = re.compile(
     r"(?:だ|である|だった|であった|ではない|ではなかった|でない|じゃない|だろう|であろう|"
     r"のだ|なのだ|のである|[ぁ-ん一-龯]ない|[ぁ-ん一-龯]なかった|[っいきしちにひみりぎじびぴえけせてねへめれげぜでべぺ]た|"
     r"[っいきしちにひみりぎじびぴえけせてねへめれげぜでべぺ]だ|[いきしちにみりぎびえけせてねめれげでべ]る|"
-    r"[一-龯ぁ-ん][うくすつぬむぐぶ]|よう|しよう)(?:か|ね|よ|よね|な|さ|ぞ|ぜ)?$"
+    r"[一-龯ぁ-ん][うくすつぬむぐぶ]|する|くる|よう|しよう|いい|よい|しい|たい|かった)(?:か|ね|よ|よね|な|さ|ぞ|ぜ)?$"
 )
 # line shapes that carry no speech style: list items, headings, table rows, quotes
 _NON_PROSE = re.compile(r"^\s*(?:[-*+・•]|\d+[.)．]|#{1,6}\s|\||>)")
 
 
+_QUOTED = re.compile(r"「[^「」]*」|『[^『』]*』|（[^（）]*）|\([^()]*\)")
+
+
 def sentence_style(sentence: str) -> Style | None:
-    """'polite', 'plain' or None (no clear ending) for one sentence."""
-    s = _TRAILING.sub("", sentence)
+    """'polite', 'plain' or None (no clear ending) for one sentence.
+
+    Quoted passages and parentheses are removed first: an example sentence in 「」 or a note
+    in （） does not set the speaker's style."""
+    s = _TRAILING.sub("", _QUOTED.sub("", sentence))
     if not s:
         return None
     if _POLITE.search(s):

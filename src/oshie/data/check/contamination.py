@@ -1,0 +1,65 @@
+"""Contamination check: training records that contain evaluation items (see `oshie.data.contamination`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+
+from oshie.data.check.base import (
+    CheckParams,
+    DatasetCheck,
+    Finding,
+    Record,
+    register,
+    text_fields,
+)
+from oshie.data.contamination import ContaminationConfig, build_index
+
+
+class ContaminationParams(CheckParams):
+    eval_sets: list[str] = Field(default_factory=list)  # evaluation files (also given with --eval-set); none = check off
+    ngram: int = 12
+    threshold: float = 0.5
+    min_chars: int = 15
+
+
+@register
+class Contamination(DatasetCheck):
+    code = "contamination"
+    severity = "error"
+    family = "contamination"
+    description = "A record contains (most of) an item of an evaluation set: training on it would inflate scores."
+    Params = ContaminationParams
+
+    def __init__(self, params: CheckParams | None = None) -> None:
+        super().__init__(params)
+        self.hits: list[dict[str, Any]] = []
+
+    def apply_dataset(self, records: Sequence[Record], sources: Sequence[str]) -> list[Finding]:
+        p: ContaminationParams = self.params  # type: ignore[assignment]
+        self.hits = []
+        if not p.eval_sets:
+            return []
+        index = build_index(p.eval_sets, ContaminationConfig(ngram=p.ngram, threshold=p.threshold, min_chars=p.min_chars))
+        found = []
+        for i, record in enumerate(records):
+            for f in text_fields(record):
+                hits = index.query(f.text)
+                if not hits:
+                    continue
+                h = hits[0]
+                seg = h.segment
+                finding = self.finding(
+                    record,
+                    f"contains {h.containment:.0%} of {seg.source} item {seg.item} ({seg.field})",
+                    self.span(f, h.start, h.end),
+                    eval_set=seg.source, item=seg.item, field=seg.field, containment=h.containment,
+                )
+                finding.index = i
+                found.append(finding)
+                self.hits.append({"index": i, "id": record.id, "source": sources[i], "eval_set": seg.source,
+                                  "item": seg.item, "field": seg.field, "containment": h.containment})
+                break  # one finding per record: the strongest overlap
+        return found

@@ -1,0 +1,190 @@
+"""Unnatural text: repetition loops, repeated lines, mixed speech styles, broken Markdown."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from oshie.data.check.base import Check, CheckParams, Finding, Record, answers, register
+from oshie.data.check.text import mask_code
+from oshie.ja.style import sentence_styles
+
+
+class NgramParams(CheckParams):
+    n: int = 6  # characters per n-gram
+    min_repeats: int = 3  # an n-gram counts as looping when it occurs this often
+    max_fraction: float = 0.3  # share of characters covered by looping n-grams
+    min_chars: int = 30  # shorter answers are skipped
+
+
+def _dedup_lines(text: str) -> str:
+    # repeated whole lines are `repeated_lines`' job; count loops inside the remaining text only
+    seen: set[str] = set()
+    kept = []
+    for line in text.split("\n"):
+        key = line.strip()
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def duplicate_ngram_coverage(text: str, n: int, min_repeats: int = 2) -> tuple[float, str]:
+    """Share of characters (whitespace ignored) inside n-grams that occur at least `min_repeats`
+    times, and the most frequent n-gram (Gopher's 'duplicate n-gram fraction', on characters).
+    Parallel phrasing ("AはXのように使います。BはYのように使います。") repeats twice; loops
+    repeat three times and more, hence the default of three in the check."""
+    chars = "".join(text.split())
+    if len(chars) < n:
+        return 0.0, ""
+    grams = [chars[i : i + n] for i in range(len(chars) - n + 1)]
+    counts = Counter(grams)
+    covered = [False] * len(chars)
+    for i, g in enumerate(grams):
+        if counts[g] >= min_repeats:
+            covered[i : i + n] = [True] * n
+    top, top_count = counts.most_common(1)[0]
+    return sum(covered) / len(chars), (top if top_count >= min_repeats else "")
+
+
+@register
+class RepeatedNgrams(Check):
+    code = "repeated_ngrams"
+    severity = "warning"
+    family = "fluency"
+    description = "The answer loops: a large share of it is the same phrase over and over."
+    Params = NgramParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: NgramParams = self.params  # type: ignore[assignment]
+        found = []
+        for f in answers(record):
+            text = _dedup_lines(mask_code(f.text))
+            if len("".join(text.split())) < p.min_chars:
+                continue
+            fraction, top = duplicate_ngram_coverage(text, p.n, p.min_repeats)
+            if fraction >= p.max_fraction:
+                start = f.text.find(top)
+                span = self.span(f, start, start + len(top)) if start >= 0 else None
+                found.append(self.finding(
+                    record, f"{fraction:.0%} of the answer is repeated phrases (e.g. '{top}')",
+                    span, fraction=round(fraction, 3),
+                ))
+        return found
+
+
+class LineParams(CheckParams):
+    min_chars: int = 8  # shorter lines (headings, '---') may repeat legitimately
+
+
+_SYMBOLS_ONLY = re.compile(r"^[\W_]+$")
+
+
+@register
+class RepeatedLines(Check):
+    code = "repeated_lines"
+    severity = "warning"
+    family = "fluency"
+    description = "The same line appears more than once in an answer (code blocks are ignored)."
+    Params = LineParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: LineParams = self.params  # type: ignore[assignment]
+        found = []
+        for f in answers(record):
+            seen: dict[str, int] = {}
+            offset = 0
+            for line in mask_code(f.text).split("\n"):
+                key = line.strip()
+                if len(key) >= p.min_chars and not _SYMBOLS_ONLY.match(key):
+                    if key in seen:
+                        start = offset + line.find(key)
+                        found.append(self.finding(
+                            record, f"line repeated: '{key[:40]}'",
+                            self.span(f, start, start + len(key)), first_offset=seen[key],
+                        ))
+                        break  # one finding per answer is enough to act on
+                    seen[key] = offset
+                offset += len(line) + 1
+        return found
+
+
+class StyleParams(CheckParams):
+    min_sentences: int = 3  # sentences with a clear style needed before judging
+    min_minority: float = 0.25  # the rarer style must make up at least this share
+
+
+@register
+class MixedSpeechStyle(Check):
+    code = "mixed_speech_style"
+    severity = "warning"
+    family = "fluency"
+    description = "An answer mixes です・ます and だ・である sentences."
+    Params = StyleParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: StyleParams = self.params  # type: ignore[assignment]
+        found = []
+        for f in answers(record):
+            styles = sentence_styles(mask_code(f.text))
+            counts = Counter(s for _, _, s in styles)
+            if len(styles) < p.min_sentences or len(counts) < 2:
+                continue
+            minority, k = min(counts.items(), key=lambda kv: kv[1])
+            if k / len(styles) >= p.min_minority:
+                s, e, _ = next(x for x in styles if x[2] == minority)
+                found.append(self.finding(
+                    record,
+                    f"mixed speech style: {counts['polite']} です・ます and {counts['plain']} だ・である sentences",
+                    self.span(f, s, e), polite=counts["polite"], plain=counts["plain"],
+                ))
+        return found
+
+
+_NUMBERED = re.compile(r"^(\s*)(\d+)[.)]\s+\S")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def markdown_problems(text: str) -> list[tuple[int, int, str]]:
+    """`(start, end, message)` for unclosed code fences and gaps in numbered lists."""
+    problems = []
+    offset = 0
+    fence_at: int | None = None
+    lists: dict[int, int] = {}  # indentation -> last number of the open list at that depth
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fence_at = None if fence_at is not None else offset
+        elif fence_at is None:
+            m = _NUMBERED.match(line)
+            if m:
+                indent, number = len(m.group(1)), int(m.group(2))
+                for deeper in [i for i in lists if i > indent]:
+                    del lists[deeper]
+                prev = lists.get(indent)
+                # "1. 1. 1." is valid Markdown (auto-numbering); anything else must count up by one
+                if prev is not None and number != prev + 1 and not (number == 1 and prev == 1):
+                    problems.append((offset, offset + len(line),
+                                     f"numbered list jumps from {prev} to {number}"))
+                lists[indent] = number
+            elif line.strip() and not line.startswith((" ", "\t")):
+                lists.clear()  # a paragraph ends every open list
+        offset += len(line) + 1
+    if fence_at is not None:
+        problems.append((fence_at, len(text), "code fence ``` is never closed"))
+    return problems
+
+
+@register
+class BrokenMarkdown(Check):
+    code = "broken_markdown"
+    severity = "warning"
+    family = "fluency"
+    description = "Markdown that renders wrongly: an unclosed code fence or a numbered list with gaps."
+
+    def apply(self, record: Record) -> list[Finding]:
+        found = []
+        for f in answers(record):
+            for start, end, message in markdown_problems(f.text):
+                found.append(self.finding(record, message, self.span(f, start, end)))
+        return found

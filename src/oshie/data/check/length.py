@@ -1,0 +1,140 @@
+"""Length checks: answers too short or too long for what the instruction asks; echoed instructions."""
+
+from __future__ import annotations
+
+import re
+
+from oshie.data.check.base import Check, CheckParams, Finding, Record, register, turns
+from oshie.data.check.text import any_pattern
+from oshie.ja.normalize import compact
+
+# instructions that ask for an explanation or a piece of writing, so a one-liner cannot do
+_ELABORATE = any_pattern([
+    "説明して", "説明しなさい", "解説して", "詳しく", "理由を", "述べて", "論じて", "書いてください",
+    "書いて下さい", "作成して", "考察して", "比較して", "手順を", "方法を教えて", "教えてください",
+    "まとめて", "提案して", "具体的に", "エッセイ", "文章を書", "物語を",
+])
+_LIMIT_CHARS = re.compile(r"(\d+)\s*(?:文字|字)(?:以内|程度|くらい|前後|まで)")
+_ONE_WORD = any_pattern(["一言で", "ひとことで", "単語で", "一語で", "はい・いいえで", "はいかいいえで", "数字だけ", "数値のみ", "答えだけ"])
+_BRIEF = any_pattern(["簡潔に", "手短に", "一文で", "短く"])
+
+
+class LengthParams(CheckParams):
+    min_chars: int = 2  # below this any answer is too short
+    min_chars_explained: int = 25  # ... and below this when the instruction asks for an explanation
+    max_chars: int = 6000  # above this any answer is too long
+    one_word_max_chars: int = 40  # "一言で" answers longer than this are too long
+    brief_max_chars: int = 300  # "簡潔に" answers longer than this are too long
+    limit_slack: float = 1.3  # "100文字以内" tolerates up to 130 characters
+
+
+@register
+class AnswerTooShort(Check):
+    code = "answer_too_short"
+    severity = "warning"
+    family = "length"
+    description = "The answer is too short for what the instruction asks."
+    Params = LengthParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: LengthParams = self.params  # type: ignore[assignment]
+        found = []
+        for t in turns(record):
+            n = len(t.answer.text.strip())
+            if n == 0:
+                continue  # empty_field reports it
+            span = self.span(t.answer, 0, len(t.answer.text))
+            if n < p.min_chars:
+                found.append(self.finding(record, f"answer has only {n} characters", span, chars=n))
+            elif n < p.min_chars_explained and (m := _ELABORATE.search(t.instruction.text)):
+                found.append(self.finding(
+                    record,
+                    f"the instruction asks to '{m.group()}' but the answer has only {n} characters",
+                    span, chars=n, cue=m.group(),
+                ))
+        return found
+
+
+@register
+class AnswerTooLong(Check):
+    code = "answer_too_long"
+    severity = "warning"
+    family = "length"
+    description = "The answer is longer than the instruction allows (N文字以内, 一言で, 簡潔に) or than any sane answer."
+    Params = LengthParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: LengthParams = self.params  # type: ignore[assignment]
+        found = []
+        for t in turns(record):
+            n = len(t.answer.text.strip())
+            limit, why = p.max_chars, f"more than {p.max_chars} characters"
+            if m := _LIMIT_CHARS.search(t.instruction.text):
+                limit, why = int(int(m.group(1)) * p.limit_slack), f"the instruction asks for '{m.group()}'"
+            elif m := _ONE_WORD.search(t.instruction.text):
+                limit, why = p.one_word_max_chars, f"the instruction asks for '{m.group()}'"
+            elif m := _BRIEF.search(t.instruction.text):
+                limit, why = p.brief_max_chars, f"the instruction asks for '{m.group()}'"
+            if n > limit:
+                found.append(self.finding(
+                    record, f"answer has {n} characters; {why}",
+                    self.span(t.answer, 0, len(t.answer.text)), chars=n, limit=limit,
+                ))
+        return found
+
+
+class EchoParams(CheckParams):
+    ngram: int = 3
+    min_request_share: float = 0.8  # share of the request's n-grams the answer repeats
+    max_new_chars: int = 14  # an echo adds at most this many characters of its own ...
+    max_new_share: float = 0.3  # ... or this share of the answer
+
+
+# the polite request/question ending, stripped so "教えてください" and "教えます" match
+_REQUEST_END = re.compile(r"(?:て(?:ください|下さい|くれ|ほしい|欲しい)|しなさい|なさい|ですか|ますか|でしょうか|か)?[。？?！!]*$")
+
+
+def request_part(instruction: str) -> str:
+    """The request sentence of an instruction (before any '：' or blank line that introduces
+    the material), without its polite ending."""
+    head = re.split(r"[：:]|\n", instruction.strip(), maxsplit=1)[0]
+    return _REQUEST_END.sub("", compact(head))
+
+
+def new_characters(answer: str, instruction: str, n: int) -> int:
+    """How many characters of `answer` are not covered by an n-gram that also occurs in `instruction`."""
+    grams = {instruction[i : i + n] for i in range(len(instruction) - n + 1)}
+    covered = [False] * len(answer)
+    for i in range(len(answer) - n + 1):
+        if answer[i : i + n] in grams:
+            covered[i : i + n] = [True] * n
+    return covered.count(False)
+
+
+@register
+class AnswerRepeatsInstruction(Check):
+    code = "answer_repeats_instruction"
+    severity = "error"
+    family = "length"
+    description = "The answer only repeats (or restates in a circle) the instruction instead of answering it."
+    Params = EchoParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: EchoParams = self.params  # type: ignore[assignment]
+        found = []
+        for t in turns(record):
+            a, q = compact(t.answer.text), compact(t.instruction.text)
+            request = request_part(t.instruction.text)
+            if not a or len(request) < p.ngram + 2:
+                continue
+            # summaries and rewrites reuse the *material*; an echo repeats the *request* itself
+            grams = {request[i : i + p.ngram] for i in range(len(request) - p.ngram + 1)}
+            repeated = sum(1 for g in grams if g in a) / len(grams)
+            new = new_characters(a, q, p.ngram)
+            if a == q or (repeated >= p.min_request_share and new <= max(p.max_new_chars, p.max_new_share * len(a))):
+                found.append(self.finding(
+                    record, f"the answer repeats the instruction ({repeated:.0%} of the request, "
+                    f"only {new} new characters)",
+                    self.span(t.answer, 0, len(t.answer.text)), new_chars=new,
+                ))
+        return found

@@ -1,0 +1,39 @@
+"""Text helpers shared by checks: masking code and URLs while keeping character offsets."""
+
+from __future__ import annotations
+
+import re
+
+_FENCED = re.compile(r"```.*?(?:```|\Z)", re.S)
+_INLINE_CODE = re.compile(r"`[^`\n]+`")
+_URL = re.compile(r"https?://[^\s　、。）)」』]+|www\.[^\s　、。）)」』]+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_QUOTED = re.compile(r"「[^「」\n]*」|『[^『』\n]*』|“[^“”\n]*”|\"[^\"\n]*\"")
+
+
+def _blank(m: re.Match[str]) -> str:
+    # keep newlines so line-based checks still see the same lines
+    return "".join("\n" if ch == "\n" else " " for ch in m.group())
+
+
+def mask_code(text: str) -> str:
+    """`text` with fenced/inline code and URLs blanked out (same length, same offsets)."""
+    for pattern in (_FENCED, _INLINE_CODE, _URL, _EMAIL):
+        text = pattern.sub(_blank, text)
+    return text
+
+
+def mask_quotes(text: str) -> str:
+    """`text` with quoted passages (「」『』“”) blanked out, offsets kept."""
+    return _QUOTED.sub(_blank, text)
+
+
+def char_ngrams(text: str, n: int) -> set[str]:
+    if len(text) < n:
+        return {text} if text else set()
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
+
+
+def any_pattern(words: list[str] | tuple[str, ...]) -> re.Pattern[str]:
+    """One regex matching any of `words` (regex syntax allowed), longest alternatives first."""
+    return re.compile("|".join(sorted(words, key=len, reverse=True)))

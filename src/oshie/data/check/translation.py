@@ -1,0 +1,211 @@
+"""Machine-translation artefacts: English left untranslated, tasks that only make sense in
+English, translators' notes left in the text, and text that is barely Japanese."""
+
+from __future__ import annotations
+
+import re
+
+from oshie.data.check.base import (
+    Check,
+    CheckParams,
+    Finding,
+    Record,
+    register,
+    text_fields,
+    turns,
+)
+from oshie.data.check.text import any_pattern, mask_code, mask_quotes
+from oshie.ja.chars import is_japanese_char, japanese_ratio, latin_runs
+
+# the instruction asks for English (or code), so English in the answer is the point
+_WANTS_ENGLISH = any_pattern([
+    "英語で", "英訳", "英文", "英作文", "英語に", "英語の", "翻訳", "訳して", "in English",
+    "English", "コード", "プログラム", "関数", "スクリプト", "SQL", "正規表現", "コマンド",
+])
+
+
+class EnglishRunParams(CheckParams):
+    min_words: int = 5  # a run of this many English words inside Japanese text is suspect
+    min_scattered: int = 3  # ... and so are this many lower-case English words strewn in it
+    min_japanese_chars: int = 2  # only look inside texts with some Japanese in them
+
+
+# lower-case English words glued into Japanese ("sunlightを使って"); capitalised names, acronyms
+# and CamelCase product names are left alone, they are normal in Japanese text
+_EMBEDDED_WORD = re.compile(r"(?<![A-Za-z0-9_.\-/])(?:[A-Z]?[a-z]{3,})(?:[ \-][a-z]{2,})*(?![A-Za-z0-9_(])")
+
+
+@register
+class UntranslatedEnglish(Check):
+    code = "untranslated_english"
+    severity = "warning"
+    family = "translation"
+    description = "A run of English words left untranslated inside Japanese text (code, URLs and quotes are ignored)."
+    Params = EnglishRunParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: EnglishRunParams = self.params  # type: ignore[assignment]
+        wants_english = any(_WANTS_ENGLISH.search(t.instruction.text) for t in turns(record))
+        found = []
+        for f in text_fields(record):
+            if f.role == "assistant" and wants_english:
+                continue
+            masked = mask_quotes(mask_code(f.text))
+            if sum(1 for ch in masked if is_japanese_char(ch)) < p.min_japanese_chars:
+                continue  # an all-English text is the low-ratio check's business
+            runs = latin_runs(masked, p.min_words)
+            for start, end, n in runs:
+                found.append(self.finding(
+                    record, f"{n} English words left untranslated in Japanese text",
+                    self.span(f, start, end), words=n,
+                ))
+            if runs:
+                continue
+            words = [m for m in _EMBEDDED_WORD.finditer(masked) if not m.group()[0].isupper() or m.start() == 0
+                     or masked[m.start() - 1] not in " \n"]
+            if len({m.group().lower() for m in words}) >= p.min_scattered:
+                start, end = words[0].start(), words[-1].end()
+                found.append(self.finding(
+                    record, f"{len(words)} English words strewn in Japanese text "
+                    f"({', '.join(m.group() for m in words[:5])})",
+                    self.span(f, start, end), words=len(words),
+                ))
+        return found
+
+
+# tasks that only make sense for English words: a Japanese dataset translated from English keeps
+# them, and their answers teach nothing about Japanese
+_ENGLISH_ONLY_TASK = any_pattern([
+    "アルファベット順", "ABC順", "abc順", "スペル", "綴り", "つづり", "韻を踏", "ライム", "頭韻",
+    "大文字", "小文字", "音節", "アナグラム", "母音で始まる", "子音で始まる", "複数形",
+    "過去分詞", "三人称単数", "冠詞", "最初の文字が同じ", "文字を逆順",
+    r"「[A-Za-zＡ-Ｚａ-ｚ]」(?:から|で)始まる", r"[A-Za-z]で始まる(?:単語|言葉|果物|動物|国)",
+    r"「[A-Za-z]+」と「[A-Za-z]+」を使", "三人称単数", "英語では主語",
+])
+# grammar drills whose answer turns out to be English
+_GRAMMAR_DRILL = any_pattern(["過去形", "現在形", "未来形", "進行形", "時制", "品詞", "疑問文に", "否定文に"])
+# English taught on purpose (a learner's question) is not a translation artefact
+_ENGLISH_LESSON = any_pattern(["英語学習", "英語の勉強", "英単語を覚え", "英語の授業", "TOEIC", "英検", "英語を学"])
+# ... unless the instruction is about programming, where "大文字" or "アルファベット順" is real
+_PROGRAMMING = any_pattern([
+    "Python", "python", "JavaScript", "Java", "SQL", "プログラム", "コード", "関数", "ソート",
+    "正規表現", "文字列", "配列", "リスト型", "変数", "Excel", "エクセル", "ファイル名",
+])
+
+
+@register
+class ForeignLanguageTask(Check):
+    code = "foreign_language_task"
+    severity = "warning"
+    family = "translation"
+    description = "The task only makes sense in English (alphabetical order, spelling, rhymes, capital letters)."
+
+    def apply(self, record: Record) -> list[Finding]:
+        found = []
+        for t in turns(record):
+            q = t.instruction
+            if _PROGRAMMING.search(q.text) or _ENGLISH_LESSON.search(q.text):
+                continue
+            m = _ENGLISH_ONLY_TASK.search(q.text) or _ENGLISH_ONLY_TASK.search(t.answer.text)
+            if m is None and (g := _GRAMMAR_DRILL.search(q.text)) and len(latin_runs(t.answer.text, 3)):
+                m = g
+            if m is None:
+                continue
+            found.append(self.finding(
+                record, f"'{m.group()}' is a task about English words; in a Japanese dataset it is "
+                "usually a leftover of machine translation",
+                self.span(q, m.start(), m.end()) if q.text[m.start():m.end()] == m.group() else None,
+                cue=m.group(),
+            ))
+        return found
+
+
+# things that only an American/British reader takes for granted: imperial units, US holidays
+# and institutions; translated datasets are full of them and they teach the wrong world
+_FOREIGN_CULTURE = any_pattern([
+    "感謝祭", "サンクスギビング", "独立記念日", "スーパーボウル", "プロム", "トリック・オア・トリート",
+    "華氏", "マイル", "フィート", "インチ", "ガロン", "ポンド(?:の重さ|は何グラム)", "オンス",
+    r"(?:アメリカ|米国)の(?:大統領|州|高校|大学入試|祝日|選挙)", "州都", "社会保障番号", "SAT",
+    "メモリアルデー", "レイバーデー", "ブラックフライデー", "ルート66", "ガールスカウトクッキー",
+    "メジャーリーグ", "ホームラン・ダービー", r"イギリスの通貨", "自由の女神",
+])
+
+
+@register
+class ForeignCulture(Check):
+    code = "foreign_culture"
+    severity = "info"
+    family = "translation"
+    description = "The record assumes American/British life (imperial units, US holidays and institutions): a sign of translated data."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for t in turns(record):
+            for f in (t.instruction, t.answer):
+                if m := _FOREIGN_CULTURE.search(f.text):
+                    return [self.finding(record, f"assumes a foreign culture: '{m.group()}'",
+                                         self.span(f, m.start(), m.end()), cue=m.group())]
+        return []
+
+
+_NOTE = re.compile(
+    r"[（(\[［【]\s*(?:訳注|訳者注|翻訳者注|翻訳注|注\s*[:：]\s*(?:原文|翻訳|英語|直訳)|原文|直訳|"
+    r"Translator'?s? note|TN|Note)\s*[:：]?[^）)\]］】\n]*[）)\]］】]"
+    r"|^\s*(?:訳注|訳者注|翻訳者注|翻訳メモ|原文|Translation|Translated text|Original)\s*[:：].*$"
+    r"|(?:以下(?:は|が)(?:日本語)?(?:の)?翻訳(?:です|になります)|翻訳(?:すると|結果)[:：]|"
+    r"(?:※|注[:：])\s*(?:この|上記の)?(?:文|文章|テキスト)?は(?:英語|原文)から(?:の)?(?:機械)?翻訳)",
+    re.M | re.I,
+)
+
+
+@register
+class TranslationNote(Check):
+    code = "translation_note"
+    severity = "error"
+    family = "translation"
+    description = "A translator's note, original-text marker or 'here is the translation' preamble was left in."
+
+    def apply(self, record: Record) -> list[Finding]:
+        found = []
+        for f in text_fields(record):
+            if f.role == "assistant" and any(
+                _WANTS_ENGLISH.search(t.instruction.text) for t in turns(record)
+            ):
+                continue  # "翻訳すると:" is a fine answer to a translation request
+            for m in _NOTE.finditer(mask_code(f.text)):
+                found.append(self.finding(
+                    record, "leftover translation note", self.span(f, m.start(), m.end())
+                ))
+        return found
+
+
+class RatioParams(CheckParams):
+    min_ratio: float = 0.4  # hiragana+katakana+kanji among letters
+    min_letters: int = 20  # shorter texts are skipped (too few letters to judge)
+
+
+@register
+class LowJapaneseRatio(Check):
+    code = "low_japanese_ratio"
+    severity = "warning"
+    family = "translation"
+    description = "The text is mostly not Japanese (code, URLs and e-mail addresses are ignored)."
+    Params = RatioParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: RatioParams = self.params  # type: ignore[assignment]
+        wants_english = any(_WANTS_ENGLISH.search(t.instruction.text) for t in turns(record))
+        found = []
+        for f in text_fields(record):
+            if f.role == "assistant" and wants_english:
+                continue
+            masked = mask_code(f.text)
+            letters = sum(1 for ch in masked if ch.isalpha())
+            if letters < p.min_letters:
+                continue
+            ratio = japanese_ratio(masked)
+            if ratio < p.min_ratio:
+                found.append(self.finding(
+                    record, f"only {ratio:.0%} of the letters are Japanese (minimum {p.min_ratio:.0%})",
+                    self.span(f, 0, len(f.text)), ratio=round(ratio, 3),
+                ))
+        return found
