@@ -43,6 +43,8 @@ def _summary_table(summary: Any) -> Table:
     else:
         t.add_row("valid", str(summary.accepted))
     t.add_row("quarantined", str(summary.quarantined) + (f"  -> {escape(summary.quarantine)}" if summary.quarantine else ""))
+    if summary.by_field:
+        t.add_row("problems by field", escape(", ".join(f"{k} {v}" for k, v in summary.by_field.most_common(8))))
     for note in summary.notes:
         t.add_row("note", escape(note))
     return t

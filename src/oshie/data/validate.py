@@ -9,6 +9,7 @@ rejected record: file, line, field, reason, hint, stage (read/write) and the raw
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,7 @@ def _reject(summary: Summary, quarantine: _Quarantine, err: DataError, raw: str,
                         hint=(err.hint + "; " if err.hint else "") + "--strict stops at the first problem",
                         line_label=err.line_label)
     summary.quarantined += 1
-    summary.by_field[err.field or "(record)"] += 1
+    summary.by_field[re.sub(r"\[\d+\]", "[]", err.field) if err.field else "(whole record)"] += 1
     if len(summary.errors) < KEEP_ERRORS:
         summary.errors.append(err)
     quarantine.add(err, raw, stage, record_id)
