@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from oshie.console import progress
 from oshie.errors import LLMError, UsageError
 from oshie.llm.base import LLM, GenerationParams, LLMRequest
 
@@ -79,18 +80,22 @@ class Verdict(Generic[T]):
                 "attempts": [a.__dict__ for a in self.attempts]}
 
 
-async def _call_each(llm: LLM, requests: Sequence[LLMRequest]) -> list[Any]:
+async def _call_each(llm: LLM, requests: Sequence[LLMRequest], desc: str) -> list[Any]:
     """One call per request so a request that fails after its retries fails alone."""
     sem = asyncio.Semaphore(llm.concurrency)
+    with progress() as bar:
+        task = bar.add_task(desc, total=len(requests))
 
-    async def one(req: LLMRequest) -> Any:
-        async with sem:
-            try:
-                return (await llm.agenerate([req]))[0]
-            except LLMError as exc:
-                return exc
+        async def one(req: LLMRequest) -> Any:
+            async with sem:
+                try:
+                    result: Any = (await llm.agenerate([req]))[0]
+                except LLMError as exc:
+                    result = exc
+            bar.advance(task)
+            return result
 
-    return list(await asyncio.gather(*(one(r) for r in requests)))
+        return list(await asyncio.gather(*(one(r) for r in requests)))
 
 
 def judge_with_retries(
@@ -111,7 +116,8 @@ def judge_with_retries(
         reqs = [LLMRequest(messages=messages[i], sample_index=attempt,
                            params=GenerationParams(max_tokens=max_tokens, temperature=temperature))
                 for i in pending]
-        outs = asyncio.run(_call_each(llm, reqs))
+        desc = "judge" if attempt == 0 else f"judge (retry {attempt})"
+        outs = asyncio.run(_call_each(llm, reqs, desc))
         still = []
         for i, out in zip(pending, outs, strict=True):
             if isinstance(out, LLMError):
