@@ -180,6 +180,9 @@ class ExperimentConfig(_Strict):
     description: str | None = None
     seed: int = 0
     audit: bool = True  # run the quality audit on every variant's records
+    # torch CPU threads for every stage (None: torch's default). Tiny models gain nothing from
+    # more threads, and on a busy machine spinning threads make them many times slower.
+    threads: int | None = Field(None, gt=0)
     base_models: list[BaseModelSpec] = Field(min_length=1)
     variants: list[VariantSpec] = Field(min_length=1)
     recipe: Recipe = Field(default_factory=Recipe)

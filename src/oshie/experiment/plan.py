@@ -83,7 +83,11 @@ def build_plan(config: ExperimentConfig) -> Plan:
         datasets = [d.model_dump(mode="json", exclude={"path"}) for d in v.datasets]
         needs_audit = bool(v.filter and v.filter.passed_audit)
         if config.audit or needs_audit:
-            stages.append(Stage(f"audit/{v.name}", "audit", {"datasets": datasets}, files=files))
+            # evaluation files go in as contamination references: training on an eval item
+            # is a finding (severity error), and a passed_audit filter drops it
+            evals = {f"eval[{i}]": t.data for i, t in enumerate(config.eval.tasks)}
+            stages.append(Stage(f"audit/{v.name}", "audit", {"datasets": datasets},
+                                files={**files, **evals}))
         stages.append(Stage(
             f"data/{v.name}", "data",
             {"datasets": datasets, "filter": v.filter.model_dump(mode="json") if v.filter else None,

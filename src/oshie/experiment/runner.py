@@ -70,6 +70,12 @@ def experiment_status(config: ExperimentConfig, out_dir: str | Path) -> list[Sta
     return statuses
 
 
+def _set_threads(n: int) -> None:
+    from oshie.errors import require
+
+    require("torch", "train").set_num_threads(n)
+
+
 def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentRun:
     """Run what is not finished yet, then write the results table and the report."""
     out = Path(out_dir)
@@ -78,7 +84,10 @@ def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentR
     (out / "experiment.yaml").write_text(
         yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False),
         encoding="utf-8")
-    manifest = Manifest(out, "experiment", {"name": config.name, "seed": config.seed})
+    manifest = Manifest(out, "experiment", {"name": config.name, "seed": config.seed,
+                                            "threads": config.threads})
+    if config.threads:
+        _set_threads(config.threads)
     run = ExperimentRun(out, plan)
     finished: dict[str, StageOutput] = {}
     total = len(plan.stages)

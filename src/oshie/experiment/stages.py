@@ -100,61 +100,35 @@ def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
 def _read_variant(stage: Stage) -> list[list[Any]]:
     from oshie.train.data import read_records
 
+    paths = [p for k, p in stage.files.items() if k.startswith("dataset[")]
     return [read_records(path, spec.get("format"))
-            for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)]
-
-
-def audit_findings(records: list[Any]) -> list[dict[str, Any]]:
-    """Run the quality audit; one dict per finding (record_id, check, severity, message, span)."""
-    from oshie.data.check import check_records
-
-    found = check_records(records)
-    out: list[dict[str, Any]] = []
-
-    def collect(obj: Any) -> None:
-        if hasattr(obj, "to_dict") and hasattr(obj, "record_id"):
-            out.append(obj.to_dict())
-        elif isinstance(obj, dict) and "record_id" in obj:
-            out.append(obj)
-        elif isinstance(obj, dict):
-            for v in obj.values():
-                collect(v)
-        elif isinstance(obj, list | tuple):
-            for v in obj:
-                collect(v)
-        elif hasattr(obj, "findings"):
-            collect(obj.findings)
-
-    collect(found)
-    return out
+            for path, spec in zip(paths, stage.params["datasets"], strict=True)]
 
 
 def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
+    """Audit all files of the variant at once (duplicates across files count), with the
+    evaluation files as contamination references."""
+    from oshie.data.check import check_records
+
     clear_unfinished(stage_dir)
     parts = _read_variant(stage)
-    findings: list[dict[str, Any]] = []
-    n_records = 0
-    for path, records in zip(stage.files.values(), parts, strict=True):
-        n_records += len(records)
-        for f in audit_findings(records):
-            findings.append({"source": Path(path).name, **f})
-    by_check: dict[str, int] = {}
-    flagged: dict[str, str] = {}  # record id -> worst severity
-    for f in findings:
-        by_check[f["check"]] = by_check.get(f["check"], 0) + 1
-        rid, sev = str(f["record_id"]), f["severity"]
-        if SEVERITY_RANK[sev] > SEVERITY_RANK.get(flagged.get(rid, ""), -1):
-            flagged[rid] = sev
+    names = [Path(p).name for k, p in stage.files.items() if k.startswith("dataset[")]
+    records = [r for part in parts for r in part]
+    sources = [name for name, part in zip(names, parts, strict=True) for _ in part]
+    eval_sets = [p for k, p in stage.files.items() if k.startswith("eval[")]
+    result = check_records(records, sources=sources, eval_sets=eval_sets)
     with open(stage_dir / "findings.jsonl", "w", encoding="utf-8") as fh:
-        for f in findings:
-            fh.write(json.dumps(f, ensure_ascii=False, default=str) + "\n")
-    summary = {"records": n_records, "findings": len(findings), "flagged_records": len(flagged),
-               "by_check": dict(sorted(by_check.items(), key=lambda kv: -kv[1])),
-               "worst_severity": flagged}
+        for f in result.findings:
+            fh.write(json.dumps(f.to_dict(), ensure_ascii=False, default=str) + "\n")
+    summary = result.summary()
+    summary["by_check"] = dict(sorted(
+        ((code, c["records_flagged"]) for code, c in summary["checks"].items() if c["findings"]),
+        key=lambda kv: -kv[1]))
     write_json(stage_dir / "summary.json", summary)
-    info(f"  audit: {len(flagged)}/{n_records} records flagged, {len(findings)} findings")
+    info(f"  audit: {summary['flagged_records']}/{len(records)} records flagged, "
+         f"{summary['findings']} findings")
     return {"findings": "findings.jsonl", "summary": "summary.json",
-            "records": n_records, "flagged_records": len(flagged)}
+            "records": len(records), "flagged_records": summary["flagged_records"]}
 
 
 def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
@@ -167,16 +141,20 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     parts = _read_variant(stage)
     kept_parts, dropped = parts, 0
     if flt.get("passed_audit"):
+        # findings point at records by position in the audited list (all files, in order)
         audit = _only(upstream, "audit/")
         limit_rank = SEVERITY_RANK[flt["severity"]]
         checks = set(flt["checks"]) if flt.get("checks") else None
-        bad: set[str] = set()
+        bad: set[int] = set()
         with open(audit.path("findings"), encoding="utf-8") as fh:
             for line in fh:
                 f = json.loads(line)
                 if SEVERITY_RANK[f["severity"]] >= limit_rank and (checks is None or f["check"] in checks):
-                    bad.add(str(f["record_id"]))
-        kept_parts = [[r for r in records if r.id not in bad] for records in parts]
+                    bad.add(int(f["index"]))
+        kept_parts, offset = [], 0
+        for records in parts:
+            kept_parts.append([r for i, r in enumerate(records) if offset + i not in bad])
+            offset += len(records)
         dropped = sum(len(a) - len(b) for a, b in zip(parts, kept_parts, strict=True))
     weights = [d["weight"] for d in p["datasets"]]
     records = mix(list(zip(kept_parts, weights, strict=True)), p["seed"])
