@@ -37,6 +37,39 @@ def figure_data_uri(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+# fonts with kana and kanji, most preferred first; DejaVu Sans (matplotlib's default) has none
+_CJK_FONTS = (
+    "Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "Hiragino Sans",
+    "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo", "TakaoGothic", "VL Gothic",
+    "Noto Serif CJK JP", "Source Han Sans JP",
+)
+_FONT_FILE_HINTS = ("notosanscjk", "notosansjp", "ipaex", "ipag", "takao", "vl-gothic", "sourcehansans")
+_font_state: dict[str, str | None] = {}
+
+
+def japanese_font() -> str | None:
+    """The name of an installed font that can draw Japanese, or None (labels then show boxes;
+    install e.g. Debian's `fonts-noto-cjk`). Fonts installed after matplotlib built its font
+    cache are found by scanning the system font folders once."""
+    if "name" in _font_state:
+        return _font_state["name"]
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    name = next((n for n in _CJK_FONTS if n in known), None)
+    if name is None:
+        for path in font_manager.findSystemFonts():
+            if any(h in path.lower().replace("_", "").replace(" ", "") for h in _FONT_FILE_HINTS):
+                try:
+                    font_manager.fontManager.addfont(path)
+                    name = font_manager.FontProperties(fname=path).get_name()
+                    break
+                except (OSError, RuntimeError, ValueError):
+                    continue
+    _font_state["name"] = name
+    return name
+
+
 def new_figure(width: float = 6.4, height: float = 3.6):
     """A matplotlib figure on the non-interactive backend, with a font that has kana if present."""
     import matplotlib
@@ -44,6 +77,11 @@ def new_figure(width: float = 6.4, height: float = 3.6):
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
+    font = japanese_font()
+    if font:
+        # a list: glyphs missing from the CJK font (rare) fall back to DejaVu Sans
+        matplotlib.rcParams["font.family"] = [font, "DejaVu Sans"]
+    matplotlib.rcParams["axes.unicode_minus"] = False
     return plt.subplots(figsize=(width, height))
 
 

@@ -59,18 +59,24 @@ class CheckResult:
                 out[f.index] = f.severity
         return out
 
-    def split(self, drop: Severity = "error") -> tuple[list[Record], list[tuple[Record, list[Finding]]]]:
-        """(kept, quarantined): records with a finding at or above `drop` go to quarantine."""
+    def split_indices(self, drop: Severity = "error") -> tuple[list[int], list[tuple[int, list[Finding]]]]:
+        """(kept, quarantined) positions: records with a finding at or above `drop` are quarantined,
+        with those findings as the reasons. Every record lands in exactly one of the two."""
         limit = SEVERITY_RANK[drop]
         by = self.by_record()
         kept, quarantined = [], []
-        for i, r in enumerate(self.records):
+        for i in range(len(self.records)):
             bad = [f for f in by.get(i, []) if SEVERITY_RANK[f.severity] >= limit]
             if bad:
-                quarantined.append((r, bad))
+                quarantined.append((i, bad))
             else:
-                kept.append(r)
+                kept.append(i)
         return kept, quarantined
+
+    def split(self, drop: Severity = "error") -> tuple[list[Record], list[tuple[Record, list[Finding]]]]:
+        """(kept, quarantined) records; see `split_indices`."""
+        kept, quarantined = self.split_indices(drop)
+        return [self.records[i] for i in kept], [(self.records[i], fs) for i, fs in quarantined]
 
     def passed(self, drop: Severity = "error") -> list[Record]:
         """Records with no finding at or above `drop` (what an experiment trains on)."""

@@ -1,0 +1,196 @@
+"""Write an audit run: findings JSONL, summary, duplicate clusters, kept/quarantine files,
+manifest and a report.html with charts a non-programmer can read."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from oshie.data.check.base import SEVERITY_RANK, Record, Severity
+from oshie.data.check.pipeline import CheckResult
+from oshie.data.check.profile import profile
+from oshie.records import PreferencePair
+from oshie.report.html import figure_data_uri, new_figure, render
+from oshie.runs import Manifest, write_json
+
+SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
+SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
+
+
+def _jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def _row(record: Record) -> dict[str, Any]:
+    from oshie.data.io import record_to_row
+
+    return record_to_row(record, "preference" if isinstance(record, PreferencePair) else "messages")
+
+
+def _chart_findings(result: CheckResult) -> str | None:
+    counts = [(code, s) for code, s in result.stats.items() if s.records_flagged]
+    if not counts:
+        return None
+    counts.sort(key=lambda cs: cs[1].records_flagged)
+    fig, ax = new_figure(7.0, 0.45 * len(counts) + 1.2)
+    ax.barh([c for c, _ in counts], [s.records_flagged for _, s in counts],
+            color=[SEVERITY_COLOURS[s.severity] for _, s in counts])
+    ax.set_xlabel("問題のあるレコード数 / records flagged")
+    ax.set_title("チェック別の検出数 / findings by check")
+    for y, (_, s) in enumerate(counts):
+        ax.text(s.records_flagged, y, f" {s.records_flagged}", va="center", fontsize=8)
+    return figure_data_uri(fig)
+
+
+def _chart_lengths(lengths: list[tuple[int, int]]) -> str | None:
+    if not lengths:
+        return None
+    import numpy as np
+
+    fig, _ = new_figure(8.0, 3.2)
+    fig.clf()
+    ax1, ax2 = fig.subplots(1, 2)
+    for ax, values, title, colour in [
+        (ax1, [a for a, _ in lengths], "指示の文字数 / instruction chars", "#34495e"),
+        (ax2, [b for _, b in lengths], "回答の文字数 / answer chars", "#16a085"),
+    ]:
+        top = max(values) if values else 1
+        bins = np.unique(np.geomspace(1, max(top, 2) + 1, 30).astype(int))
+        ax.hist([max(v, 1) for v in values], bins=bins, color=colour)
+        ax.set_xscale("log")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("レコード数 / records")
+    fig.tight_layout()
+    return figure_data_uri(fig)
+
+
+def _chart_categories(prof: dict[str, Any]) -> str | None:
+    by_source = prof["categories_by_source"]
+    cats = list(prof["categories"])
+    if not cats:
+        return None
+    fig, ax = new_figure(7.0, 0.4 * len(cats) + 1.3)
+    left = [0] * len(cats)
+    palette = ["#2c3e50", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d"]
+    for k, (source, counts) in enumerate(by_source.items()):
+        values = [counts.get(c, 0) for c in cats]
+        ax.barh(cats[::-1], values[::-1], left=left[::-1], label=source, color=palette[k % len(palette)])
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_xlabel("レコード数 / records")
+    ax.set_title("カテゴリの偏り / category balance")
+    if len(by_source) > 1:
+        ax.legend(fontsize=8)
+    return figure_data_uri(fig)
+
+
+def _chart_clusters(clusters: list[dict[str, Any]]) -> str | None:
+    if not clusters:
+        return None
+    sizes = Counter(c["size"] for c in clusters)
+    xs = sorted(sizes)
+    fig, ax = new_figure(5.5, 2.8)
+    exact = Counter(c["size"] for c in clusters if c["kind"] == "exact")
+    ax.bar([str(x) for x in xs], [exact.get(x, 0) for x in xs], color="#c0392b", label="完全一致 / exact")
+    ax.bar([str(x) for x in xs], [sizes[x] - exact.get(x, 0) for x in xs],
+           bottom=[exact.get(x, 0) for x in xs], color="#e67e22", label="類似 / near")
+    ax.set_xlabel("クラスタの大きさ / records per cluster")
+    ax.set_ylabel("クラスタ数 / clusters")
+    ax.set_title("重複クラスタ / duplicate clusters")
+    ax.legend(fontsize=8)
+    return figure_data_uri(fig)
+
+
+def _examples(result: CheckResult, per_check: int = 5) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for f in result.findings:
+        rows = out.setdefault(f.check, [])
+        if len(rows) >= per_check:
+            continue
+        text = ""
+        before = after = ""
+        if f.span is not None:
+            record_text = f.span.text
+            text = record_text[:160]
+            field_text = _field_text(result.records[f.index], f.span.field)
+            before = field_text[max(0, f.span.start - 40) : f.span.start]
+            after = field_text[f.span.end : f.span.end + 40]
+        rows.append({"id": f.record_id, "source": f.source, "message": f.message, "field": f.span.field if f.span else "",
+                     "before": before, "text": text, "after": after})
+    return out
+
+
+def _field_text(record: Record, path: str) -> str:
+    from oshie.data.check.base import text_fields
+
+    return next((f.text for f in text_fields(record) if f.path == path), "")
+
+
+def write_check_run(
+    result: CheckResult,
+    out_dir: str | Path,
+    *,
+    inputs: Sequence[str | Path] = (),
+    config: Any = None,
+    drop: Severity | None = None,
+    title: str = "データ品質監査 / data quality audit",
+) -> dict[str, Path]:
+    """Write every output of an audit into `out_dir` and return their paths by name."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(out, "data.check", config)
+    for i, p in enumerate(inputs):
+        manifest.add_input(f"input{i}" if len(inputs) > 1 else "input", p)
+    paths: dict[str, Path] = {}
+
+    paths["findings"] = out / "findings.jsonl"
+    _jsonl(paths["findings"], [f.to_dict() for f in result.findings])
+    paths["clusters"] = out / "duplicate_clusters.jsonl"
+    _jsonl(paths["clusters"], result.clusters)
+
+    prof = profile(result.records, result.sources)
+    lengths = prof.pop("_lengths")
+    summary = {**result.summary(), "profile": prof}
+    if drop is not None:
+        kept, quarantined = result.split_indices(drop)
+        paths["kept"] = out / "kept.jsonl"
+        paths["quarantine"] = out / "quarantine.jsonl"
+        _jsonl(paths["kept"], [_row(result.records[i]) for i in kept])
+        _jsonl(paths["quarantine"], [
+            {"record": _row(result.records[i]), "source": result.sources[i],
+             "reasons": [{"check": f.check, "severity": f.severity, "message": f.message,
+                          "span": f.span.to_dict() if f.span else None} for f in fs]}
+            for i, fs in quarantined
+        ])
+        summary["drop"] = {"severity": drop, "kept": len(kept), "quarantined": len(quarantined)}
+    paths["summary"] = out / "summary.json"
+    write_json(paths["summary"], summary)
+
+    worst = result.worst()
+    checks = sorted(result.stats.values(), key=lambda s: (-SEVERITY_RANK[s.severity], -s.records_flagged, s.code))
+    paths["report"] = render(
+        "check_report.html.j2", out / "report.html",
+        title=title, summary=summary, checks=checks, severity_ja=SEVERITY_JA,
+        colours=SEVERITY_COLOURS, inputs=[str(p) for p in inputs],
+        clean=len(result.records) - len(worst),
+        charts={
+            "findings": _chart_findings(result), "lengths": _chart_lengths(lengths),
+            "categories": _chart_categories(prof), "clusters": _chart_clusters(result.clusters),
+        },
+        examples=_examples(result), clusters=result.clusters[:50], contamination=result.contamination[:50],
+        version=_version(),
+    )
+    paths["manifest"] = manifest.write(outputs={k: p.name for k, p in paths.items()}, summary={
+        k: summary[k] for k in ("records", "findings", "flagged_records")
+    })
+    return paths
+
+
+def _version() -> str:
+    from oshie import __version__
+
+    return __version__
