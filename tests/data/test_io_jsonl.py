@@ -76,3 +76,18 @@ def test_load_records_raises_on_first_bad_record(tmp_path: Path) -> None:
         load_records(path)
     assert info.value.line == 2 and info.value.field == "output"
     assert "bad.jsonl, line 2, field 'output'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "file_type"),
+    [
+        ("array.jsonl", '[{"instruction": "a", "output": "b"},\n {"instruction": "c", "output": "d"}]\n', "json"),
+        ("lines.json", '{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": "d"}\n', "jsonl"),
+    ],
+)
+def test_misnamed_json_files_are_read_by_content(tmp_path: Path, name: str, text: str, file_type: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    stream = iter_records(path, "auto")
+    assert stream.file_type == file_type and stream.source.notes
+    assert [r.record.answer for r in stream] == ["b", "d"]

@@ -198,9 +198,23 @@ def _jsonl_rows(path: Path, enc: str, max_line_bytes: int) -> Iterator[RawRow]:
 def _open_jsonl(path: Path, max_line_bytes: int) -> Source:
     with open(path, "rb") as fh:
         sample = fh.read(1 << 23)
-        complete = not fh.read(1)
     if not sample.strip():
         raise DataError("the file is empty", path=path, hint="write at least one record")
+    if sample.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"["):  # a JSON array under a .jsonl name?
+        try:
+            source = _open_json(path, max_line_bytes)
+        except DataError:
+            pass  # no: JSON Lines whose first record is broken; report it line by line
+        else:
+            source.notes.append("the file holds one JSON array; read it as .json")
+            return source
+    return _open_jsonl_as(path, max_line_bytes)
+
+
+def _open_jsonl_as(path: Path, max_line_bytes: int) -> Source:
+    with open(path, "rb") as fh:
+        sample = fh.read(1 << 23)
+        complete = not fh.read(1)
     enc = detect_encoding(sample, complete)
     return Source(path, str(path), "jsonl", enc, "line", _count_lines(path),
                   _jsonl_rows(path, enc, max_line_bytes))
@@ -211,6 +225,10 @@ def _open_json(path: Path, max_line_bytes: int) -> Source:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and text.lstrip().startswith("{"):  # JSON Lines under a .json name
+            source = _open_jsonl_as(path, max_line_bytes)
+            source.notes.append("the file holds one JSON object per line; read it as .jsonl")
+            return source
         raise DataError(f"broken JSON: {exc.msg} (column {exc.colno})", path=path, line=exc.lineno,
                         hint="fix the JSON, or write one record per line as .jsonl") from None
     if isinstance(data, dict):

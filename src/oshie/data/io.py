@@ -60,6 +60,8 @@ class RecordStream:
         self.source: Source = open_source(path, file_type, max_line_bytes)
         self.path = self.source.path
         self._ahead: list[RawRow] = []
+        if fmt is not None and fmt.lower() == "auto":
+            fmt = None
         self.detected = fmt is None
         self.format: Format | None = get_format(fmt) if fmt else self._detect()
 
