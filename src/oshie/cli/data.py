@@ -210,3 +210,7 @@ def formats() -> None:
 
 # Quality commands (`oshie data check`, `oshie data dedup`) register below this line,
 # importing their logic from oshie.data.check / oshie.data.dedup.
+
+from oshie.cli.data_check import register  # noqa: E402
+
+register(app)
