@@ -42,8 +42,14 @@ def test_eval_run_suite(tmp_path, tiny_model_dir):
         f"  - task: marc_ja\n    data: {FIX / 'marc_ja_valid.jsonl'}\n    limit: 2\n"
         f"  - task: jnli\n    data: {FIX / 'jnli_valid.jsonl'}\n    limit: 2\n    template: plain\n",
         encoding="utf-8")
-    res = runner.invoke(app, ["-q", "eval", "run", "--suite", str(suite), "--out", str(tmp_path / "s")])
+    res = runner.invoke(app, ["-q", "eval", "run", "--suite", str(suite), "--set", "batch_size=1",
+                              "--out", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["config"]["batch_size"] == 1
+    res = runner.invoke(app, ["eval", "run", "--suite", str(suite), "--set", "batchsize=1",
+                              "--out", str(tmp_path / "s2")])
+    assert isinstance(res.exception, ConfigError) and "batchsize" in str(res.exception)
     results = json.loads((tmp_path / "s" / "results.json").read_text())
     assert set(results) == {"marc_ja", "jnli"}
     bad = tmp_path / "bad.yaml"

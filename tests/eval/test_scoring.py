@@ -145,6 +145,15 @@ def test_generation_batched_equals_unbatched(tmp_path, tiny_model_dir):
     assert generate_requests(lm, reqs, batch_size=5) == generate_requests(lm, reqs, batch_size=1)
 
 
+def test_json_array_reads_like_json_lines(tmp_path):
+    from oshie.eval.tasks.base import read_jsonl
+
+    lines = read_jsonl(FIX / "marc_ja_valid.jsonl")
+    array = tmp_path / "marc.json"
+    array.write_text(json.dumps([obj for _, obj in lines], ensure_ascii=False), encoding="utf-8")
+    assert [obj for _, obj in read_jsonl(array)] == [obj for _, obj in lines]
+
+
 def test_bad_data_names_file_line_and_field(tmp_path, tiny_model_dir):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"q_id": 1, "question": "q", "choice0": "a", "choice1": "b", "choice2": "c", '

@@ -58,7 +58,7 @@ def _judge_llm(config: Path | None, base_url: str | None, model: str | None,
     return build_llm(cfg), cfg.model_dump(mode="json", exclude={"extra_body"})
 
 
-JudgeConfig = Annotated[Path | None, typer.Option("--judge-config", help="LLM config YAML for the judge (backend, base_url, model, api_key_env, cache...).")]
+JudgeConfig = Annotated[Path | None, typer.Option("--judge-config", "--judge", help="LLM config YAML for the judge (backend, base_url, model, api_key_env, cache...).")]
 JudgeURL = Annotated[str | None, typer.Option("--judge-base-url", help="OpenAI-compatible server URL of the judge, e.g. http://127.0.0.1:8000/v1.")]
 JudgeModel = Annotated[str | None, typer.Option("--judge-model", help="Judge model name as the server knows it (for a local judge: its directory, with --set backend=local).")]
 JudgeKeyEnv = Annotated[str | None, typer.Option("--judge-api-key-env", help="Name of the environment variable holding the judge's API key.")]
@@ -81,12 +81,16 @@ def run(
     suite: Annotated[Path | None, typer.Option("--suite", help="YAML suite: model, batch_size and a list of tasks (each with task, data, ...).")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Requests per forward pass (default 8).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to write (re-running it resumes).")] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="Override a top-level suite field, e.g. --set device=cuda (repeatable).")] = None,
 ) -> None:
     """Evaluate a local model on one task (--task/--data) or a suite (--suite)."""
     from oshie.eval.runner import load_suite, run_eval, run_suite
+    from oshie.llm.config import parse_overrides
 
+    if sets and suite is None:
+        raise UsageError("--set only applies to a --suite file")
     if suite is not None:
-        overrides: dict[str, Any] = {}
+        overrides: dict[str, Any] = parse_overrides(sets)
         if model is not None:
             overrides["model"] = str(model.resolve())
         if batch_size is not None:

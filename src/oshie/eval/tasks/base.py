@@ -41,10 +41,22 @@ class TaskSpec(BaseModel):
 
 
 def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) pairs; blank lines skipped; a bad line is a DataError naming it."""
+    """(line number, object) pairs from JSON lines (or a JSON array: element numbers);
+    blank lines skipped; a bad line is a DataError naming it."""
     if not path.is_file():
         raise DataError("file not found", path=path, hint="pass an existing local file")
     rows = []
+    text = path.read_text(encoding="utf-8-sig")
+    if text.lstrip().startswith("["):  # a JSON array of objects is accepted too
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
+        for n, obj in enumerate(data, 1):
+            if not isinstance(obj, dict):
+                raise DataError(f"element {n} of the array is not an object", path=path)
+            rows.append((n, obj))
+        return rows
     with open(path, encoding="utf-8-sig") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
