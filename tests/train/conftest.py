@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,26 @@ QA = [
     ("今日の天気は？", "晴れています。", "さあ、どうでしょう。"),
     ("図書館は何時までですか？", "夜八時までです。", "いつでも閉まっています。"),
 ]
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """One intra-op thread: on a shared 2-core machine, two spinning threads per process
+    make tiny-model steps ~10x slower. Restored afterwards for other test areas."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    with one_thread():
+        yield
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -65,8 +87,8 @@ def sft_settings(model: Path, data: Path, out: Path, **extra: Any) -> dict[str, 
     """A fast SFT config for the tiny model (a random model needs a high learning rate)."""
     return {
         "model": str(model), "output_dir": str(out), "datasets": [{"path": str(data)}],
-        "max_length": 96, "learning_rate": 3e-3, "lr_scheduler": "constant", "max_steps": 20,
-        "batch_size": 4, "save_steps": 10, "logging_steps": 1, **extra,
+        "max_length": 96, "learning_rate": 3e-3, "lr_scheduler": "constant", "max_steps": 12,
+        "batch_size": 4, "save_steps": 6, "logging_steps": 1, **extra,
     }
 
 
@@ -78,10 +100,12 @@ def sft_cfg():
 
 @pytest.fixture(scope="session")
 def sft_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, chat_file: Path):
-    """The tiny model after 20 SFT steps, with its result (loss curve) attached."""
+    """The tiny model after 12 SFT steps (checkpoints at 6 and 12), and its result."""
     from oshie.train.config import load_config
     from oshie.train.sft import train_sft
 
     out = tmp_path_factory.mktemp("sft_run")
-    result = train_sft(load_config(sft_settings(tiny_model_dir, chat_file, out), kind="sft"))
+    with one_thread():
+        result = train_sft(load_config(sft_settings(tiny_model_dir, chat_file, out), kind="sft"))
+    assert (out / "checkpoint-6").is_dir()
     return out, result
