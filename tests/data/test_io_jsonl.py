@@ -91,3 +91,15 @@ def test_misnamed_json_files_are_read_by_content(tmp_path: Path, name: str, text
     stream = iter_records(path, "auto")
     assert stream.file_type == file_type and stream.source.notes
     assert [r.record.answer for r in stream] == ["b", "d"]
+
+
+def test_openai_text_content_parts(tmp_path: Path) -> None:
+    parts = [{"type": "text", "text": "前半、"}, {"type": "text", "text": "後半。"}]
+    path = _write_lines(tmp_path / "parts.jsonl", [
+        {"messages": [{"role": "user", "content": parts}, {"role": "assistant", "content": "はい"}]},
+        {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]},
+                      {"role": "assistant", "content": "はい"}]},
+    ])
+    good, bad = list(iter_records(path))
+    assert good.record.instruction == "前半、後半。"
+    assert bad.error.field == "messages[0].content[0]" and "text content" in bad.error.message

@@ -259,6 +259,8 @@ def get_messages(
         if role is None:
             raise RowError(f"unknown role '{raw_role}'", f"{where}.{role_key}",
                            f"use one of: {', '.join(sorted(ROLE_NAMES))}")
+        if isinstance(item.get(content_key), list):  # OpenAI content parts
+            item = {content_key: _text_parts(item[content_key], f"{where}.{content_key}")}
         content = get_text(item, content_key, ctx, field=f"{where}.{content_key}")
         if role == "system":
             if i != 0:
@@ -268,6 +270,17 @@ def get_messages(
             continue
         out.append({"role": role, "content": content})
     return system, out
+
+
+def _text_parts(parts: list[Any], field: str) -> str:
+    """OpenAI's `content: [{"type": "text", "text": ...}, ...]`, joined; other part types cannot be kept."""
+    texts = []
+    for i, part in enumerate(parts):
+        if not (isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)):
+            raise RowError("only text content parts are supported", f"{field}[{i}]",
+                           'write {"type": "text", "text": "..."} or plain text')
+        texts.append(part["text"])
+    return "".join(texts)
 
 
 def check_turns(messages: list[Msg], field: str, offset: int = 0, start: str = "user") -> None:
