@@ -173,7 +173,8 @@ def stats(
     head.add_row("input", escape(s["file"]))
     head.add_row("file type / encoding", f"{s['file_type']} / {s['encoding']}")
     head.add_row("format", f"{s['format']} ({'detected' if s['format_detected'] else 'given'})")
-    head.add_row("records", f"{s['records']}  ({', '.join(f'{k} {v}' for k, v in s['kinds'].items())})")
+    kinds = ", ".join(f"{k} {v}" for k, v in s["kinds"].items())
+    head.add_row("records", f"{s['records']}" + (f"  ({kinds})" if kinds else ""))
     head.add_row("invalid", str(s["invalid"]) + ("  (see `oshie data validate`)" if s["invalid"] else ""))
     head.add_row("with system prompt", str(s["with_system"]))
     head.add_row("duplicate ids", str(s["duplicate_ids"]))
@@ -185,8 +186,9 @@ def stats(
         for name in ("instruction", "answer", "chosen"):
             if name in s["lengths"]:
                 out.print(_histogram(name, s["lengths"][name]["histogram"]))
-    out.print(_counter_table("category (metadata.category)", s["categories"], s["records"]))
-    if list(s["sources"]) != ["(none)"]:
+    if s["records"]:
+        out.print(_counter_table("category (metadata.category)", s["categories"], s["records"]))
+    if s["records"] and list(s["sources"]) != ["(none)"]:
         out.print(_counter_table("source (metadata.source)", s["sources"], s["records"]))
     for err in s["first_errors"]:
         console.print(f"[yellow]invalid:[/yellow] {escape(err)}")
