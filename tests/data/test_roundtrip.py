@@ -188,3 +188,22 @@ def test_cp932_json_files(tmp_path: Path, suffix: str) -> None:
     results = list(stream)
     assert [r.record.instruction for r in results] == ["髙橋さんの質問①", "二つ目"]
     assert [r.line for r in results] == ([1, 2] if suffix == ".jsonl" else [2, 6])
+
+
+def test_xlsx_data_sheet_after_a_guide_sheet(tmp_path: Path) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    guide = wb.active
+    guide.title = "記入方法"
+    guide.append(["このシートの説明"])
+    guide.append(["instruction に質問、output に回答を書いてください。"])
+    data = wb.create_sheet("データ")
+    data.append(["instruction", "input", "output"])
+    data.append(["挨拶をしてください。", None, "こんにちは。"])
+    wb.save(tmp_path / "book.xlsx")
+    stream = iter_records(tmp_path / "book.xlsx")
+    assert stream.source.display.endswith("(sheet 'データ')")
+    assert stream.source.notes == ["read sheet 'データ' of 2"]
+    [result] = list(stream)
+    assert result.line == 2 and result.record.answer == "こんにちは。"

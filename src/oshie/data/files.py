@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oshie.data.formats import RowError
+from oshie.data.formats import RowError, detect_format
 from oshie.errors import DataError, UsageError, require
 
 SUFFIXES = {
@@ -332,7 +332,7 @@ def _open_xlsx(path: Path, max_line_bytes: int) -> Source:
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
         raise DataError(f"not a readable .xlsx workbook ({exc})", path=path,
                         hint="save it from Excel as 'Excel Workbook (*.xlsx)'") from None
-    ws = wb.worksheets[0]
+    ws = _data_sheet(wb)
     display = f"{path} (sheet '{ws.title}')"
     it = ws.iter_rows(values_only=True)
     header = next(it, None)
@@ -341,7 +341,7 @@ def _open_xlsx(path: Path, max_line_bytes: int) -> Source:
         raise DataError("the sheet is empty (no header row)", path=display, line=1, line_label="row",
                         hint="put column names in row 1")
     _check_header(path, display, list(header), "row")
-    notes = [f"read the first of {len(wb.worksheets)} sheets"] if len(wb.worksheets) > 1 else []
+    notes = [f"read sheet '{ws.title}' of {len(wb.worksheets)}"] if len(wb.worksheets) > 1 else []
 
     def rows() -> Iterator[tuple[int, list[Any], str | None]]:
         for i, values in enumerate(it, start=2):
@@ -351,6 +351,15 @@ def _open_xlsx(path: Path, max_line_bytes: int) -> Source:
 
     total = (ws.max_row or 1) - 1
     return Source(path, display, "xlsx", None, "row", total, _cell_rows(display, list(header), rows()), notes)
+
+
+def _data_sheet(wb: Any) -> Any:
+    """The first sheet whose header names a known format (workbooks often open with a guide sheet)."""
+    for ws in wb.worksheets:
+        header = next(ws.iter_rows(max_row=1, values_only=True), None) or ()
+        if detect_format([{str(h).strip(): None for h in header if h is not None}]):
+            return ws
+    return wb.worksheets[0]
 
 
 def _xlsx_value(v: Any) -> Any:
