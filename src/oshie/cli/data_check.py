@@ -44,6 +44,8 @@ def check(
         return
     out.print(_check_table(summary))
     line = f"{summary['records']} records: {summary['flagged_records']} flagged, {summary['findings']} findings"
+    if summary.get("invalid_rows"):
+        line += f"; {summary['invalid_rows']} invalid rows not checked"
     if "drop" in summary:
         d = summary["drop"]
         line += f"; kept {d['kept']}, quarantined {d['quarantined']} (drop >= {d['severity']})"
@@ -82,10 +84,10 @@ def checks() -> None:
 def dedup(
     inputs: Annotated[list[Path], typer.Argument(help="Instruction data files; duplicates are found within and across them.")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output directory: kept.jsonl, removed.jsonl, clusters.jsonl, summary.json.")],
-    threshold: Annotated[float, typer.Option("--threshold", "-t", help="Character 5-gram Jaccard at or above which two records are near-duplicates.")] = 0.7,
+    threshold: Annotated[float, typer.Option("--threshold", "-t", help="Character n-gram Jaccard at or above which two records are near-duplicates.")] = 0.6,
     ngram: Annotated[int, typer.Option("--ngram", help="Characters per shingle.")] = 5,
-    num_perm: Annotated[int, typer.Option("--num-perm", help="MinHash signature length.")] = 64,
-    bands: Annotated[int, typer.Option("--bands", help="LSH bands (num-perm / bands rows each); more bands = higher recall, more candidates.")] = 16,
+    num_perm: Annotated[int, typer.Option("--num-perm", help="MinHash signature length.")] = 96,
+    bands: Annotated[int, typer.Option("--bands", help="LSH bands (num-perm / bands rows each); more bands = higher recall, more candidates.")] = 24,
     keep_punctuation: Annotated[bool, typer.Option("--keep-punctuation", help="Count punctuation differences (by default 。 vs ． etc. are ignored).")] = False,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="Input format; detected if left out.")] = None,
 ) -> None:

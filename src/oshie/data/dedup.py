@@ -12,8 +12,8 @@ How it works, and why it is fast and has high recall:
 3. LSH bands of `num_perm // bands` rows are hashed; records sharing a band bucket become
    candidates (each bucket member is paired with the bucket's first member and with its
    neighbour, so a bucket of boilerplate costs linear, not quadratic, work). The defaults
-   (64 bins, 16 bands of 4 rows) make a pair a candidate with probability 0.99 at Jaccard
-   0.7 and 0.89 at 0.6; fewer, wider bands would miss more, narrower ones flood step 4.
+   (96 bins, 24 bands of 4 rows) make a pair a candidate with probability 0.96 at Jaccard
+   0.6 and 0.997 at 0.7; wider bands would miss more, narrower ones flood step 4.
 4. Candidates are verified on the exact Jaccard of their shingle sets, so the low LSH
    threshold costs time, not precision. Verified pairs are joined into clusters (union-find);
    the first record of a cluster (input order) is its representative.
@@ -40,9 +40,9 @@ class DedupConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ngram: int = Field(5, ge=1, description="characters per shingle")
-    num_perm: int = Field(64, ge=8, description="MinHash signature length (OPH bins)")
-    bands: int = Field(16, ge=1, description="LSH bands; rows per band = num_perm / bands")
-    threshold: float = Field(0.7, gt=0, le=1, description="exact Jaccard at or above which two records are near-duplicates")
+    num_perm: int = Field(96, ge=8, description="MinHash signature length (OPH bins)")
+    bands: int = Field(24, ge=1, description="LSH bands; rows per band = num_perm / bands")
+    threshold: float = Field(0.6, gt=0, le=1, description="exact Jaccard at or above which two records are near-duplicates")
     normalize: bool = Field(True, description="compare NFKC, lower-cased text without whitespace")
     ignore_punctuation: bool = Field(False, description="with normalize, also drop punctuation and brackets")
     fold_variants: bool = Field(False, description="with normalize, unify common spelling variants (下さい/ください, 出来る/できる ...)")

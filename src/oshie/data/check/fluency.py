@@ -12,7 +12,7 @@ from oshie.ja.style import sentence_styles
 
 class NgramParams(CheckParams):
     n: int = 6  # characters per n-gram
-    min_repeats: int = 3  # an n-gram counts as looping when it occurs this often
+    min_repeats: int = 4  # an n-gram counts as looping when it occurs this often
     max_fraction: float = 0.3  # share of characters covered by looping n-grams
     min_chars: int = 30  # shorter answers are skipped
 
@@ -33,8 +33,8 @@ def _dedup_lines(text: str) -> str:
 def duplicate_ngram_coverage(text: str, n: int, min_repeats: int = 2) -> tuple[float, str]:
     """Share of characters (whitespace ignored) inside n-grams that occur at least `min_repeats`
     times, and the most frequent n-gram (Gopher's 'duplicate n-gram fraction', on characters).
-    Parallel phrasing ("AはXのように使います。BはYのように使います。") repeats twice; loops
-    repeat three times and more, hence the default of three in the check."""
+    Parallel phrasing ("AはXのように使います。BはYのように使います。") repeats twice, a topic
+    word three times; loops repeat more, hence the default of four in the check."""
     chars = "".join(text.split())
     if len(chars) < n:
         return 0.0, ""

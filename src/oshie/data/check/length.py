@@ -7,11 +7,12 @@ import re
 from oshie.data.check.base import Check, CheckParams, Finding, Record, register, turns
 from oshie.data.check.text import any_pattern
 from oshie.ja.normalize import compact
+from oshie.ja.sentences import split_sentences
 
 # instructions that ask for an explanation or a piece of writing, so a one-liner cannot do
 _ELABORATE = any_pattern([
     "説明して", "説明しなさい", "解説して", "詳しく", "理由を", "述べて", "論じて", "書いてください",
-    "書いて下さい", "作成して", "考察して", "比較して", "手順を", "方法を教えて", "教えてください",
+    "書いて下さい", "作成して", "考察して", "比較して", "手順を", "方法を教えて",
     "まとめて", "提案して", "具体的に", "エッセイ", "文章を書", "物語を",
 ])
 _LIMIT_CHARS = re.compile(r"(\d+)\s*(?:文字|字)(?:以内|程度|くらい|前後|まで)")
@@ -21,10 +22,10 @@ _BRIEF = any_pattern(["簡潔に", "手短に", "一文で", "短く"])
 
 class LengthParams(CheckParams):
     min_chars: int = 2  # below this any answer is too short
-    min_chars_explained: int = 25  # ... and below this when the instruction asks for an explanation
+    min_chars_explained: int = 15  # ... and below this when the instruction asks for an explanation
     max_chars: int = 6000  # above this any answer is too long
     one_word_max_chars: int = 40  # "一言で" answers longer than this are too long
-    brief_max_chars: int = 300  # "簡潔に" answers longer than this are too long
+    brief_max_chars: int = 200  # "簡潔に" answers longer than this are too long
     limit_slack: float = 1.3  # "100文字以内" tolerates up to 130 characters
 
 
@@ -111,6 +112,25 @@ def new_characters(answer: str, instruction: str, n: int) -> int:
     return covered.count(False)
 
 
+_TOPIC_SPLIT = re.compile(r"(?:とは|というのは|は)、?")
+
+
+def circular_sentence(sentence: str, instruction: str, max_rest: int = 14) -> bool:
+    """True for a circular definition such as 'XとはXのことです' or 'Xのこつは、Xことです', where
+    X (at least two characters) comes from the instruction and little else is said."""
+    from difflib import SequenceMatcher
+
+    m = _TOPIC_SPLIT.search(sentence)
+    if not m or m.start() < 2:
+        return False
+    subject, predicate = sentence[: m.start()], sentence[m.end() :]
+    match = SequenceMatcher(None, subject, predicate, autojunk=False).find_longest_match(
+        0, len(subject), 0, len(predicate)
+    )
+    common = subject[match.a : match.a + match.size]
+    return match.size >= 2 and common in instruction and len(predicate) - match.size <= max_rest
+
+
 @register
 class AnswerRepeatsInstruction(Check):
     code = "answer_repeats_instruction"
@@ -131,7 +151,12 @@ class AnswerRepeatsInstruction(Check):
             grams = {request[i : i + p.ngram] for i in range(len(request) - p.ngram + 1)}
             repeated = sum(1 for g in grams if g in a) / len(grams)
             new = new_characters(a, q, p.ngram)
-            if a == q or (repeated >= p.min_request_share and new <= max(p.max_new_chars, p.max_new_share * len(a))):
+            echo = repeated >= p.min_request_share and new <= max(p.max_new_chars, p.max_new_share * len(a))
+            # "XとはXのことです": says nothing the question did not, in a circle
+            circular = new <= max(p.max_new_chars + 6, 0.4 * len(a)) and any(
+                circular_sentence(s, q) for s in split_sentences(a)
+            )
+            if a == q or echo or circular:
                 found.append(self.finding(
                     record, f"the answer repeats the instruction ({repeated:.0%} of the request, "
                     f"only {new} new characters)",

@@ -137,9 +137,13 @@ def write_check_run(
     inputs: Sequence[str | Path] = (),
     config: Any = None,
     drop: Severity | None = None,
+    invalid: Sequence[dict[str, Any]] = (),
     title: str = "データ品質監査 / data quality audit",
 ) -> dict[str, Path]:
-    """Write every output of an audit into `out_dir` and return their paths by name."""
+    """Write every output of an audit into `out_dir` and return their paths by name.
+
+    `invalid` rows (not readable as records) are counted, listed in the report and, with
+    `drop`, quarantined with their error: rows in = kept + quarantined."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(out, "data.check", config)
@@ -154,7 +158,7 @@ def write_check_run(
 
     prof = profile(result.records, result.sources)
     lengths = prof.pop("_lengths")
-    summary = {**result.summary(), "profile": prof}
+    summary = {**result.summary(), "invalid_rows": len(invalid), "profile": prof}
     if drop is not None:
         kept, quarantined = result.split_indices(drop)
         paths["kept"] = out / "kept.jsonl"
@@ -165,8 +169,12 @@ def write_check_run(
              "reasons": [{"check": f.check, "severity": f.severity, "message": f.message,
                           "span": f.span.to_dict() if f.span else None} for f in fs]}
             for i, fs in quarantined
+        ] + [
+            {"raw": bad["raw"], "source": bad["source"], "line": bad["line"],
+             "reasons": [{"check": "invalid_record", "severity": "error", "message": bad["error"], "span": None}]}
+            for bad in invalid
         ])
-        summary["drop"] = {"severity": drop, "kept": len(kept), "quarantined": len(quarantined)}
+        summary["drop"] = {"severity": drop, "kept": len(kept), "quarantined": len(quarantined) + len(invalid)}
     paths["summary"] = out / "summary.json"
     write_json(paths["summary"], summary)
 
@@ -182,6 +190,7 @@ def write_check_run(
             "categories": _chart_categories(prof), "clusters": _chart_clusters(result.clusters),
         },
         examples=_examples(result), clusters=result.clusters[:50], contamination=result.contamination[:50],
+        invalid=list(invalid)[:50],
         version=_version(),
     )
     paths["manifest"] = manifest.write(outputs={k: p.name for k, p in paths.items()}, summary={

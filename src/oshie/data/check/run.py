@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from oshie.console import info
+from oshie.console import info, warn
 from oshie.data.check.base import Record, Severity
 from oshie.data.check.config import CheckConfig
 from oshie.data.check.duplicates import record_text
@@ -17,17 +17,32 @@ from oshie.data.dedup import DedupConfig, find_duplicates
 from oshie.runs import Manifest, write_json
 
 
-def load_inputs(paths: Sequence[str | Path], fmt: str | None = None) -> tuple[list[Record], list[str]]:
-    """All records of `paths` (any supported file type and format) and, per record, its file name."""
-    from oshie.data.io import load_records
+def _source_names(paths: Sequence[str | Path]) -> list[str]:
+    # file names are short and readable; fall back to the full path when two names clash
+    names = [Path(p).name for p in paths]
+    return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths, strict=True)]
+
+
+def load_inputs(
+    paths: Sequence[str | Path], fmt: str | None = None
+) -> tuple[list[Record], list[str], list[dict[str, Any]]]:
+    """Records of `paths` (any supported file type and format), each record's file name, and
+    the rows that are not valid records (source, line, error, raw text): those cannot be
+    checked, so they are reported and quarantined instead of stopping the audit."""
+    from oshie.data.io import iter_records
 
     records: list[Record] = []
     sources: list[str] = []
-    for p in paths:
-        part = load_records(p, fmt)
-        records += part
-        sources += [Path(p).name if Path(p).name not in sources or len(paths) == 1 else str(p)] * len(part)
-    return records, sources
+    invalid: list[dict[str, Any]] = []
+    for p, name in zip(paths, _source_names(paths), strict=True):
+        for res in iter_records(p, fmt):
+            if res.ok and res.record is not None:
+                records.append(res.record)
+                sources.append(name)
+            else:
+                invalid.append({"source": name, "line": res.line, "error": res.error.render() if res.error else "",
+                                "raw": res.raw})
+    return records, sources, invalid
 
 
 def audit_files(
@@ -40,12 +55,15 @@ def audit_files(
     fmt: str | None = None,
 ) -> tuple[CheckResult, dict[str, Path]]:
     """Check every record of `inputs` (duplicates also across them) and write the run to `out_dir`."""
-    records, sources = load_inputs(inputs, fmt)
+    records, sources, invalid = load_inputs(inputs, fmt)
     info(f"checking {len(records)} records from {len(inputs)} file(s)")
+    if invalid:
+        warn(f"{len(invalid)} rows are not valid records and were not checked "
+             f"(first: {invalid[0]['error'].splitlines()[0]}); they are listed as invalid in the outputs")
     result = check_records(records, config, sources=sources, eval_sets=[str(e) for e in eval_sets])
     cfg = (config or CheckConfig()).model_dump(mode="json")
     cfg["eval_sets"] = [str(e) for e in eval_sets]
-    paths = write_check_run(result, out_dir, inputs=inputs, config=cfg, drop=drop)
+    paths = write_check_run(result, out_dir, inputs=inputs, config=cfg, drop=drop, invalid=invalid)
     return result, paths
 
 
@@ -63,7 +81,9 @@ def dedup_files(
     manifest = Manifest(out, "data.dedup", cfg)
     for i, p in enumerate(inputs):
         manifest.add_input(f"input{i}", p)
-    records, sources = load_inputs(inputs, fmt)
+    records, sources, invalid = load_inputs(inputs, fmt)
+    if invalid:
+        warn(f"{len(invalid)} invalid rows skipped (first: {invalid[0]['error'].splitlines()[0]})")
     result = find_duplicates([record_text(r) for r in records], cfg)
     drop = result.duplicates()
     rep_of = {m: c.representative for c in result.clusters for m in c.members}
@@ -83,7 +103,7 @@ def dedup_files(
                 "representative": records[c.representative].id,
                 "members": [{"id": records[m].id, "source": sources[m]} for m in c.members],
             }, ensure_ascii=False) + "\n")
-    summary = {"records": len(records), "kept": len(records) - len(drop), "removed": len(drop),
+    summary = {"records": len(records), "invalid_rows": len(invalid), "kept": len(records) - len(drop), "removed": len(drop),
                "clusters": len(result.clusters),
                "exact_clusters": sum(1 for c in result.clusters if c.kind == "exact"),
                "cross_file_clusters": sum(1 for c in result.clusters if len({sources[m] for m in c.members}) > 1),

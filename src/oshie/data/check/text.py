@@ -37,3 +37,14 @@ def char_ngrams(text: str, n: int) -> set[str]:
 def any_pattern(words: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     """One regex matching any of `words` (regex syntax allowed), longest alternatives first."""
     return re.compile("|".join(sorted(words, key=len, reverse=True)))
+
+
+def katakana_words(words: list[str]) -> re.Pattern[str]:
+    """Like `any_pattern`, but an alternative that ends in katakana must not run on into more
+    katakana ("マイル" must not match inside "マイルストーン"), nor start right after katakana."""
+    parts = []
+    for w in sorted(words, key=len, reverse=True):
+        head = "(?<![ァ-ヶー])" if re.match(r"[ァ-ヶ]", w) else ""
+        tail = "(?![ァ-ヶー])" if re.search(r"[ァ-ヶー]$", w) else ""
+        parts.append(f"{head}(?:{w}){tail}")
+    return re.compile("|".join(parts))

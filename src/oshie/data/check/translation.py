@@ -14,7 +14,7 @@ from oshie.data.check.base import (
     text_fields,
     turns,
 )
-from oshie.data.check.text import any_pattern, mask_code, mask_quotes
+from oshie.data.check.text import any_pattern, katakana_words, mask_code, mask_quotes
 from oshie.ja.chars import is_japanese_char, japanese_ratio, latin_runs
 
 # the instruction asks for English (or code), so English in the answer is the point
@@ -122,7 +122,7 @@ class ForeignLanguageTask(Check):
 
 # things that only an American/British reader takes for granted: imperial units, US holidays
 # and institutions; translated datasets are full of them and they teach the wrong world
-_FOREIGN_CULTURE = any_pattern([
+_FOREIGN_CULTURE = katakana_words([
     "感謝祭", "サンクスギビング", "独立記念日", "スーパーボウル", "プロム", "トリック・オア・トリート",
     "華氏", "マイル", "フィート", "インチ", "ガロン", "ポンド(?:の重さ|は何グラム)", "オンス",
     r"(?:アメリカ|米国)の(?:大統領|州|高校|大学入試|祝日|選挙)", "州都", "社会保障番号", "SAT",
