@@ -137,6 +137,8 @@ def main() -> None:
     ap.add_argument("--later", type=int, default=40, help="later candidates spot-checked")
     ap.add_argument("--pairs", type=int, default=3000, help="pairs timed for the reference")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--big-pool", type=int, default=10000,
+                    help="also filter the candidates against a pre-filled pool this large (0: skip)")
     args = ap.parse_args()
     from rouge_score import rouge_scorer
 
@@ -193,6 +195,44 @@ def main() -> None:
           f"({sum(ref_first)} kept by both: {sum(decisions[: args.check])}; reference took "
           f"{check_s:.1f} s)")
     print(f"agreement, later      {same_later}/{len(later_idx)} identical decisions")
+    if args.big_pool:
+        big_pool(items, args, scorer, per_pair, threshold)
+
+
+def big_pool(items: list[str], args: argparse.Namespace, scorer, per_pair: float,
+             threshold: float) -> None:
+    """The same candidates against a pool pre-filled with `--big-pool` other instructions."""
+    pool_items = make_instructions(args.big_pool, args.seed + 100)
+    t0 = time.perf_counter()
+    filt = NoveltyFilter(threshold)
+    filt.extend(pool_items)
+    fill_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    decisions = [filt.offer(x).novel for x in items]
+    oshie_s = time.perf_counter() - t0
+    pairs, size = 0, len(pool_items)
+    for d in decisions:
+        pairs += size
+        size += d
+    ref_s = per_pair * pairs
+    # spot-check a few decisions fully (each one is ~10k reference calls)
+    rng = random.Random(args.seed + 2)
+    check = set(rng.sample(range(len(items)), min(5, len(items))))
+    pool = list(pool_items)
+    same = 0
+    for i, (text, d) in enumerate(zip(items, decisions, strict=True)):
+        if i in check:
+            best = max((scorer.score(p, text)["rougeL"].fmeasure for p in pool), default=0.0)
+            same += (best <= threshold) == d
+        if d:
+            pool.append(text)
+    print(f"--- pool pre-filled with {args.big_pool} instructions (built in {fill_s:.2f} s)")
+    print(f"kept / dropped        {sum(decisions)} / {len(items) - sum(decisions)}")
+    print(f"pairs to score        {pairs:,}")
+    print(f"oshie                 {oshie_s:8.2f} s")
+    print(f"rouge_score (extrap.) {ref_s:8.1f} s")
+    print(f"speed-up              {ref_s / oshie_s:8.0f}x")
+    print(f"agreement, spot check {same}/{len(check)} identical decisions")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def brute_f(a: str, b: str) -> float:
     return 2 * p * r / (p + r)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(JA, JA)
 def test_bit_parallel_lcs_equals_dynamic_programming(a: str, b: str) -> None:
     assert lcs_length(a, b) == dp_lcs(a, b)
@@ -47,7 +47,7 @@ def test_lcs_of_many_texts_in_one_integer_equals_each_alone(pattern: str, texts:
     assert lcs_many(list(pattern), [list(t) for t in texts]) == [dp_lcs(pattern, t) for t in texts]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(JA, min_size=1, max_size=25), st.floats(0.3, 0.9))
 def test_filter_decisions_equal_brute_force(items: list[str], threshold: float) -> None:
     filt = NoveltyFilter(threshold)

@@ -58,14 +58,17 @@ def lcs_many(pattern: list[str], texts: list[list[str]]) -> list[int]:
     """
     if not pattern or not texts:
         return [0] * len(texts)
-    masks: dict[str, int] = {}
+    wanted = set(pattern)  # characters absent from the pattern never match: no mask
+    positions: dict[str, list[int]] = {ch: [] for ch in wanted}
     offsets: list[int] = []
     pos = 0
     for text in texts:
         offsets.append(pos)
         for j, ch in enumerate(text):
-            masks[ch] = masks.get(ch, 0) | (1 << (pos + j))
+            if ch in wanted:
+                positions[ch].append(pos + j)
         pos += len(text) + 1  # + guard bit
+    masks = {ch: _bits(ps, pos) for ch, ps in positions.items() if ps}
     ones = 0
     for text, off in zip(texts, offsets, strict=True):
         ones |= ((1 << len(text)) - 1) << off
@@ -81,6 +84,19 @@ def lcs_many(pattern: list[str], texts: list[list[str]]) -> list[int]:
         seg = (v >> off) & ((1 << len(text)) - 1)
         out.append(len(text) - seg.bit_count())
     return out
+
+
+def _bits(positions: list[int], width: int) -> int:
+    """An integer with the given bits set, built in one pass (OR-ing shifted ones one by
+    one would copy the growing integer each time)."""
+    if len(positions) < 64:
+        value = 0
+        for p in positions:
+            value |= 1 << p
+        return value
+    buf = np.zeros(width, dtype=np.uint8)
+    buf[positions] = 1
+    return int.from_bytes(np.packbits(buf, bitorder="little").tobytes(), "little")
 
 
 @dataclass
@@ -118,7 +134,7 @@ class NoveltyFilter:
         """Distinct character ids of `tokens` and their counts (capped); unknown ids are -1."""
         counter = Counter(tokens)
         ids = np.empty(len(counter), dtype=np.int64)
-        counts = np.empty(len(counter), dtype=np.int32)
+        counts = np.empty(len(counter), dtype=np.uint8)
         capped = False
         for k, (ch, n) in enumerate(counter.items()):
             cid = self._vocab.get(ch, -1)
@@ -165,7 +181,7 @@ class NoveltyFilter:
             bound = np.minimum(lens, m)
         elif known.any():
             rows = self._counts[ids[known], :n_pool]
-            bound = np.minimum(rows, counts[known, None]).sum(axis=0, dtype=np.int64)
+            bound = np.minimum(rows, counts[known, None]).sum(axis=0, dtype=np.int32)
         else:
             bound = np.zeros(n_pool, dtype=np.int64)
         # F <= 2*bound/(m+n); keep a hair of slack so float rounding never prunes a hit
