@@ -175,9 +175,11 @@ class OpenAICompatLLM(LLM):
             except _Retryable as exc:
                 last = exc
         assert last is not None
+        attempts = self.max_retries + 1
         status = f"HTTP {last.status}" if last.status is not None else "no HTTP status"
         raise LLMError(
-            f"{url} failed after {self.max_retries + 1} attempts; last error: {last.reason} "
+            f"{url} failed after {attempts} attempt{'s' if attempts > 1 else ''}; "
+            f"last error: {last.reason} "
             f"({status})",
             hint="check that the server is up and the model name is right; raise "
             "max_retries/timeout for a slow or rate-limited endpoint",
