@@ -1,4 +1,4 @@
-"""Japanese text primitives: character classes, normalisation, sentences, speech style.
+"""Japanese text primitives: character classes, normalisation, sentences, speech style, numbers.
 
 Pure Python and fast to import; morphological analysis (`oshie.ja.morph`) loads fugashi
 lazily. This package imports nothing else from oshie.
@@ -21,6 +21,7 @@ from oshie.ja.normalize import (
     to_fullwidth_katakana,
     to_halfwidth_ascii,
 )
+from oshie.ja.numbers import parse_number
 from oshie.ja.sentences import sentence_spans, split_sentences
 from oshie.ja.style import dominant_style, sentence_style, sentence_styles
 
@@ -37,6 +38,7 @@ __all__ = [
     "nfkc",
     "normalize",
     "normalize_whitespace",
+    "parse_number",
     "sentence_spans",
     "sentence_style",
     "sentence_styles",

@@ -7,6 +7,7 @@ import re
 from oshie.data.check.base import Check, CheckParams, Finding, Record, register, turns
 from oshie.data.check.text import any_pattern
 from oshie.ja.normalize import compact
+from oshie.ja.numbers import NUMBER_CHARS, parse_number
 from oshie.ja.sentences import split_sentences
 
 # instructions that ask for an explanation or a piece of writing, so a one-liner cannot do
@@ -15,7 +16,7 @@ _ELABORATE = any_pattern([
     "書いて下さい", "作成して", "考察して", "比較して", "手順を", "方法を教えて",
     "まとめて", "提案して", "具体的に", "エッセイ", "文章を書", "物語を",
 ])
-_LIMIT_CHARS = re.compile(r"(\d+)\s*(?:文字|字)(?:以内|程度|くらい|前後|まで)")
+_LIMIT_CHARS = re.compile(rf"([{NUMBER_CHARS}]+)\s*(?:文字|字)(?:以内|程度|くらい|前後|まで)")
 _ONE_WORD = any_pattern(["一言で", "ひとことで", "単語で", "一語で", "はい・いいえで", "はいかいいえで", "数字だけ", "数値のみ", "答えだけ"])
 _BRIEF = any_pattern(["簡潔に", "手短に", "一文で", "短く"])
 
@@ -70,8 +71,8 @@ class AnswerTooLong(Check):
         for t in turns(record):
             n = len(t.answer.text.strip())
             limit, why = p.max_chars, f"more than {p.max_chars} characters"
-            if m := _LIMIT_CHARS.search(t.instruction.text):
-                limit, why = int(int(m.group(1)) * p.limit_slack), f"the instruction asks for '{m.group()}'"
+            if (m := _LIMIT_CHARS.search(t.instruction.text)) and (asked := parse_number(m.group(1))):
+                limit, why = int(asked * p.limit_slack), f"the instruction asks for '{m.group()}'"
             elif m := _ONE_WORD.search(t.instruction.text):
                 limit, why = p.one_word_max_chars, f"the instruction asks for '{m.group()}'"
             elif m := _BRIEF.search(t.instruction.text):
