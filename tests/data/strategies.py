@@ -19,7 +19,8 @@ japanese_text = st.text(alphabet=_ALPHABET, min_size=1, max_size=60).filter(lamb
 
 # extra columns of a source row: plain text values (a CSV cell cannot say whether "3" was a number)
 extra_fields = st.dictionaries(
-    st.sampled_from(["難易度", "タグ", "note", "annotator_memo"]),
+    # include names other formats use for their own fields: they must survive without clashing
+    st.sampled_from(["難易度", "タグ", "note", "text", "input", "meta", "messages", "prompt", "ID"]),
     japanese_text.filter(lambda s: s.lstrip()[:1] not in ("[", "{")),
     max_size=2,
 )

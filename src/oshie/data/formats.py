@@ -220,9 +220,19 @@ def dump_metadata(meta: Provenance) -> tuple[dict[str, Any], dict[str, Any]]:
     return data, extra if isinstance(extra, dict) else {}
 
 
-def _with_extra(row: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def _reserved() -> frozenset[str]:
+    return frozenset().union(*(f.known for f in FORMATS.values()))
+
+
+def _with_extra(row: dict[str, Any], extra: dict[str, Any], meta_key: str = "metadata") -> dict[str, Any]:
+    """Extra fields go back to the top level, unless some format uses that name: then they
+    stay in metadata.extra, so they neither clash with a field nor mislead format detection."""
+    reserved = _reserved()
     for k, v in extra.items():
-        row.setdefault(k, v)  # never let an extra field override a format field
+        if k in reserved:
+            row.setdefault(meta_key, {}).setdefault("extra", {})[k] = v
+        else:
+            row[k] = v
     return row
 
 
@@ -457,7 +467,7 @@ def write_ichikara(record: Record) -> dict[str, Any]:
         row["meta"] = meta
     if conv.system is not None:
         row["system"] = conv.system
-    return _with_extra(row, extra)
+    return _with_extra(row, extra, "meta")
 
 
 # ---------------------------------------------------------------- prompt / completion
