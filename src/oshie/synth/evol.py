@@ -109,8 +109,8 @@ def evol(records: list[Conversation], run: SynthRun, config: EvolConfig) -> None
             run.generated += 1
             text = clean_evolved(gen.text)
             rid = f"{root}-evol{rnd}-{op}"
-            checks = [] if op == "breadth" else [Changed(parent_text, config.no_change_threshold)]
-            failure = base.first_failure(text, extra=checks)
+            failure = base.first_failure(
+                text, extra=[Changed(parent_text, config.no_change_threshold)])
             if failure is not None:
                 run.drop(rid, failure[0], failure[1], parent=parent_text, evolved=gen.text,
                          operation=op)

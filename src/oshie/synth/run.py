@@ -133,7 +133,10 @@ class SynthRun:
     # -- outputs ---------------------------------------------------------------------------
 
     def keep(self, record: Conversation | PreferencePair) -> None:
-        self.out.write(record.model_dump(mode="json", exclude_none=True))
+        row = record.model_dump(mode="json", exclude_none=True)
+        if not self.out.write(row):  # two inputs with one id would collide in the output
+            self.drop(f"{record.id}#dup{self.dropped['duplicate_id']}", "duplicate_id",
+                      f"a record with id '{record.id}' was already written", record=row)
 
     def drop(self, rid: str, reason: str, detail: str = "", **payload: Any) -> None:
         self.dropped[reason] += 1
