@@ -18,6 +18,7 @@ import os
 import pty
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,8 @@ def main() -> None:
         rows.append(("datasets load_dataset('json') + lengths", ref))
     for name, (w, c) in rows:
         print(f"{name:48s} {w:7.2f} {c:7.2f} {args.n / c:10.0f} {c / cpu:8.2f}x")
+    if args.keep is None:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
