@@ -30,9 +30,10 @@ _SKIP_KEYS = {"id", "q_id", "qid", "label", "labels", "answer_start", "sentence_
 class ContaminationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ngram: int = Field(12, ge=3, description="characters per n-gram (after NFKC, no whitespace)")
+    ngram: int = Field(10, ge=3, description="characters per n-gram (after NFKC, without whitespace and punctuation)")
     threshold: float = Field(0.5, gt=0, le=1, description="share of a segment's n-grams found in a record")
-    min_chars: int = Field(15, ge=1, description="shorter segments (choices, labels) are not matched")
+    min_chars: int = Field(10, ge=1, description="shorter segments (choices, labels) are not matched; "
+                           "segments shorter than ngram must appear whole")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _items_from_json(path: Path, text: str) -> Iterator[tuple[str, Any]]:
             yield str(item.get("id", i) if isinstance(item, dict) else i), item
         return
     if isinstance(whole, dict):
-        yield "0", whole
+        yield str(whole.get("id", "0")), whole
         return
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -99,7 +100,7 @@ def _items_from_json(path: Path, text: str) -> Iterator[tuple[str, Any]]:
         yield key, item
 
 
-def load_eval_segments(path: str | Path, min_chars: int = 15) -> list[Segment]:
+def load_eval_segments(path: str | Path, min_chars: int = 10) -> list[Segment]:
     """The matchable text segments of one evaluation file."""
     p = Path(path)
     if not p.is_file():
@@ -126,7 +127,9 @@ def load_eval_segments(path: str | Path, min_chars: int = 15) -> list[Segment]:
 
 
 def _compact(text: str) -> tuple[str, list[int]]:
-    """NFKC, lower case, no whitespace, with each kept character's offset in `text`."""
+    """NFKC, lower case, no whitespace or punctuation, with each kept character's offset in
+    `text` (so a hit can be shown on the original). A comma added or a space removed in
+    the copied item does not hide it."""
     chars: list[str] = []
     where: list[int] = []
     fast = unicodedata.is_normalized("NFKC", text)
@@ -135,7 +138,7 @@ def _compact(text: str) -> tuple[str, list[int]]:
             continue
         norm = (ch if fast else unicodedata.normalize("NFKC", ch)).lower()
         for c in norm:
-            if not c.isspace():
+            if not c.isspace() and not unicodedata.category(c).startswith("P"):
                 chars.append(c)
                 where.append(i)
     return "".join(chars), where

@@ -20,9 +20,9 @@ from oshie.data.contamination import ContaminationConfig, build_index
 
 class ContaminationParams(CheckParams):
     eval_sets: list[str] = Field(default_factory=list)  # evaluation files (also given with --eval-set); none = check off
-    ngram: int = 12
+    ngram: int = 10
     threshold: float = 0.5
-    min_chars: int = 15
+    min_chars: int = 10
 
 
 @register
