@@ -26,6 +26,7 @@ import numpy as np
 DEFAULT_THRESHOLD = 0.7
 # counts are stored as uint8; a character repeated more often than this disables pruning
 _COUNT_CAP = 255
+_FIRST_CHUNK = 16  # survivors scored exactly in the first bit-parallel pass
 
 
 def char_tokens(text: str) -> list[str]:
@@ -102,7 +103,8 @@ def _bits(positions: list[int], width: int) -> int:
 @dataclass
 class NoveltyResult:
     novel: bool
-    # highest exact ROUGE-L F among pool items that could exceed the threshold (0.0 if none)
+    # highest exact ROUGE-L F found: over every pool item that could exceed the threshold
+    # when novel; when not, over those scored until one exceeded it (0.0 if none could)
     max_score: float
     nearest: int | None  # pool index of the most similar instruction
 
@@ -189,12 +191,21 @@ class NoveltyFilter:
         survivors = np.flatnonzero(upper > self.threshold - 1e-9)
         if survivors.size == 0:
             return NoveltyResult(True, 0.0, None)
-        lcs = lcs_many(tokens, [self._tokens[i] for i in survivors])
+        # most promising first, in growing chunks: a near-copy is usually found in the
+        # first chunk, so a dropped candidate rarely pays for all its survivors
+        order = survivors[np.argsort(-upper[survivors], kind="stable")].tolist()
         best, best_i = -1.0, None
-        for i, length in zip(survivors.tolist(), lcs, strict=True):
-            f = rouge_l_f(length, m, len(self._tokens[i]))
-            if f > best:
-                best, best_i = f, i
+        start, size = 0, _FIRST_CHUNK
+        while start < len(order):
+            chunk = order[start:start + size]
+            lcs = lcs_many(tokens, [self._tokens[i] for i in chunk])
+            for i, length in zip(chunk, lcs, strict=True):
+                f = rouge_l_f(length, m, len(self._tokens[i]))
+                if f > best:
+                    best, best_i = f, i
+            if best > self.threshold:
+                break
+            start, size = start + size, size * 4
         return NoveltyResult(best <= self.threshold, best, best_i)
 
     def offer(self, text: str) -> NoveltyResult:
