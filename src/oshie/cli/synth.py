@@ -68,7 +68,8 @@ def _config(cls: type, sets: list[str] | None, **given: Any) -> Any:
         field = ".".join(str(x) for x in err["loc"]) or None
         hint = ("known settings: " + ", ".join(cls.model_fields)
                 if err["type"] == "extra_forbidden" else None)
-        msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = ("unknown setting" if err["type"] == "extra_forbidden"
+               else err["msg"].removeprefix("Value error, "))
         raise ConfigError(msg, field=field, hint=hint) from exc
 
 

@@ -51,7 +51,10 @@ def load_prompt(name_or_path: str | Path) -> PromptTemplate:
     path = Path(text_ref)
     if path.is_file():
         return PromptTemplate(path.stem, path.read_text(encoding="utf-8"), str(path))
-    name = text_ref.removesuffix(".txt")
+    if "/" in text_ref or "\\" in text_ref or text_ref.endswith(".txt"):
+        raise UsageError(f"{text_ref}: no such prompt template file",
+                         hint="give an existing .txt file, or a shipped template name")
+    name = text_ref
     res = resources.files("oshie").joinpath(f"resources/prompts/{name}.txt")
     if not res.is_file():
         raise UsageError(
