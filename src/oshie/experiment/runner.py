@@ -70,10 +70,16 @@ def experiment_status(config: ExperimentConfig, out_dir: str | Path) -> list[Sta
     return statuses
 
 
-def _set_threads(n: int) -> None:
+def _set_threads(n: int | None) -> int | None:
+    """Set torch's CPU threads; returns the previous count (to restore it afterwards)."""
+    if not n:
+        return None
     from oshie.errors import require
 
-    require("torch", "train").set_num_threads(n)
+    torch = require("torch", "train")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    return previous
 
 
 def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentRun:
@@ -86,8 +92,14 @@ def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentR
         encoding="utf-8")
     manifest = Manifest(out, "experiment", {"name": config.name, "seed": config.seed,
                                             "threads": config.threads})
-    if config.threads:
-        _set_threads(config.threads)
+    previous_threads = _set_threads(config.threads)
+    try:
+        return _run(config, out, plan, manifest)
+    finally:
+        _set_threads(previous_threads)
+
+
+def _run(config: ExperimentConfig, out: Path, plan: Plan, manifest: Manifest) -> ExperimentRun:
     run = ExperimentRun(out, plan)
     finished: dict[str, StageOutput] = {}
     total = len(plan.stages)

@@ -1,0 +1,62 @@
+"""Experiment YAML: validation errors name the key, paths resolve, overrides apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oshie.errors import ConfigError
+from oshie.experiment.config import load_experiment, parse_overrides, resource_path
+from oshie.experiment.plan import build_plan
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "experiment.yaml"
+
+
+def test_shipped_configs_load_and_resolve_resources() -> None:
+    for path in (EXAMPLE, resource_path("experiments/quickstart.yaml")):
+        config = load_experiment(path)
+        for v in config.variants:
+            for d in v.datasets:
+                assert Path(d.path).is_file(), d.path
+        for t in config.eval.tasks:
+            assert Path(t.data).is_file(), t.data
+
+
+def test_unknown_key_is_an_error_naming_it(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text("utf-8").replace("seed: 0", "seed: 0\nsede: 1")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, "utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_experiment(bad)
+    assert "sede" in str(exc.value) and str(bad) in str(exc.value)
+
+
+def test_recipe_may_not_set_what_the_experiment_owns() -> None:
+    with pytest.raises(ConfigError, match="output_dir"):
+        load_experiment(EXAMPLE, {"recipe.sft.output_dir": "x"})
+
+
+def test_overrides_reach_nested_fields_and_lists() -> None:
+    over = parse_overrides(["recipe.sft.epochs=2", "eval.tasks.0.limit=5", "seed=3"])
+    config = load_experiment(EXAMPLE, over)
+    assert config.recipe.sft["epochs"] == 2
+    assert config.eval.tasks[0].limit == 5
+    assert config.seed == 3
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_overrides(["no-equals-sign"])
+
+
+def test_duplicate_and_reserved_variant_names_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="repeated: A"):
+        load_experiment(EXAMPLE, {"variants.1.name": "A"})
+    with pytest.raises(ConfigError, match="reserved"):
+        load_experiment(EXAMPLE, {"variants.0.name": "base"})
+
+
+def test_plan_keys_change_only_downstream_of_an_edit() -> None:
+    before = {s.id: s.key for s in build_plan(load_experiment(EXAMPLE)).stages}
+    after = {s.id: s.key for s in
+             build_plan(load_experiment(EXAMPLE, {"variants.1.filter": {"limit": 50}})).stages}
+    changed = {sid for sid in before if before[sid] != after[sid]}
+    assert changed == {"data/B", "sft/tiny/B", "eval/tiny/B"}
