@@ -74,6 +74,8 @@ def test_killed_run_resumes_without_repeating_answered_calls(
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         bodies = [json.dumps(c.body, sort_keys=True, ensure_ascii=False) for c in srv.answered()]
+    print(f"\n{stage}: {answered} calls answered before SIGKILL, {len(bodies)} answered in all, "
+          f"{len(set(bodies))} distinct")
     assert len(bodies) > answered  # the restart had work left
     assert len(bodies) == len(set(bodies)), "an answered call was asked again"
 
