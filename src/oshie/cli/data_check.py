@@ -55,7 +55,7 @@ def check(
 
 def _check_table(summary: dict[str, Any]) -> Table:
     t = Table(title="findings by check", title_justify="left")
-    t.add_column("check")
+    t.add_column("check", no_wrap=True)
     t.add_column("severity")
     t.add_column("records", justify="right")
     t.add_column("findings", justify="right")
@@ -71,7 +71,7 @@ def checks() -> None:
     from oshie.data.check import iter_checks
 
     t = Table(title="checks (configure under `checks.<code>` in a YAML config)", title_justify="left")
-    t.add_column("code")
+    t.add_column("code", no_wrap=True)
     t.add_column("severity")
     t.add_column("what it looks for")
     t.add_column("options")
