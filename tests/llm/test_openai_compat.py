@@ -66,6 +66,18 @@ def test_batch_keeps_order_and_bounds_concurrency():
     assert [g.text for g in got] == [echo(r.kind, llm.request_body(r)) for r in reqs]
     assert state["max"] == 3
 
+    # many one-request batches at once share the same bound
+    state["max"] = 0
+
+    async def singles(llm):
+        return await asyncio.gather(*(llm.agenerate([r]) for r in reqs))
+
+    with OpenAITestServer(slow_echo) as srv:
+        llm = fast_client(srv.base_url, concurrency=3)
+        got = asyncio.run(singles(llm))
+    assert [g[0].text for g in got] == [echo(r.kind, llm.request_body(r)) for r in reqs]
+    assert state["max"] == 3
+
 
 @pytest.mark.parametrize("fault", [
     Fault(status=429, retry_after=0.01), Fault(status=500), Fault(status=503),

@@ -103,7 +103,7 @@ class LLM(ABC):
         When a request fails (after its backend's retries) no new request starts, the ones
         in flight finish (so a cache keeps them), then the first error is raised.
         """
-        sem = asyncio.Semaphore(self.concurrency)
+        sem = self._semaphore()
         failed: list[BaseException] = []
         with _Progress(desc, len(requests)) as bar:
 
@@ -129,6 +129,16 @@ class LLM(ABC):
             if isinstance(r, BaseException):
                 raise r
         return [r for r in results if isinstance(r, Generation)]
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        """One semaphore per event loop, shared by every batch on it, so `concurrency`
+        bounds this generator even when callers run many small batches at once."""
+        loop = asyncio.get_running_loop()
+        held = getattr(self, "_sem", None)
+        if held is None or held[0] is not loop:
+            held = (loop, asyncio.Semaphore(self.concurrency))
+            self._sem = held
+        return held[1]
 
     def generate(
         self,

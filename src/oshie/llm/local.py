@@ -128,9 +128,10 @@ class LocalLLM(LLM):
 
     def prompt_ids(self, request: LLMRequest) -> list[int]:
         if request.kind == "chat":
-            template = self.tokenizer.chat_template or CHATML_FALLBACK
+            # the model's own template(s) when it has any, else ChatML
+            fallback = None if self.tokenizer.chat_template else CHATML_FALLBACK
             text = self.tokenizer.apply_chat_template(
-                request.messages, chat_template=template, tokenize=False,
+                request.messages, chat_template=fallback, tokenize=False,
                 add_generation_prompt=True)
             return self.tokenizer(text, add_special_tokens=False)["input_ids"]
         return self.tokenizer(request.prompt, add_special_tokens=True)["input_ids"]

@@ -130,7 +130,9 @@ class OpenAICompatLLM(LLM):
         if self._client is None:
             self._client = httpx.AsyncClient(
                 headers=self._headers(),
-                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+                # no pool timeout: the semaphore already bounds requests in flight
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0),
+                                      pool=None),
                 limits=httpx.Limits(max_connections=self.concurrency,
                                     max_keepalive_connections=self.concurrency),
             )
