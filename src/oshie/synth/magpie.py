@@ -44,8 +44,10 @@ class MagpieConfig(BaseModel):
     max_chars: int = Field(500, ge=1, description="Longest query, in characters.")
     min_japanese: float = Field(0.5, ge=0, le=1, description="Least share of kana/kanji letters.")
     blocklist: str | None = Field(None, description="Task blocklist file; default: shipped list.")
-    dedup_threshold: float = Field(0.7, ge=0, le=1, description=(
-        "Drop a query whose character ROUGE-L F against an earlier kept one exceeds this."))
+    dedup_threshold: float = Field(0.9, ge=0, le=1, description=(
+        "Drop a query whose character ROUGE-L F against an earlier kept one exceeds this "
+        "(higher than self-instruct's 0.7: short queries share their frame, e.g. 〜について"
+        "教えてください, yet ask different things)."))
     seed: int = Field(0, description="Base seed (query k uses seed + k).")
 
 
