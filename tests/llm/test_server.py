@@ -188,3 +188,12 @@ def test_cli_serve_binds_loopback_by_default_and_enforces_env_key(tiny_model_dir
     assert KEY not in err.decode()
     said = " ".join(err.decode().split())
     assert f"on http://127.0.0.1:{port}/v1 (bearer key required)" in said
+
+
+def test_without_a_key_no_auth_is_needed(local_llm):
+    with InProcessServer(create_app(local_llm, "open")) as url:
+        out = OpenAI(base_url=url, api_key="anything", max_retries=0).chat.completions.create(
+            model="open", messages=[{"role": "user", "content": "鍵なし"}], max_tokens=2)
+        plain = httpx.post(url + "/completions", json={"prompt": "鍵なし", "max_tokens": 2})
+    assert out.choices[0].message.role == "assistant"
+    assert plain.status_code == 200 and plain.json()["usage"]["completion_tokens"] <= 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +21,8 @@ from typing import Any
 
 from oshie.errors import LLMError, require
 from oshie.llm.base import Generation, GenerationParams, LLMRequest
+
+log = logging.getLogger("oshie.llm.server")
 
 MAX_N = 16
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -196,6 +199,10 @@ def create_app(llm: Any, model_name: str, api_key: str | None = None,
                 return _error(400, str(exc))
             except LLMError as exc:
                 return _error(400, exc.message)
+            except Exception as exc:  # a generation failure: answer in the API's shape
+                log.exception("generation failed")
+                return _error(500, f"generation failed: {type(exc).__name__}: {exc}",
+                              kind="server_error")
             payload = _payload(kind, model_name, gens, reqs, llm)
             if body.get("stream"):
                 return StreamingResponse(_stream(kind, payload),
