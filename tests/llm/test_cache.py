@@ -89,9 +89,12 @@ def test_key_covers_params_seed_sample_index_and_model(tmp_path):
         assert len(srv.calls) == len(variants)
         CachedLLM(client(srv.base_url, model="other"), db).generate(variants[:1])
         assert len(srv.calls) == len(variants) + 1
+        CachedLLM(client(srv.base_url, extra_body={"top_k": 5}), db).generate(variants[:1])
+        assert len(srv.calls) == len(variants) + 2
+        assert srv.calls[-1].body["top_k"] == 5
         # a different URL or timeout is the same model: served from the cache
         CachedLLM(client(srv.base_url + "/", timeout=9), db).generate(variants)
-        assert len(srv.calls) == len(variants) + 1
+        assert len(srv.calls) == len(variants) + 2
 
 
 def test_duplicates_in_one_batch_are_sent_once(tmp_path):

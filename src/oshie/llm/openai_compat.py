@@ -104,6 +104,14 @@ class OpenAICompatLLM(LLM):
     def __repr__(self) -> str:
         return f"OpenAICompatLLM(base_url={self.base_url!r}, model={self.model!r})"
 
+    def identity(self) -> dict[str, Any]:
+        # vendor options change answers, so they are part of the cache key; the URL is
+        # not (the same model behind a new port or host is still the same model)
+        ident = super().identity()
+        if self.extra_body:
+            ident["extra_body"] = self.extra_body
+        return ident
+
     # -- HTTP plumbing -------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
