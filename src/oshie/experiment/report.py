@@ -53,9 +53,9 @@ def collect_rows(config: ExperimentConfig, plan: Plan, finished: dict[str, Stage
         for task, ms in _read_json(ev.path("results")).items():
             for name, entry in ms.items():
                 metrics[f"{task}/{name}"] = entry
-        links = [(f"{task} items", _rel(ev.dir / rel, out))
+        links = [(task, _rel(ev.dir / rel, out))
                  for task, rel in ev.outputs.get("items", {}).items()]
-        links.append(("eval report", _rel(ev.path("report"), out)))
+        links.append(("eval report", _rel(ev.path("report"), out)))  # per-task details
         judge = finished.get(f"judge/{r.model}/{r.variant}")
         if judge is not None:
             metrics[JUDGE_METRIC] = _read_json(judge.path("results"))["judge"]["score"]
@@ -66,7 +66,7 @@ def collect_rows(config: ExperimentConfig, plan: Plan, finished: dict[str, Stage
             data = finished[f"data/{r.variant}"]
             train = {"records": data.outputs.get("records"), "final_loss": t.outputs.get("final_loss"),
                      "steps": t.outputs.get("global_step")}
-            links.append(("training data", _rel(data.path("train"), out)))
+            links.append(("train data", _rel(data.path("train"), out)))
         rows.append(ResultRow(r.model, r.variant, metrics, links=links, train=train))
     names = sorted({k for row in rows for k in row.metrics})
     if config.eval.metrics:
@@ -226,5 +226,6 @@ def write_outputs(config: ExperimentConfig, plan: Plan, finished: dict[str, Stag
         title=f"oshie experiment: {config.name}", version=__version__, config=config,
         rows=rows, names=names, bars=metric_bars(rows, names), losses=loss_curves(curves),
         pairwise=pairwise, audits=audits, fmt=_fmt,
+        descriptions={v.name: v.description or "" for v in config.variants},
     )
     return results, csv_path, report
