@@ -241,3 +241,20 @@ def test_api_key_never_written(tmp_path: Path, seeds_file: Path, monkeypatch) ->
                                        "keyed.rejected.jsonl", "keyed.cache.sqlite"}
     for p in files:
         assert key.encode() not in p.read_bytes(), p.name
+
+
+def test_stage_settings_from_yaml_with_overrides(tmp_path: Path, seeds_file: Path) -> None:
+    cfg = tmp_path / "respond.yaml"
+    cfg.write_text("n: 3\ntemprature: 0.2\n", encoding="utf-8")
+    out = tmp_path / "r.jsonl"
+    args = ["synth", "respond", str(seeds_file), "--out", str(out), "--config", str(cfg)]
+    with OpenAITestServer(scripted) as srv:
+        bad = CliRunner().invoke(app, [*args, "--base-url", srv.base_url, "--model", "m"])
+        message = usage_error(bad)
+        assert "respond.yaml" in message and "temprature" in message and "unknown" in message
+        cfg.write_text("n: 3\ntemperature: 0.2\n", encoding="utf-8")
+        synth(srv, *args, "--set", "n=2")
+    manifest = json.loads(out.with_name("r.manifest.json").read_text("utf-8"))
+    assert manifest["config"]["stage"]["n"] == 2  # --set beats the file
+    assert manifest["config"]["stage"]["temperature"] == 0.2
+    assert len(read_jsonl(out)) == 2 * len(SEEDS)

@@ -39,6 +39,9 @@ LicenseList = Annotated[Path | None, typer.Option(
     exists=True, dir_okay=False)]
 Sets = Annotated[list[str] | None, typer.Option(
     "--set", help="Override any stage setting: --set key=value (repeatable).")]
+ConfigFile = Annotated[Path | None, typer.Option(
+    "--config", help="YAML file of stage settings (the keys --set takes); options and --set "
+    "override it.", exists=True, dir_okay=False)]
 Temperature = Annotated[float | None, typer.Option(help="Sampling temperature.")]
 Seed = Annotated[int | None, typer.Option(help="Base random seed.")]
 
@@ -52,25 +55,39 @@ def _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, time
                       max_retries=retries)
 
 
-def _config(cls: type, sets: list[str] | None, **given: Any) -> Any:
-    """The stage config from explicit options (None = default) and --set overrides."""
+def _config(cls: type, sets: list[str] | None, path: Path | None, **given: Any) -> Any:
+    """The stage config: YAML file < explicit options (None = not given) < --set overrides."""
+    import yaml
     from pydantic import ValidationError
 
     from oshie.errors import ConfigError
     from oshie.llm.config import parse_overrides
 
-    data = {k: v for k, v in given.items() if v is not None}
-    data.update(parse_overrides(sets))
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"invalid YAML: {exc}", path=path) from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError("the config must be a mapping of settings to values", path=path)
+        data = dict(loaded or {})
+    from_file = set(data)
+    data.update({k: v for k, v in given.items() if v is not None})
+    overrides = parse_overrides(sets)
+    data.update(overrides)
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err["loc"]) or None
+        top = str(err["loc"][0]) if err["loc"] else ""
+        where = path if top in from_file and top not in overrides and top not in given else None
         hint = ("known settings: " + ", ".join(cls.model_fields)
                 if err["type"] == "extra_forbidden" else None)
         msg = ("unknown setting" if err["type"] == "extra_forbidden"
                else err["msg"].removeprefix("Value error, "))
-        raise ConfigError(msg, field=field, hint=hint) from exc
+        raise ConfigError(msg, path=where, field=field, hint=hint) from exc
 
 
 def _print(summary: Any) -> None:
@@ -122,6 +139,7 @@ def self_instruct_cmd(
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
+    config: ConfigFile = None,
     base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     local: Local = None, cache: Cache = None, no_cache: NoCache = False,
     concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
@@ -130,7 +148,7 @@ def self_instruct_cmd(
     """Human seed instructions -> new instructions (+ input/output), filtered for Japanese rules and character ROUGE-L novelty."""
     from oshie.synth.self_instruct import SelfInstructConfig, self_instruct
 
-    cfg = _config(SelfInstructConfig, sets, target=target, per_prompt=per_prompt,
+    cfg = _config(SelfInstructConfig, sets, config, target=target, per_prompt=per_prompt,
                   novelty_threshold=novelty_threshold, template=template, seed=seed,
                   blocklist=str(blocklist) if blocklist else None, temperature=temperature)
     _run("self-instruct", self_instruct, cfg, out,
@@ -151,6 +169,7 @@ def evol_cmd(
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
+    config: ConfigFile = None,
     base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     local: Local = None, cache: Cache = None, no_cache: NoCache = False,
     concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
@@ -166,7 +185,7 @@ def evol_cmd(
         if not sep:
             raise UsageError(f"--template {item!r} is not OP=NAME_OR_PATH", field="template")
         templates[op.strip()] = ref.strip()
-    cfg = _config(EvolConfig, sets, rounds=rounds, seed=seed, temperature=temperature,
+    cfg = _config(EvolConfig, sets, config, rounds=rounds, seed=seed, temperature=temperature,
                   operations=[o.strip() for o in operations.split(",")] if operations else None,
                   templates=templates or None, answer=answer)
     _run("evol", evol, cfg, out,
@@ -189,6 +208,7 @@ def magpie_cmd(
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
+    config: ConfigFile = None,
     base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     local: Local = None, cache: Cache = None, no_cache: NoCache = False,
     concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
@@ -200,7 +220,7 @@ def magpie_cmd(
     if pre_query is not None:
         pre_query = pre_query.encode("utf-8").decode("unicode_escape").encode(
             "latin-1").decode("utf-8")  # let '\n' typed in a shell mean a newline
-    cfg = _config(MagpieConfig, sets, n=n, pre_query=pre_query, stop=stop, system=system,
+    cfg = _config(MagpieConfig, sets, config, n=n, pre_query=pre_query, stop=stop, system=system,
                   answer=answer, temperature=temperature, seed=seed)
     _run("magpie", magpie, cfg, out,
          _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
@@ -219,6 +239,7 @@ def respond_cmd(
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
+    config: ConfigFile = None,
     base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     local: Local = None, cache: Cache = None, no_cache: NoCache = False,
     concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
@@ -227,7 +248,7 @@ def respond_cmd(
     """Answer instructions: n sampled answers each (each sample is its own cache entry)."""
     from oshie.synth.respond import RespondConfig, respond
 
-    cfg = _config(RespondConfig, sets, n=n, system=system, max_tokens=max_tokens,
+    cfg = _config(RespondConfig, sets, config, n=n, system=system, max_tokens=max_tokens,
                   drop_refusals=drop_refusals or None, temperature=temperature, seed=seed)
     _run("respond", respond, cfg, out,
          _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
@@ -244,6 +265,7 @@ def extend_cmd(
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
+    config: ConfigFile = None,
     base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     local: Local = None, cache: Cache = None, no_cache: NoCache = False,
     concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
@@ -252,7 +274,7 @@ def extend_cmd(
     """Multi-turn amplification: an LLM plays the user and asks follow-ups until it says [終了] or the turn limit is reached; the assistant answers each."""
     from oshie.synth.extend import ExtendConfig, extend
 
-    cfg = _config(ExtendConfig, sets, turns=turns, template=template, temperature=temperature,
+    cfg = _config(ExtendConfig, sets, config, turns=turns, template=template, temperature=temperature,
                   seed=seed)
     _run("extend", extend, cfg, out,
          _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
@@ -269,6 +291,7 @@ def screen_cmd(
     template: Annotated[str | None, typer.Option(
         help="Judge prompt name or path [synth_screen_v1].")] = None,
     sets: Sets = None,
+    config: ConfigFile = None,
     base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     local: Local = None, cache: Cache = None, no_cache: NoCache = False,
     concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
@@ -277,7 +300,7 @@ def screen_cmd(
     """LLM-judge tags per record (JSON, parsed robustly), kept or set aside by --keep."""
     from oshie.synth.screen import ScreenConfig, screen
 
-    cfg = _config(ScreenConfig, sets, keep=keep, template=template)
+    cfg = _config(ScreenConfig, sets, config, keep=keep, template=template)
     # screening only tags records: it makes no training text, so no license guard
     _run("screen", screen, cfg, out,
          _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
@@ -296,6 +319,7 @@ def preference_cmd(
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
+    config: ConfigFile = None,
     base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
     local: Local = None, cache: Cache = None, no_cache: NoCache = False,
     concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
@@ -304,7 +328,7 @@ def preference_cmd(
     """Preference pairs: n sampled answers per prompt, each graded by a judge; best vs worst become (prompt, chosen, rejected) with their scores."""
     from oshie.synth.preference import PreferenceConfig, preference
 
-    cfg = _config(PreferenceConfig, sets, n=n, min_margin=min_margin, temperature=temperature,
+    cfg = _config(PreferenceConfig, sets, config, n=n, min_margin=min_margin, temperature=temperature,
                   seed=seed)
     _run("preference", preference, cfg, out,
          _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
