@@ -247,9 +247,9 @@ def test_stage_settings_from_yaml_with_overrides(tmp_path: Path, seeds_file: Pat
     cfg = tmp_path / "respond.yaml"
     cfg.write_text("n: 3\ntemprature: 0.2\n", encoding="utf-8")
     out = tmp_path / "r.jsonl"
-    args = ["synth", "respond", str(seeds_file), "--out", str(out), "--config", str(cfg)]
+    args = ["respond", str(seeds_file), "--out", str(out), "--config", str(cfg)]
     with OpenAITestServer(scripted) as srv:
-        bad = CliRunner().invoke(app, [*args, "--base-url", srv.base_url, "--model", "m"])
+        bad = CliRunner().invoke(app, ["synth", *args, "--base-url", srv.base_url, "--model", "m"])
         message = usage_error(bad)
         assert "respond.yaml" in message and "temprature" in message and "unknown" in message
         cfg.write_text("n: 3\ntemperature: 0.2\n", encoding="utf-8")
