@@ -107,3 +107,5 @@ class ResumableJsonl:
         """Stop without reconciling (the run failed); what was written stays for a resume."""
         if not self._fh.closed:
             self._fh.close()
+        if not self.order and not self.existing and self.path.stat().st_size == 0:
+            self.path.unlink()  # failed before writing anything: leave no empty file behind
