@@ -44,8 +44,11 @@ def main() -> None:
         async def one(q: str) -> str:
             async with sem:
                 r = await client.chat.completions.create(
-                    model="m", messages=[{"role": "user", "content": q}], max_tokens=64,
-                    temperature=0)
+                    model="m",
+                    messages=[{"role": "user", "content": q}],
+                    max_tokens=64,
+                    temperature=0,
+                )
                 return r.choices[0].message.content or ""
 
         try:
@@ -62,9 +65,14 @@ def main() -> None:
         ref = asyncio.run(with_openai(srv.base_url))
         rows.append(("openai AsyncOpenAI", time.perf_counter() - t0))
 
-        llm = OpenAICompatLLM(srv.base_url, model="m", api_key_env=None,
-                              concurrency=args.concurrency, max_retries=3,
-                              backoff_base=0.05)
+        llm = OpenAICompatLLM(
+            srv.base_url,
+            model="m",
+            api_key_env=None,
+            concurrency=args.concurrency,
+            max_retries=3,
+            backoff_base=0.05,
+        )
         t0 = time.perf_counter()
         ours = [g.text for g in llm.generate(reqs)]
         rows.append(("oshie OpenAICompatLLM", time.perf_counter() - t0))
@@ -79,8 +87,10 @@ def main() -> None:
         rows.append(("oshie CachedLLM (warm, all hits)", time.perf_counter() - t0))
 
     base = rows[0][1]
-    print(f"{args.n} chat requests, concurrency {args.concurrency}, "
-          f"server latency {args.latency * 1000:.0f} ms")
+    print(
+        f"{args.n} chat requests, concurrency {args.concurrency}, "
+        f"server latency {args.latency * 1000:.0f} ms"
+    )
     print(f"{'client':34} {'wall s':>8} {'req/s':>9} {'vs openai':>10}")
     for name, secs in rows:
         print(f"{name:34} {secs:8.2f} {args.n / secs:9.1f} {base / secs:9.2f}x")

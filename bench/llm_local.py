@@ -51,9 +51,13 @@ def main() -> None:
             with torch.inference_mode():
                 for p in prompts:
                     ids = tokenizer(p, return_tensors="pt")
-                    out = net.generate(**ids, max_new_tokens=args.tokens, do_sample=True,
-                                       min_new_tokens=args.tokens,
-                                       pad_token_id=tokenizer.pad_token_id)
+                    out = net.generate(
+                        **ids,
+                        max_new_tokens=args.tokens,
+                        do_sample=True,
+                        min_new_tokens=args.tokens,
+                        pad_token_id=tokenizer.pad_token_id,
+                    )
                     made += out.shape[1] - ids["input_ids"].shape[1]
             return made
 
@@ -61,6 +65,7 @@ def main() -> None:
             def run() -> int:
                 llm.batch_size = batch_size
                 return sum(g.usage.completion_tokens for g in llm.generate(reqs))
+
             return run
 
         # LocalLLM generates in a worker thread; the baseline runs in one too, so both use
@@ -70,9 +75,11 @@ def main() -> None:
         def plain_in_worker() -> int:
             return pool.submit(plain).result()
 
-        runs = [("transformers generate, one at a time", plain_in_worker),
-                ("oshie LocalLLM, batch 1", ours(1)),
-                (f"oshie LocalLLM, batch {args.batch_size}", ours(args.batch_size))]
+        runs = [
+            ("transformers generate, one at a time", plain_in_worker),
+            ("oshie LocalLLM, batch 1", ours(1)),
+            (f"oshie LocalLLM, batch {args.batch_size}", ours(args.batch_size)),
+        ]
         for _, fn in runs:  # warm-up
             fn()
         best: dict[str, tuple[float, int]] = {}
@@ -84,13 +91,17 @@ def main() -> None:
                 if name not in best or secs < best[name][0]:
                     best[name] = (secs, made)
 
-    print(f"{args.n} prompts, preset {args.preset}, up to {args.tokens} new tokens each, "
-          f"{torch.get_num_threads()} torch threads")
+    print(
+        f"{args.n} prompts, preset {args.preset}, up to {args.tokens} new tokens each, "
+        f"{torch.get_num_threads()} torch threads"
+    )
     print(f"{'generator':40} {'wall s':>8} {'tokens':>7} {'tok/s':>8} {'vs plain':>9}")
     base_secs, base_toks = best[runs[0][0]]
     for name, (secs, toks) in best.items():
-        print(f"{name:40} {secs:8.2f} {toks:7d} {toks / secs:8.1f} "
-              f"{(toks / secs) / (base_toks / base_secs):8.2f}x")
+        print(
+            f"{name:40} {secs:8.2f} {toks:7d} {toks / secs:8.1f} "
+            f"{(toks / secs) / (base_toks / base_secs):8.2f}x"
+        )
 
 
 if __name__ == "__main__":

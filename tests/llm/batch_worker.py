@@ -15,12 +15,19 @@ from oshie.llm import CachedLLM, OpenAICompatLLM
 
 def main() -> None:
     base_url, db, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    llm = CachedLLM(OpenAICompatLLM(base_url, model="m", api_key_env=None, concurrency=3,
-                                    timeout=60, max_retries=0), db)
+    llm = CachedLLM(
+        OpenAICompatLLM(
+            base_url, model="m", api_key_env=None, concurrency=3, timeout=60, max_retries=0
+        ),
+        db,
+    )
     gens = llm.generate(batch(n))
     with open(out, "w", encoding="utf-8") as fh:
-        json.dump({"texts": [g.text for g in gens], "hits": llm.hits, "misses": llm.misses},
-                  fh, ensure_ascii=False)
+        json.dump(
+            {"texts": [g.text for g in gens], "hits": llm.hits, "misses": llm.misses},
+            fh,
+            ensure_ascii=False,
+        )
 
 
 if __name__ == "__main__":

@@ -15,13 +15,25 @@ from oshie.llm.cache import cache_stats
 
 
 def client(url: str, **kw) -> OpenAICompatLLM:
-    opts = dict(model="m", api_key_env=None, concurrency=4, timeout=0.4, max_retries=6,
-                backoff_base=0.01, backoff_max=0.05)
+    opts = dict(
+        model="m",
+        api_key_env=None,
+        concurrency=4,
+        timeout=0.4,
+        max_retries=6,
+        backoff_base=0.01,
+        backoff_max=0.05,
+    )
     return OpenAICompatLLM(url, **{**opts, **kw})
 
 
-FAULT_CYCLE = [Fault(status=429, retry_after=0.02), Fault(status=500), Fault(hang_s=0.8),
-               Fault(malformed=True), Fault(status=502)]
+FAULT_CYCLE = [
+    Fault(status=429, retry_after=0.02),
+    Fault(status=500),
+    Fault(hang_s=0.8),
+    Fault(malformed=True),
+    Fault(status=502),
+]
 
 
 class ThirtyPercentFaults:
@@ -78,8 +90,7 @@ def test_key_covers_params_seed_sample_index_and_model(tmp_path):
         LLMRequest(messages=msgs),
         LLMRequest(messages=msgs, params=GenerationParams(temperature=0.9, seed=1)),
         LLMRequest(messages=msgs, params=GenerationParams(temperature=0.9, seed=2)),
-        LLMRequest(messages=msgs, params=GenerationParams(temperature=0.9, seed=1),
-                   sample_index=1),
+        LLMRequest(messages=msgs, params=GenerationParams(temperature=0.9, seed=1), sample_index=1),
         LLMRequest(messages=msgs, params=GenerationParams(max_tokens=3)),
         LLMRequest(messages=msgs, params=GenerationParams(stop=["。"])),
         LLMRequest(prompt="同じ質問"),

@@ -20,10 +20,12 @@ def test_chat_raw_and_cached(tmp_path):
         base = ["llm", "chat", "--base-url", srv.base_url, "-m", "m", "--api-key-env", "NONE_SET"]
         first = runner.invoke(app, [*base, "富士山は？", "--cache", str(db), "-s", "簡潔に"])
         again = runner.invoke(app, [*base, "富士山は？", "--cache", str(db), "-s", "簡潔に"])
-        raw = runner.invoke(app, [*base, "むかし", "--raw", "--seed", "3", "-t", "0.5",
-                                  "--stop", "。", "--json"])
-        uncached = runner.invoke(app, [*base, "富士山は？", "--cache", str(db), "-s", "簡潔に",
-                                       "--no-cache"])
+        raw = runner.invoke(
+            app, [*base, "むかし", "--raw", "--seed", "3", "-t", "0.5", "--stop", "。", "--json"]
+        )
+        uncached = runner.invoke(
+            app, [*base, "富士山は？", "--cache", str(db), "-s", "簡潔に", "--no-cache"]
+        )
     assert first.exit_code == 0, first.output
     assert "chat:富士山は？|t=0.0|s=None" in first.stdout
     assert "(cached)" in again.output and "(cached)" not in first.output
@@ -40,20 +42,35 @@ def test_chat_raw_and_cached(tmp_path):
 
 def test_generate_run_directory_and_resume(tmp_path):
     reqs = tmp_path / "requests.jsonl"
-    rows = [{"id": "a", "messages": [{"role": "user", "content": "一"}]},
-            {"id": "b", "prompt": "二", "n": 2, "params": {"temperature": 0.9, "seed": 7}},
-            {"id": "c", "system": "敬語で", "messages": [{"role": "user", "content": "三"}]}]
+    rows = [
+        {"id": "a", "messages": [{"role": "user", "content": "一"}]},
+        {"id": "b", "prompt": "二", "n": 2, "params": {"temperature": 0.9, "seed": 7}},
+        {"id": "c", "system": "敬語で", "messages": [{"role": "user", "content": "三"}]},
+    ]
     reqs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
     with OpenAITestServer(echo) as srv:
-        args = ["llm", "generate", str(reqs), "--out", str(tmp_path / "run"), "--base-url",
-                srv.base_url, "-m", "m", "--cache", str(tmp_path / "c.sqlite")]
+        args = [
+            "llm",
+            "generate",
+            str(reqs),
+            "--out",
+            str(tmp_path / "run"),
+            "--base-url",
+            srv.base_url,
+            "-m",
+            "m",
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+        ]
         first = runner.invoke(app, args)
         second = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert len(srv.calls) == 4  # a, b#0, b#1, c; the rerun asked nothing
     assert "cache hits 4, misses 0" in " ".join(second.output.split())
-    out = [json.loads(x) for x in (tmp_path / "run" / "generations.jsonl").read_text(
-        "utf-8").splitlines()]
+    out = [
+        json.loads(x)
+        for x in (tmp_path / "run" / "generations.jsonl").read_text("utf-8").splitlines()
+    ]
     assert [(o["id"], o["sample_index"]) for o in out] == [("a", 0), ("b", 0), ("b", 1), ("c", 0)]
     assert [o["text"].split("|")[1:3] for o in out[1:3]] == [["t=0.9", "s=7"], ["t=0.9", "s=8"]]
     assert all(o["cached"] for o in out)
@@ -64,8 +81,20 @@ def test_generate_run_directory_and_resume(tmp_path):
 def test_generate_names_the_bad_line(tmp_path):
     reqs = tmp_path / "r.jsonl"
     reqs.write_text('{"id": "ok", "prompt": "x"}\n{"id": "bad", "params": {}}\n', "utf-8")
-    result = runner.invoke(app, ["llm", "generate", str(reqs), "--out", str(tmp_path / "o"),
-                                 "--base-url", "http://127.0.0.1:9/v1", "-m", "m"])
+    result = runner.invoke(
+        app,
+        [
+            "llm",
+            "generate",
+            str(reqs),
+            "--out",
+            str(tmp_path / "o"),
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "-m",
+            "m",
+        ],
+    )
     err = result.exception
     assert isinstance(err, DataError) and err.line == 2 and "r.jsonl" in str(err)
     assert "'messages'" in str(err)

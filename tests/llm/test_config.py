@@ -15,7 +15,9 @@ def test_yaml_with_overrides_builds_a_cached_client(tmp_path):
     cfg_path = tmp_path / "llm.yaml"
     cfg_path.write_text(
         "backend: openai\nbase_url: http://127.0.0.1:1/v1\nmodel: qwen\n"
-        f"cache: {tmp_path / 'c.sqlite'}\nconcurrency: 2\n", encoding="utf-8")
+        f"cache: {tmp_path / 'c.sqlite'}\nconcurrency: 2\n",
+        encoding="utf-8",
+    )
     cfg = load_llm_config(cfg_path, parse_overrides(["timeout=5", "max_retries=0"]))
     assert (cfg.timeout, cfg.max_retries, cfg.concurrency) == (5, 0, 2)
     llm = build_llm(cfg)
@@ -56,6 +58,7 @@ def test_missing_model_and_bad_values_are_config_errors():
 
 def test_built_client_talks_to_a_server(tmp_path):
     with OpenAITestServer(echo) as srv:
-        llm = build_llm(load_llm_config(None, {"model": "m", "base_url": srv.base_url,
-                                               "api_key_env": None}))
+        llm = build_llm(
+            load_llm_config(None, {"model": "m", "base_url": srv.base_url, "api_key_env": None})
+        )
         assert llm.chat([{"role": "user", "content": "設定"}]).text.startswith("chat:設定")

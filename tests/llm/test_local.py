@@ -14,14 +14,22 @@ def llm(tiny_model_dir) -> LocalLLM:
 
 
 def sampled(prompt: str, seed: int, **kw) -> LLMRequest:
-    return LLMRequest(prompt=prompt, params=GenerationParams(
-        max_tokens=kw.pop("max_tokens", 10), temperature=1.0, seed=seed, **kw))
+    return LLMRequest(
+        prompt=prompt,
+        params=GenerationParams(
+            max_tokens=kw.pop("max_tokens", 10), temperature=1.0, seed=seed, **kw
+        ),
+    )
 
 
 def test_chat_and_completion_with_usage(llm):
-    chat = LLMRequest(messages=[{"role": "system", "content": "簡潔に。"},
-                                {"role": "user", "content": "東京について"}],
-                      params=GenerationParams(max_tokens=5))
+    chat = LLMRequest(
+        messages=[
+            {"role": "system", "content": "簡潔に。"},
+            {"role": "user", "content": "東京について"},
+        ],
+        params=GenerationParams(max_tokens=5),
+    )
     comp = LLMRequest(prompt="むかしむかし", params=GenerationParams(max_tokens=7))
     a, b = llm.generate([chat, comp])
     assert a.usage.prompt_tokens == len(llm.prompt_ids(chat))
@@ -38,7 +46,10 @@ def test_chat_uses_the_template_and_falls_back_to_chatml(llm):
     saved = llm.tokenizer.chat_template
     try:
         llm.tokenizer.chat_template = None
-        assert llm.tokenizer.decode(llm.prompt_ids(req)) == "<|im_start|>user\nやあ<|im_end|>\n<|im_start|>assistant\n"
+        assert (
+            llm.tokenizer.decode(llm.prompt_ids(req))
+            == "<|im_start|>user\nやあ<|im_end|>\n<|im_start|>assistant\n"
+        )
     finally:
         llm.tokenizer.chat_template = saved
 
@@ -46,9 +57,14 @@ def test_chat_uses_the_template_and_falls_back_to_chatml(llm):
 def test_seeded_sample_is_the_same_alone_or_in_any_batch(llm):
     target = sampled("猫が", seed=42)
     alone = llm.generate([target])[0].text
-    mixed = llm.generate([sampled("犬は長い文章を書きます", 1), target,
-                          LLMRequest(prompt="空", params=GenerationParams(max_tokens=3)),
-                          sampled("鳥", 2, top_p=0.5)])
+    mixed = llm.generate(
+        [
+            sampled("犬は長い文章を書きます", 1),
+            target,
+            LLMRequest(prompt="空", params=GenerationParams(max_tokens=3)),
+            sampled("鳥", 2, top_p=0.5),
+        ]
+    )
     assert mixed[1].text == alone
     assert llm.generate([target])[0].text == alone
     others = {llm.generate([sampled("猫が", seed=s)])[0].text for s in (43, 44, 45)}
@@ -56,9 +72,14 @@ def test_seeded_sample_is_the_same_alone_or_in_any_batch(llm):
 
 
 def test_sample_index_varies_the_sample(llm):
-    reqs = [LLMRequest(prompt="海", params=GenerationParams(max_tokens=8, temperature=1.0,
-                                                           seed=3), sample_index=i)
-            for i in range(3)]
+    reqs = [
+        LLMRequest(
+            prompt="海",
+            params=GenerationParams(max_tokens=8, temperature=1.0, seed=3),
+            sample_index=i,
+        )
+        for i in range(3)
+    ]
     texts = [g.text for g in llm.generate(reqs)]
     assert len(set(texts)) == 3
 
@@ -83,8 +104,10 @@ def test_prompt_longer_than_the_model_is_an_error(llm):
 
 
 def test_cached_rerun_never_loads_the_model(tiny_model_dir, tmp_path):
-    reqs = [sampled("雨", 5, max_tokens=4), LLMRequest(prompt="雪", params=GenerationParams(
-        max_tokens=4))]
+    reqs = [
+        sampled("雨", 5, max_tokens=4),
+        LLMRequest(prompt="雪", params=GenerationParams(max_tokens=4)),
+    ]
     first = CachedLLM(LocalLLM(tiny_model_dir), tmp_path / "c.sqlite").generate(reqs)
     fresh = LocalLLM(tiny_model_dir)
     again = CachedLLM(fresh, tmp_path / "c.sqlite").generate(reqs)
@@ -102,7 +125,8 @@ def test_special_token_stop_strings_stop_as_token_ids(llm):
     start = llm.tokenizer.convert_tokens_to_ids("<|im_start|>")
     assert llm._stop_token_ids(req) == {start}
     words = llm.tokenizer("東京と大阪", add_special_tokens=False)["input_ids"]
-    gen = llm._finish(req, [*words, start, *words], budget=50, prompt_len=1,
-                      stop_ids=llm._stop_token_ids(req))
+    gen = llm._finish(
+        req, [*words, start, *words], budget=50, prompt_len=1, stop_ids=llm._stop_token_ids(req)
+    )
     assert gen.text == "東京と大阪" and gen.finish_reason == "stop"
     assert gen.usage.completion_tokens == len(words) + 1

@@ -16,8 +16,15 @@ from oshie.llm.openai_compat import backoff_delay, parse_retry_after
 
 
 def fast_client(url: str, **kw) -> OpenAICompatLLM:
-    opts = dict(model="m", api_key_env=None, concurrency=4, timeout=0.5, max_retries=4,
-                backoff_base=0.01, backoff_max=0.05)
+    opts = dict(
+        model="m",
+        api_key_env=None,
+        concurrency=4,
+        timeout=0.5,
+        max_retries=4,
+        backoff_base=0.01,
+        backoff_max=0.05,
+    )
     opts.update(kw)
     return OpenAICompatLLM(url, **opts)
 
@@ -25,8 +32,13 @@ def fast_client(url: str, **kw) -> OpenAICompatLLM:
 def test_chat_and_completion_bodies_and_answers():
     with OpenAITestServer(echo) as srv:
         llm = fast_client(srv.base_url)
-        chat = llm.chat([{"role": "user", "content": "日本の首都は？"}], temperature=0.5,
-                        seed=7, stop=["。"], max_tokens=9)
+        chat = llm.chat(
+            [{"role": "user", "content": "日本の首都は？"}],
+            temperature=0.5,
+            seed=7,
+            stop=["。"],
+            max_tokens=9,
+        )
         comp = llm.complete("むかしむかし", max_tokens=5)
     assert chat.text == "chat:日本の首都は？|t=0.5|s=7|stop=['。']"
     assert chat.finish_reason == "stop"
@@ -39,9 +51,14 @@ def test_chat_and_completion_bodies_and_answers():
 
 
 def test_nth_sample_gets_its_own_seed():
-    req = [LLMRequest(messages=[{"role": "user", "content": "x"}],
-                      params=GenerationParams(temperature=1.0, seed=10), sample_index=i)
-           for i in range(3)]
+    req = [
+        LLMRequest(
+            messages=[{"role": "user", "content": "x"}],
+            params=GenerationParams(temperature=1.0, seed=10),
+            sample_index=i,
+        )
+        for i in range(3)
+    ]
     with OpenAITestServer(echo) as srv:
         fast_client(srv.base_url).generate(req)
     assert sorted(c.body["seed"] for c in srv.calls) == [10, 11, 12]
@@ -79,10 +96,17 @@ def test_batch_keeps_order_and_bounds_concurrency():
     assert state["max"] == 3
 
 
-@pytest.mark.parametrize("fault", [
-    Fault(status=429, retry_after=0.01), Fault(status=500), Fault(status=503),
-    Fault(hang_s=1.0), Fault(malformed=True),
-], ids=["429", "500", "503", "hang", "malformed"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(status=429, retry_after=0.01),
+        Fault(status=500),
+        Fault(status=503),
+        Fault(hang_s=1.0),
+        Fault(malformed=True),
+    ],
+    ids=["429", "500", "503", "hang", "malformed"],
+)
 def test_transient_faults_are_retried(fault):
     with OpenAITestServer(echo, faults=lambda i, k, b: fault if i < 2 else None) as srv:
         out = fast_client(srv.base_url).chat([{"role": "user", "content": "再試行"}])
@@ -123,7 +147,8 @@ def test_key_from_env_is_sent_as_bearer(monkeypatch):
     monkeypatch.setenv("OSHIE_TEST_KEY", "sk-test-123")
     with OpenAITestServer(echo, api_key="sk-test-123") as srv:
         out = fast_client(srv.base_url, api_key_env="OSHIE_TEST_KEY").chat(
-            [{"role": "user", "content": "鍵"}])
+            [{"role": "user", "content": "鍵"}]
+        )
     assert out.text.startswith("chat:鍵")
     assert srv.calls[0].headers["authorization"] == "Bearer sk-test-123"
     assert "sk-test-123" not in repr(fast_client(srv.base_url, api_key_env="OSHIE_TEST_KEY"))

@@ -21,8 +21,10 @@ N, ANSWER_BEFORE_KILL = 24, 9
 def start_worker(base_url: str, db: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.llm.batch_worker", base_url, str(db), str(N), str(out)],
-        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -58,8 +60,10 @@ def test_sigkilled_batch_resumes_without_repeating_answered_calls(tmp_path):
     with OpenAITestServer(echo, faults=first_k_then_hang) as srv:
         proc = start_worker(srv.base_url, db, out)
         try:
-            wait_for(lambda: committed(db) == ANSWER_BEFORE_KILL and
-                     len(srv.calls) > ANSWER_BEFORE_KILL, "answered calls to be committed")
+            wait_for(
+                lambda: committed(db) == ANSWER_BEFORE_KILL and len(srv.calls) > ANSWER_BEFORE_KILL,
+                "answered calls to be committed",
+            )
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
@@ -72,14 +76,15 @@ def test_sigkilled_batch_resumes_without_repeating_answered_calls(tmp_path):
         _, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0, stderr.decode()
 
-        answered = [json.dumps(c.body, sort_keys=True, ensure_ascii=False)
-                    for c in srv.answered()]
+        answered = [json.dumps(c.body, sort_keys=True, ensure_ascii=False) for c in srv.answered()]
     assert len(answered) == N  # each request answered exactly once across both runs
     assert len(set(answered)) == N
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["hits"] == ANSWER_BEFORE_KILL and result["misses"] == N - ANSWER_BEFORE_KILL
-    assert result["texts"] == [echo(r.kind, body) for r, body in zip(
-        batch(N), [_body_of(r) for r in batch(N)], strict=True)]
+    assert result["texts"] == [
+        echo(r.kind, body)
+        for r, body in zip(batch(N), [_body_of(r) for r in batch(N)], strict=True)
+    ]
 
 
 def _body_of(request) -> dict:

@@ -54,10 +54,18 @@ def test_key_stays_out_of_cache_logs_errors_and_manifest(tmp_path, monkeypatch, 
     caplog.set_level(logging.DEBUG)  # httpx/httpcore debug logs included
     monkeypatch.setenv("OSHIE_LEAK_TEST_KEY", KEY)
     with OpenAITestServer(echo, faults=PoisonFaults(), api_key=KEY) as srv:
-        cfg = load_llm_config(None, {"model": "m", "base_url": srv.base_url,
-                                     "api_key_env": "OSHIE_LEAK_TEST_KEY", "timeout": 2,
-                                     "max_retries": 2, "backoff_base": 0.01,
-                                     "cache": str(tmp_path / "cache.sqlite")})
+        cfg = load_llm_config(
+            None,
+            {
+                "model": "m",
+                "base_url": srv.base_url,
+                "api_key_env": "OSHIE_LEAK_TEST_KEY",
+                "timeout": 2,
+                "max_retries": 2,
+                "backoff_base": 0.01,
+                "cache": str(tmp_path / "cache.sqlite"),
+            },
+        )
         llm = build_llm(cfg)
         with pytest.raises(LLMError) as err:
             llm.generate(batch(8))
@@ -71,8 +79,15 @@ def test_key_stays_out_of_cache_logs_errors_and_manifest(tmp_path, monkeypatch, 
     assert "503" in str(err.value) and srv.base_url in str(err.value)
     assert any("retry" in r.getMessage() for r in caplog.records)  # failures were logged
     captured = capsys.readouterr()
-    for text in (str(err.value), repr(err.value), repr(llm), caplog.text, captured.out,
-                 captured.err, json.dumps(cfg.model_dump())):
+    for text in (
+        str(err.value),
+        repr(err.value),
+        repr(llm),
+        caplog.text,
+        captured.out,
+        captured.err,
+        json.dumps(cfg.model_dump()),
+    ):
         assert KEY not in text
     assert assert_no_key_under(tmp_path) >= 2  # cache (+ WAL) and manifest
 
@@ -113,19 +128,48 @@ def test_a_server_echoing_the_key_does_not_leak_it(monkeypatch, caplog):
 
 def test_cli_run_with_failures_leaks_no_key(tmp_path):
     requests = tmp_path / "requests.jsonl"
-    requests.write_text("".join(
-        json.dumps({"id": f"q{i}", "messages": [{"role": "user", "content": f"質問{i}は？"}]},
-                   ensure_ascii=False) + "\n" for i in range(8)), encoding="utf-8")
+    requests.write_text(
+        "".join(
+            json.dumps(
+                {"id": f"q{i}", "messages": [{"role": "user", "content": f"質問{i}は？"}]},
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i in range(8)
+        ),
+        encoding="utf-8",
+    )
     env = {**os.environ, "OSHIE_LEAK_TEST_KEY": KEY, "PYTHONPATH": str(REPO)}
     with OpenAITestServer(echo, faults=PoisonFaults(), api_key=KEY) as srv:
-        args = [sys.executable, "-m", "oshie.cli.app", "llm", "generate", str(requests),
-                "--out", str(tmp_path / "run"), "--base-url", srv.base_url, "-m", "m",
-                "--api-key-env", "OSHIE_LEAK_TEST_KEY", "--cache", str(tmp_path / "c.sqlite"),
-                "--set", "max_retries=1", "--set", "backoff_base=0.01", "--max-tokens", "8"]
+        args = [
+            sys.executable,
+            "-m",
+            "oshie.cli.app",
+            "llm",
+            "generate",
+            str(requests),
+            "--out",
+            str(tmp_path / "run"),
+            "--base-url",
+            srv.base_url,
+            "-m",
+            "m",
+            "--api-key-env",
+            "OSHIE_LEAK_TEST_KEY",
+            "--cache",
+            str(tmp_path / "c.sqlite"),
+            "--set",
+            "max_retries=1",
+            "--set",
+            "backoff_base=0.01",
+            "--max-tokens",
+            "8",
+        ]
         failed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
         # the same run without the poisoned request succeeds and writes its manifest
-        requests.write_text("\n".join(requests.read_text(encoding="utf-8").splitlines()[:5]),
-                            encoding="utf-8")
+        requests.write_text(
+            "\n".join(requests.read_text(encoding="utf-8").splitlines()[:5]), encoding="utf-8"
+        )
         ok = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "HTTP 503" in " ".join(failed.stderr.split())
     assert "Traceback" not in failed.stderr

@@ -27,8 +27,9 @@ class InProcessServer:
     def __init__(self, app) -> None:
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                                    log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        )
 
     def __enter__(self) -> str:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -58,15 +59,19 @@ def served(local_llm):
 
 def test_official_client_chat(served):
     client = OpenAI(base_url=served, api_key=KEY, max_retries=0)
-    msgs = [{"role": "system", "content": "丁寧に答えてください。"},
-            {"role": "user", "content": "富士山の高さは？"}]
-    out = client.chat.completions.create(model="tiny", messages=msgs, max_tokens=6,
-                                         temperature=0.9, seed=5, n=3)
+    msgs = [
+        {"role": "system", "content": "丁寧に答えてください。"},
+        {"role": "user", "content": "富士山の高さは？"},
+    ]
+    out = client.chat.completions.create(
+        model="tiny", messages=msgs, max_tokens=6, temperature=0.9, seed=5, n=3
+    )
     assert len(out.choices) == 3 and out.model == "tiny"
     assert all(c.finish_reason in ("stop", "length") for c in out.choices)
     assert 3 <= out.usage.completion_tokens <= 18
-    again = client.chat.completions.create(model="tiny", messages=msgs, max_tokens=6,
-                                           temperature=0.9, seed=5, n=3)
+    again = client.chat.completions.create(
+        model="tiny", messages=msgs, max_tokens=6, temperature=0.9, seed=5, n=3
+    )
     # same seed, same samples; the n samples differ from each other (seed + index)
     assert [c.message.content for c in again.choices] == [c.message.content for c in out.choices]
     assert len({c.message.content for c in out.choices}) > 1
@@ -75,31 +80,46 @@ def test_official_client_chat(served):
 
 def test_official_client_completions_with_stop_and_length(served):
     client = OpenAI(base_url=served, api_key=KEY, max_retries=0)
-    full = client.completions.create(model="tiny", prompt="むかしむかし", max_tokens=12,
-                                     temperature=1.0, seed=11)
+    full = client.completions.create(
+        model="tiny", prompt="むかしむかし", max_tokens=12, temperature=1.0, seed=11
+    )
     text = full.choices[0].text
     assert full.choices[0].finish_reason == "length" and full.usage.completion_tokens == 12
     stop_char = next(ch for ch in text[2:] if ch.strip() and ch != "\ufffd")
-    cut = client.completions.create(model="tiny", prompt="むかしむかし", max_tokens=12,
-                                    temperature=1.0, seed=11, stop=[stop_char])
+    cut = client.completions.create(
+        model="tiny",
+        prompt="むかしむかし",
+        max_tokens=12,
+        temperature=1.0,
+        seed=11,
+        stop=[stop_char],
+    )
     assert cut.choices[0].text == text[: text.index(stop_char)]
     assert cut.choices[0].finish_reason == "stop"
     assert cut.usage.completion_tokens < 12
-    two = client.completions.create(model="tiny", prompt=["甲", "乙"], max_tokens=3,
-                                    temperature=0)
+    two = client.completions.create(model="tiny", prompt=["甲", "乙"], max_tokens=3, temperature=0)
     assert [c.index for c in two.choices] == [0, 1]
 
 
 def test_models_and_streaming(served):
     client = OpenAI(base_url=served, api_key=KEY, max_retries=0)
     assert [m.id for m in client.models.list().data] == ["tiny"]
-    chunks = list(client.chat.completions.create(
-        model="tiny", messages=[{"role": "user", "content": "こんにちは"}], max_tokens=4,
-        temperature=0, stream=True))
+    chunks = list(
+        client.chat.completions.create(
+            model="tiny",
+            messages=[{"role": "user", "content": "こんにちは"}],
+            max_tokens=4,
+            temperature=0,
+            stream=True,
+        )
+    )
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks)
     plain = client.chat.completions.create(
-        model="tiny", messages=[{"role": "user", "content": "こんにちは"}], max_tokens=4,
-        temperature=0)
+        model="tiny",
+        messages=[{"role": "user", "content": "こんにちは"}],
+        max_tokens=4,
+        temperature=0,
+    )
     assert streamed == plain.choices[0].message.content
     assert chunks[-1].choices[0].finish_reason == plain.choices[0].finish_reason
 
@@ -116,8 +136,11 @@ def test_bearer_key_is_enforced(served):
 
 def test_bad_requests_get_openai_shaped_400s(served):
     h = {"Authorization": f"Bearer {KEY}"}
-    for body in ({"messages": []}, {"messages": [{"role": "user", "content": "x"}], "n": 99},
-                 {"messages": [{"role": "user", "content": "x"}], "temperature": "hot"}):
+    for body in (
+        {"messages": []},
+        {"messages": [{"role": "user", "content": "x"}], "n": 99},
+        {"messages": [{"role": "user", "content": "x"}], "temperature": "hot"},
+    ):
         r = httpx.post(served + "/chat/completions", json=body, headers=h)
         assert r.status_code == 400 and r.json()["error"]["message"]
     r = httpx.post(served + "/completions", json={"prompt": "x", "logprobs": 3}, headers=h)
@@ -129,9 +152,17 @@ def test_concurrent_clients_through_cached_oshie_backend(served, tmp_path, monke
     from tests.llm.helpers import batch
 
     monkeypatch.setenv("OSHIE_SERVE_TEST_KEY", KEY)
-    llm = CachedLLM(OpenAICompatLLM(served, model="tiny", api_key_env="OSHIE_SERVE_TEST_KEY",
-                                    concurrency=4, timeout=60, max_retries=0),
-                    tmp_path / "c.sqlite")
+    llm = CachedLLM(
+        OpenAICompatLLM(
+            served,
+            model="tiny",
+            api_key_env="OSHIE_SERVE_TEST_KEY",
+            concurrency=4,
+            timeout=60,
+            max_retries=0,
+        ),
+        tmp_path / "c.sqlite",
+    )
     reqs = batch(6)
     for r in reqs:
         r.params.max_tokens = 4
@@ -161,9 +192,12 @@ def test_cli_serve_binds_loopback_by_default_and_enforces_env_key(tiny_model_dir
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "OSHIE_API_KEY": KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "oshie.cli.app", "serve",
-                             str(tiny_model_dir), "--port", str(port)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oshie.cli.app", "serve", str(tiny_model_dir), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         url = f"http://127.0.0.1:{port}/v1"
         deadline = time.monotonic() + 120
@@ -193,7 +227,8 @@ def test_cli_serve_binds_loopback_by_default_and_enforces_env_key(tiny_model_dir
 def test_without_a_key_no_auth_is_needed(local_llm):
     with InProcessServer(create_app(local_llm, "open")) as url:
         out = OpenAI(base_url=url, api_key="anything", max_retries=0).chat.completions.create(
-            model="open", messages=[{"role": "user", "content": "鍵なし"}], max_tokens=2)
+            model="open", messages=[{"role": "user", "content": "鍵なし"}], max_tokens=2
+        )
         plain = httpx.post(url + "/completions", json={"prompt": "鍵なし", "max_tokens": 2})
     assert out.choices[0].message.role == "assistant"
     assert plain.status_code == 200 and plain.json()["usage"]["completion_tokens"] <= 2

@@ -15,34 +15,70 @@ from oshie.console import console, info, out
 
 app = typer.Typer(no_args_is_help=True, help="LLM backends and the call cache.")
 
-ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", "-c", help="LLM config YAML (backend, base_url, model, api_key_env, "
-    "concurrency, timeout, max_retries, cache ...).")]
-SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override a config field, e.g. --set timeout=30 (repeatable).")]
-BaseUrlOpt = Annotated[str | None, typer.Option(
-    "--base-url", help="OpenAI-compatible server URL ending in /v1 (sets backend openai).")]
-ModelOpt = Annotated[str | None, typer.Option(
-    "--model", "-m", help="Model name on the server, or a model directory with --local.")]
-LocalOpt = Annotated[bool, typer.Option(
-    "--local", help="Run MODEL as a local transformers model directory instead of HTTP.")]
-KeyEnvOpt = Annotated[str | None, typer.Option(
-    "--api-key-env", help="NAME of the environment variable holding the API key.")]
-CacheOpt = Annotated[Path | None, typer.Option(
-    "--cache", help="SQLite cache file; finished calls are never repeated.")]
-NoCacheOpt = Annotated[bool, typer.Option(
-    "--no-cache", help="Ignore the configured cache: call the model every time.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="LLM config YAML (backend, base_url, model, api_key_env, "
+        "concurrency, timeout, max_retries, cache ...).",
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config field, e.g. --set timeout=30 (repeatable)."),
+]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url", help="OpenAI-compatible server URL ending in /v1 (sets backend openai)."
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m", help="Model name on the server, or a model directory with --local."
+    ),
+]
+LocalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--local", help="Run MODEL as a local transformers model directory instead of HTTP."
+    ),
+]
+KeyEnvOpt = Annotated[
+    str | None,
+    typer.Option("--api-key-env", help="NAME of the environment variable holding the API key."),
+]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option("--cache", help="SQLite cache file; finished calls are never repeated."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Ignore the configured cache: call the model every time.")
+]
 MaxTokOpt = Annotated[int | None, typer.Option("--max-tokens", help="Most tokens to generate.")]
-TempOpt = Annotated[float | None, typer.Option(
-    "--temperature", "-t", help="0 for greedy; higher samples more freely.")]
+TempOpt = Annotated[
+    float | None,
+    typer.Option("--temperature", "-t", help="0 for greedy; higher samples more freely."),
+]
 TopPOpt = Annotated[float | None, typer.Option("--top-p", help="Nucleus sampling mass.")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for reproducible sampling.")]
-StopOpt = Annotated[list[str] | None, typer.Option(
-    "--stop", help="Stop string (repeatable); not included in the answer.")]
+StopOpt = Annotated[
+    list[str] | None,
+    typer.Option("--stop", help="Stop string (repeatable); not included in the answer."),
+]
 
 
-def _config(config: Path | None, sets: list[str] | None, base_url: str | None,
-            model: str | None, local: bool, api_key_env: str | None, cache: Path | None) -> Any:
+def _config(
+    config: Path | None,
+    sets: list[str] | None,
+    base_url: str | None,
+    model: str | None,
+    local: bool,
+    api_key_env: str | None,
+    cache: Path | None,
+) -> Any:
     from oshie.llm.config import load_llm_config, parse_overrides
 
     overrides = parse_overrides(sets)
@@ -59,12 +95,22 @@ def _config(config: Path | None, sets: list[str] | None, base_url: str | None,
     return load_llm_config(config, overrides)
 
 
-def _params(max_tokens: int | None, temperature: float | None, top_p: float | None,
-            seed: int | None, stop: list[str] | None) -> Any:
+def _params(
+    max_tokens: int | None,
+    temperature: float | None,
+    top_p: float | None,
+    seed: int | None,
+    stop: list[str] | None,
+) -> Any:
     from oshie.llm.base import GenerationParams
 
-    given = {"max_tokens": max_tokens, "temperature": temperature, "top_p": top_p,
-             "seed": seed, "stop": stop or None}
+    given = {
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+        "top_p": top_p,
+        "seed": seed,
+        "stop": stop or None,
+    }
     return GenerationParams(**{k: v for k, v in given.items() if v is not None})
 
 
@@ -80,15 +126,17 @@ def chat(
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
-    raw: Annotated[bool, typer.Option(
-        "--raw", help="Send TEXT as a raw completion prompt (no chat template).")] = False,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Send TEXT as a raw completion prompt (no chat template).")
+    ] = False,
     max_tokens: MaxTokOpt = 256,
     temperature: TempOpt = None,
     top_p: TopPOpt = None,
     seed: SeedOpt = None,
     stop: StopOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole Generation as JSON."
-                                          )] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the whole Generation as JSON.")
+    ] = False,
 ) -> None:
     """Send one message (or prompt) and print the answer: a quick check of a backend."""
     from oshie.llm.base import LLMRequest
@@ -99,7 +147,7 @@ def chat(
     if raw:
         req = LLMRequest(prompt=text, params=params)
     else:
-        msgs = ([{"role": "system", "content": system}] if system else [])
+        msgs = [{"role": "system", "content": system}] if system else []
         req = LLMRequest(messages=[*msgs, {"role": "user", "content": text}], params=params)
     with build_llm(cfg, no_cache=no_cache) as llm:
         gen = llm.generate([req])[0]
@@ -107,17 +155,25 @@ def chat(
         out.print_json(json.dumps(gen.model_dump(), ensure_ascii=False))
         return
     out.print(gen.text, markup=False, emoji=False)
-    info(f"[dim]finish={gen.finish_reason} prompt_tokens={gen.usage.prompt_tokens} "
-         f"completion_tokens={gen.usage.completion_tokens}"
-         f"{' (cached)' if gen.cached else ''}[/dim]")
+    info(
+        f"[dim]finish={gen.finish_reason} prompt_tokens={gen.usage.prompt_tokens} "
+        f"completion_tokens={gen.usage.completion_tokens}"
+        f"{' (cached)' if gen.cached else ''}[/dim]"
+    )
 
 
 @app.command("generate")
 def generate(
-    requests: Annotated[Path, typer.Argument(
-        help="JSONL of requests: {id, messages | prompt, system?, params?, n?} per line.")],
-    out_dir: Annotated[Path, typer.Option(
-        "--out", "-o", help="Run directory for generations.jsonl and manifest.json.")],
+    requests: Annotated[
+        Path,
+        typer.Argument(
+            help="JSONL of requests: {id, messages | prompt, system?, params?, n?} per line."
+        ),
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Run directory for generations.jsonl and manifest.json."),
+    ],
     config: ConfigOpt = None,
     sets: SetOpt = None,
     base_url: BaseUrlOpt = None,
@@ -141,8 +197,11 @@ def generate(
     with build_llm(cfg, no_cache=no_cache) as llm:
         result = run_batch(llm, requests, out_dir, defaults=defaults, config=cfg)
     cached = "" if result.hits is None else f"; cache hits {result.hits}, misses {result.misses}"
-    console.print(f"{result.samples} generations for {result.requests} requests -> "
-                  f"{escape(str(result.out_dir / 'generations.jsonl'))}{cached}", soft_wrap=True)
+    console.print(
+        f"{result.samples} generations for {result.requests} requests -> "
+        f"{escape(str(result.out_dir / 'generations.jsonl'))}{cached}",
+        soft_wrap=True,
+    )
 
 
 @app.command("cache-stats")

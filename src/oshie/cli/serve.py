@@ -11,24 +11,47 @@ from oshie.console import console, info, warn
 
 
 def command(
-    model_dir: Annotated[Path, typer.Argument(
-        help="Model directory (config.json, *.safetensors, tokenizer), e.g. a training "
-        "run's output.")],
+    model_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Model directory (config.json, *.safetensors, tokenizer), e.g. a training "
+            "run's output."
+        ),
+    ],
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port to listen on.")] = 8000,
-    host: Annotated[str, typer.Option(
-        "--host", help="Address to bind. The default serves this machine only; use 0.0.0.0 "
-        "to expose it (and set an API key).")] = "127.0.0.1",
-    api_key: Annotated[str | None, typer.Option(
-        "--api-key", envvar="OSHIE_API_KEY", show_default=False,
-        help="Require 'Authorization: Bearer KEY' on every request. Prefer the OSHIE_API_KEY "
-        "environment variable: a key on the command line is visible to other users.")] = None,
-    model_name: Annotated[str | None, typer.Option(
-        "--model-name", help="Model id reported by /v1/models and in answers (default: the "
-        "directory name). Clients may send any model name.")] = None,
-    batch_size: Annotated[int, typer.Option(
-        "--batch-size", min=1, help="Most prompts generated together in one batch.")] = 8,
-    device: Annotated[str, typer.Option(
-        "--device", help="torch device: cpu, cuda, cuda:1 ...")] = "cpu",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to bind. The default serves this machine only; use 0.0.0.0 "
+            "to expose it (and set an API key).",
+        ),
+    ] = "127.0.0.1",
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            envvar="OSHIE_API_KEY",
+            show_default=False,
+            help="Require 'Authorization: Bearer KEY' on every request. Prefer the OSHIE_API_KEY "
+            "environment variable: a key on the command line is visible to other users.",
+        ),
+    ] = None,
+    model_name: Annotated[
+        str | None,
+        typer.Option(
+            "--model-name",
+            help="Model id reported by /v1/models and in answers (default: the "
+            "directory name). Clients may send any model name.",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", min=1, help="Most prompts generated together in one batch."),
+    ] = 8,
+    device: Annotated[
+        str, typer.Option("--device", help="torch device: cpu, cuda, cuda:1 ...")
+    ] = "cpu",
 ) -> None:
     """Serve MODEL_DIR at /v1/chat/completions, /v1/completions and /v1/models."""
     from oshie.llm.server import LOOPBACK, serve
@@ -41,5 +64,13 @@ def command(
         console.print(f"serving {model_dir} on {url} ({auth}); Ctrl+C stops", soft_wrap=True)
 
     info(f"loading {model_dir} ...")
-    serve(str(model_dir), host=host, port=port, api_key=api_key, model_name=model_name,
-          batch_size=batch_size, device=device, on_ready=ready)
+    serve(
+        str(model_dir),
+        host=host,
+        port=port,
+        api_key=api_key,
+        model_name=model_name,
+        batch_size=batch_size,
+        device=device,
+        on_ready=ready,
+    )

@@ -11,8 +11,17 @@ from typing import Any
 from oshie.llm.base import LLM, Generation, GenerationParams, LLMRequest, Usage
 
 __all__ = [
-    "LLM", "CachedLLM", "Generation", "GenerationParams", "LLMConfig", "LLMRequest",
-    "LocalLLM", "OpenAICompatLLM", "Usage", "build_llm", "load_llm_config",
+    "LLM",
+    "CachedLLM",
+    "Generation",
+    "GenerationParams",
+    "LLMConfig",
+    "LLMRequest",
+    "LocalLLM",
+    "OpenAICompatLLM",
+    "Usage",
+    "build_llm",
+    "load_llm_config",
 ]
 
 _LAZY = {

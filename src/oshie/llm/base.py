@@ -121,8 +121,9 @@ class LLM(ABC):
                 bar.advance()
                 return gen
 
-            results = await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                *(one(i, r) for i, r in enumerate(requests)), return_exceptions=True
+            )
         if failed:
             raise failed[0]
         for r in results:  # e.g. a bug in on_result

@@ -32,8 +32,9 @@ class BatchResult:
     misses: int | None
 
 
-def read_requests(path: str | Path, defaults: GenerationParams | None = None
-                  ) -> list[tuple[str, LLMRequest]]:
+def read_requests(
+    path: str | Path, defaults: GenerationParams | None = None
+) -> list[tuple[str, LLMRequest]]:
     """(id, request) pairs from a requests JSONL file; DataError names the line and field."""
     p = Path(path)
     out: list[tuple[str, LLMRequest]] = []
@@ -62,21 +63,33 @@ def read_requests(path: str | Path, defaults: GenerationParams | None = None
             raise DataError("'n' must be a positive integer", path=p, line=number, field="n")
         try:
             params = GenerationParams(**{**base, **(row.get("params") or {})})
-            reqs = [LLMRequest(messages=messages, prompt=row.get("prompt"), params=params,
-                               sample_index=j) for j in range(n)]
+            reqs = [
+                LLMRequest(
+                    messages=messages, prompt=row.get("prompt"), params=params, sample_index=j
+                )
+                for j in range(n)
+            ]
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(x) for x in err["loc"]) or None
-            raise DataError(err["msg"].removeprefix("Value error, "), path=p, line=number,
-                            field=field,
-                            hint="give 'messages' (a list of {role, content}) or 'prompt'"
-                            ) from exc
+            raise DataError(
+                err["msg"].removeprefix("Value error, "),
+                path=p,
+                line=number,
+                field=field,
+                hint="give 'messages' (a list of {role, content}) or 'prompt'",
+            ) from exc
         out.extend((rid, r) for r in reqs)
     return out
 
 
-def run_batch(llm: LLM, in_path: str | Path, out_dir: str | Path,
-              defaults: GenerationParams | None = None, config: Any = None) -> BatchResult:
+def run_batch(
+    llm: LLM,
+    in_path: str | Path,
+    out_dir: str | Path,
+    defaults: GenerationParams | None = None,
+    config: Any = None,
+) -> BatchResult:
     """Generate every request of `in_path`; write generations.jsonl and manifest.json."""
     out = Path(out_dir)
     manifest = Manifest(out, "llm.generate", config)
@@ -86,13 +99,27 @@ def run_batch(llm: LLM, in_path: str | Path, out_dir: str | Path,
     tmp = out / "generations.jsonl.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         for (rid, req), gen in zip(pairs, gens, strict=True):
-            fh.write(json.dumps({"id": rid, "sample_index": req.sample_index, "text": gen.text,
-                                 "finish_reason": gen.finish_reason,
-                                 "usage": gen.usage.model_dump(), "cached": gen.cached},
-                                ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": rid,
+                        "sample_index": req.sample_index,
+                        "text": gen.text,
+                        "finish_reason": gen.finish_reason,
+                        "usage": gen.usage.model_dump(),
+                        "cached": gen.cached,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     tmp.replace(out / "generations.jsonl")
     hits = getattr(llm, "hits", None)
     misses = getattr(llm, "misses", None)
-    manifest.write(llm=llm.identity(), requests=len({rid for rid, _ in pairs}),
-                   samples=len(pairs), cache={"hits": hits, "misses": misses})
+    manifest.write(
+        llm=llm.identity(),
+        requests=len({rid for rid, _ in pairs}),
+        samples=len(pairs),
+        cache={"hits": hits, "misses": misses},
+    )
     return BatchResult(out, len({rid for rid, _ in pairs}), len(pairs), hits, misses)

@@ -62,22 +62,28 @@ def request_key(identity: dict[str, Any], request: LLMRequest) -> str:
 def connect(db_path: str | Path) -> sqlite3.Connection:
     path = Path(db_path)
     if path.is_dir():
-        raise UsageError(f"{path} is a directory", field="cache",
-                         hint="give a file path for the cache, e.g. runs/llm_cache.sqlite")
+        raise UsageError(
+            f"{path} is a directory",
+            field="cache",
+            hint="give a file path for the cache, e.g. runs/llm_cache.sqlite",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False,
-                           isolation_level=None)
+    conn = sqlite3.connect(str(path), timeout=30.0, check_same_thread=False, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process (not a power cut) and is fast
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
-        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
-                     (str(SCHEMA_VERSION),))
+        conn.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise UsageError(f"{path} is not an oshie LLM cache ({exc})", field="cache",
-                         hint="point the cache at a new file or delete this one") from exc
+        raise UsageError(
+            f"{path} is not an oshie LLM cache ({exc})",
+            field="cache",
+            hint="point the cache at a new file or delete this one",
+        ) from exc
     return conn
 
 
@@ -94,9 +100,14 @@ class CacheStats:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "path": self.path, "entries": self.entries, "hits": self.hits,
-            "misses": self.misses, "size_bytes": self.size_bytes, "by_model": self.by_model,
-            "oldest": _iso(self.oldest), "newest": _iso(self.newest),
+            "path": self.path,
+            "entries": self.entries,
+            "hits": self.hits,
+            "misses": self.misses,
+            "size_bytes": self.size_bytes,
+            "by_model": self.by_model,
+            "oldest": _iso(self.oldest),
+            "newest": _iso(self.newest),
         }
 
 
@@ -108,22 +119,27 @@ def cache_stats(db_path: str | Path) -> CacheStats:
     """Entries per backend/model and the time span of an existing cache file."""
     path = Path(db_path)
     if not path.is_file():
-        raise UsageError(f"{path}: no such cache file",
-                         hint="pass the path given as 'cache' in the LLM config")
+        raise UsageError(
+            f"{path}: no such cache file", hint="pass the path given as 'cache' in the LLM config"
+        )
     conn = connect(path)
     try:
         entries, oldest, newest = conn.execute(
-            "SELECT COUNT(*), MIN(created), MAX(created) FROM calls").fetchone()
+            "SELECT COUNT(*), MIN(created), MAX(created) FROM calls"
+        ).fetchone()
         by_model = {
-            f"{backend}:{model}": n for backend, model, n in conn.execute(
+            f"{backend}:{model}": n
+            for backend, model, n in conn.execute(
                 "SELECT backend, model, COUNT(*) FROM calls GROUP BY backend, model "
-                "ORDER BY COUNT(*) DESC")
+                "ORDER BY COUNT(*) DESC"
+            )
         }
     finally:
         conn.close()
     size = sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-    return CacheStats(str(path), entries, size_bytes=size, by_model=by_model,
-                      oldest=oldest, newest=newest)
+    return CacheStats(
+        str(path), entries, size_bytes=size, by_model=by_model, oldest=oldest, newest=newest
+    )
 
 
 class CachedLLM(LLM):
@@ -160,12 +176,17 @@ class CachedLLM(LLM):
         with self._lock:
             row = self._conn.execute(
                 "SELECT text, finish_reason, prompt_tokens, completion_tokens FROM calls "
-                "WHERE key = ?", (key,)).fetchone()
+                "WHERE key = ?",
+                (key,),
+            ).fetchone()
         if row is None:
             return None
-        return Generation(text=row[0], finish_reason=row[1],
-                          usage=Usage(prompt_tokens=row[2], completion_tokens=row[3]),
-                          cached=True)
+        return Generation(
+            text=row[0],
+            finish_reason=row[1],
+            usage=Usage(prompt_tokens=row[2], completion_tokens=row[3]),
+            cached=True,
+        )
 
     def _put(self, key: str, request: LLMRequest, gen: Generation) -> None:
         ident = self.identity()
@@ -174,10 +195,19 @@ class CachedLLM(LLM):
             # autocommit mode: the row is durable when execute returns
             self._conn.execute(
                 "INSERT OR REPLACE INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, str(ident.get("backend", "")), str(ident.get("model", "")),
-                 request.kind, json.dumps(req, ensure_ascii=False, sort_keys=True),
-                 gen.text, gen.finish_reason, gen.usage.prompt_tokens,
-                 gen.usage.completion_tokens, time.time()))
+                (
+                    key,
+                    str(ident.get("backend", "")),
+                    str(ident.get("model", "")),
+                    request.kind,
+                    json.dumps(req, ensure_ascii=False, sort_keys=True),
+                    gen.text,
+                    gen.finish_reason,
+                    gen.usage.prompt_tokens,
+                    gen.usage.completion_tokens,
+                    time.time(),
+                ),
+            )
 
     async def agenerate(
         self,
@@ -213,8 +243,9 @@ class CachedLLM(LLM):
                     on_result(i, gen)
 
         if todo:
-            await self.inner.agenerate([requests[ix[0]] for _, ix in todo],
-                                       on_result=finished, desc=desc)
+            await self.inner.agenerate(
+                [requests[ix[0]] for _, ix in todo], on_result=finished, desc=desc
+            )
         missing = [i for i, r in enumerate(results) if r is None]
         if missing:  # only if the inner backend broke its contract
             raise RuntimeError(f"no answer for request(s) {missing[:5]}")

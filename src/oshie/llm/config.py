@@ -31,30 +31,45 @@ class LLMConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: Literal["openai", "local"] = Field(
-        "openai", description="'openai' for any OpenAI-compatible HTTP server, "
-        "'local' to run a transformers model directory in-process.")
+        "openai",
+        description="'openai' for any OpenAI-compatible HTTP server, "
+        "'local' to run a transformers model directory in-process.",
+    )
     base_url: str | None = Field(
-        None, description="Server URL ending in the API version, e.g. "
-        "http://127.0.0.1:8000/v1 (backend openai; default: the OpenAI API).")
+        None,
+        description="Server URL ending in the API version, e.g. "
+        "http://127.0.0.1:8000/v1 (backend openai; default: the OpenAI API).",
+    )
     model: str = Field(
-        ..., description="Model name sent to the server; for backend 'local', the model dir.")
+        ..., description="Model name sent to the server; for backend 'local', the model dir."
+    )
     api_key_env: str | None = Field(
-        "OPENAI_API_KEY", description="Name of the environment variable holding the API "
-        "key. The key itself never goes in a config file.")
+        "OPENAI_API_KEY",
+        description="Name of the environment variable holding the API "
+        "key. The key itself never goes in a config file.",
+    )
     concurrency: int = Field(8, ge=1, description="Requests in flight at once.")
     timeout: float = Field(60.0, gt=0, description="Seconds before one HTTP attempt gives up.")
-    max_retries: int = Field(6, ge=0, description="Retries after the first attempt on "
-                             "429/5xx/timeouts/connection errors/malformed JSON.")
-    backoff_base: float = Field(1.0, ge=0, description="First backoff in seconds "
-                                "(doubles each retry, with full jitter).")
+    max_retries: int = Field(
+        6,
+        ge=0,
+        description="Retries after the first attempt on "
+        "429/5xx/timeouts/connection errors/malformed JSON.",
+    )
+    backoff_base: float = Field(
+        1.0, ge=0, description="First backoff in seconds (doubles each retry, with full jitter)."
+    )
     backoff_max: float = Field(30.0, ge=0, description="Longest computed backoff in seconds.")
     extra_body: dict[str, Any] = Field(
-        default_factory=dict, description="Extra JSON fields sent with every request "
-        "(vendor options such as top_k or repetition_penalty).")
+        default_factory=dict,
+        description="Extra JSON fields sent with every request "
+        "(vendor options such as top_k or repetition_penalty).",
+    )
     batch_size: int = Field(8, ge=1, description="Backend 'local': prompts per forward batch.")
     device: str = Field("cpu", description="Backend 'local': torch device, e.g. cpu or cuda.")
     cache: str | None = Field(
-        None, description="SQLite file caching finished calls; reruns never repeat them.")
+        None, description="SQLite file caching finished calls; reruns never repeat them."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -64,7 +79,8 @@ class LLMConfig(BaseModel):
                 if name in data:
                     raise ValueError(
                         f"'{name}' is not allowed: put the key in an environment variable "
-                        "and name that variable in 'api_key_env'")
+                        "and name that variable in 'api_key_env'"
+                    )
         return data
 
 
@@ -75,10 +91,14 @@ def build_llm(config: LLMConfig, *, no_cache: bool = False) -> LLM:
         from oshie.llm.openai_compat import DEFAULT_BASE_URL, OpenAICompatLLM
 
         llm = OpenAICompatLLM(
-            base_url=config.base_url or DEFAULT_BASE_URL, model=config.model,
-            api_key_env=config.api_key_env, concurrency=config.concurrency,
-            timeout=config.timeout, max_retries=config.max_retries,
-            backoff_base=config.backoff_base, backoff_max=config.backoff_max,
+            base_url=config.base_url or DEFAULT_BASE_URL,
+            model=config.model,
+            api_key_env=config.api_key_env,
+            concurrency=config.concurrency,
+            timeout=config.timeout,
+            max_retries=config.max_retries,
+            backoff_base=config.backoff_base,
+            backoff_max=config.backoff_max,
             extra_body=config.extra_body,
         )
     else:

@@ -61,9 +61,10 @@ class LocalLLM(LLM):
     ) -> None:
         path = Path(model_dir)
         if not (path / "config.json").is_file():
-            raise ModelError(f"{path} is not a model directory (no config.json)",
-                             hint="pass a directory saved with save_pretrained, e.g. a "
-                             "training run's output")
+            raise ModelError(
+                f"{path} is not a model directory (no config.json)",
+                hint="pass a directory saved with save_pretrained, e.g. a training run's output",
+            )
         super().__init__(model=model_name or path.resolve().name, concurrency=1)
         self.model_dir = path
         self.batch_size = max(1, batch_size)
@@ -105,12 +106,16 @@ class LocalLLM(LLM):
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(str(self.model_dir))
             net = transformers.AutoModelForCausalLM.from_pretrained(
-                str(self.model_dir), use_safetensors=True, trust_remote_code=False,
-                dtype=getattr(torch, self.dtype) if self.dtype else "auto")
+                str(self.model_dir),
+                use_safetensors=True,
+                trust_remote_code=False,
+                dtype=getattr(torch, self.dtype) if self.dtype else "auto",
+            )
         except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load the model in {self.model_dir}: {exc}",
-                             hint="the directory needs config.json, *.safetensors and a "
-                             "tokenizer") from exc
+            raise ModelError(
+                f"cannot load the model in {self.model_dir}: {exc}",
+                hint="the directory needs config.json, *.safetensors and a tokenizer",
+            ) from exc
         net.to(self.device).eval()
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
@@ -131,8 +136,8 @@ class LocalLLM(LLM):
             # the model's own template(s) when it has any, else ChatML
             fallback = None if self.tokenizer.chat_template else CHATML_FALLBACK
             text = self.tokenizer.apply_chat_template(
-                request.messages, chat_template=fallback, tokenize=False,
-                add_generation_prompt=True)
+                request.messages, chat_template=fallback, tokenize=False, add_generation_prompt=True
+            )
             return self.tokenizer(text, add_special_tokens=False)["input_ids"]
         return self.tokenizer(request.prompt, add_special_tokens=True)["input_ids"]
 
@@ -150,7 +155,7 @@ class LocalLLM(LLM):
         order = sorted(range(len(requests)), key=lambda i: len(self.prompt_ids(requests[i])))
         with _Progress(desc, len(requests)) as bar:
             for start in range(0, len(order), self.batch_size):
-                chunk = order[start:start + self.batch_size]
+                chunk = order[start : start + self.batch_size]
                 gens = await asyncio.to_thread(self.generate_batch, [requests[i] for i in chunk])
                 for i, gen in zip(chunk, gens, strict=True):
                     results[i] = gen
@@ -176,19 +181,27 @@ class LocalLLM(LLM):
         attention = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
         sampler = _row_sampler(requests, transformers.LogitsProcessor)
         stop_ids = [self._stop_token_ids(r) for r in requests]
-        stopper = _row_stopper(requests, budgets, stop_ids, width, self.tokenizer,
-                              transformers.StoppingCriteria)
+        stopper = _row_stopper(
+            requests, budgets, stop_ids, width, self.tokenizer, transformers.StoppingCriteria
+        )
         config = transformers.GenerationConfig(
-            max_new_tokens=max(budgets), do_sample=False, pad_token_id=pad,
-            eos_token_id=self.eos_ids)
+            max_new_tokens=max(budgets),
+            do_sample=False,
+            pad_token_id=pad,
+            eos_token_id=self.eos_ids,
+        )
         with self._lock, torch.inference_mode():
             out = self.net.generate(
-                input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device),
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention.to(self.device),
                 generation_config=config,
                 logits_processor=transformers.LogitsProcessorList([sampler]),
-                stopping_criteria=transformers.StoppingCriteriaList([stopper]))
-        return [self._finish(r, out[i, width:].tolist(), budgets[i], len(prompts[i]),
-                             stop_ids[i]) for i, r in enumerate(requests)]
+                stopping_criteria=transformers.StoppingCriteriaList([stopper]),
+            )
+        return [
+            self._finish(r, out[i, width:].tolist(), budgets[i], len(prompts[i]), stop_ids[i])
+            for i, r in enumerate(requests)
+        ]
 
     def _stop_token_ids(self, request: LLMRequest) -> set[int]:
         """Stop strings that are special tokens (e.g. "<|im_end|>") never show up in the
@@ -203,28 +216,44 @@ class LocalLLM(LLM):
         if room < 1:
             raise LLMError(
                 f"the prompt has {prompt_len} tokens but {self.model_dir} takes at most "
-                f"{self.max_positions} positions", hint="shorten the prompt")
+                f"{self.max_positions} positions",
+                hint="shorten the prompt",
+            )
         return max(1, min(request.params.max_tokens, room))
 
-    def _finish(self, request: LLMRequest, tokens: list[int], budget: int,
-                prompt_len: int, stop_ids: set[int]) -> Generation:
+    def _finish(
+        self,
+        request: LLMRequest,
+        tokens: list[int],
+        budget: int,
+        prompt_len: int,
+        stop_ids: set[int],
+    ) -> Generation:
         tokens = tokens[:budget]
         finish = "length"
         for pos, tok in enumerate(tokens):
             if tok in self.eos_ids or tok in stop_ids:
-                tokens, finish = tokens[:pos + 1], "stop"
+                tokens, finish = tokens[: pos + 1], "stop"
                 break
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         cut = _first_stop(text, request.params.stop)
         if cut is not None:
             text, finish = text[:cut], "stop"
             # count tokens until the stop string was complete, as the generation did
-            while len(tokens) > 1 and _first_stop(
+            while (
+                len(tokens) > 1
+                and _first_stop(
                     self.tokenizer.decode(tokens[:-1], skip_special_tokens=True),
-                    request.params.stop) is not None:
+                    request.params.stop,
+                )
+                is not None
+            ):
                 tokens = tokens[:-1]
-        return Generation(text=text, finish_reason=finish,
-                          usage=Usage(prompt_tokens=prompt_len, completion_tokens=len(tokens)))
+        return Generation(
+            text=text,
+            finish_reason=finish,
+            usage=Usage(prompt_tokens=prompt_len, completion_tokens=len(tokens)),
+        )
 
     def load(self) -> LocalLLM:
         """Load the weights now (the server does, so the first request is not slow)."""
@@ -265,8 +294,9 @@ def _row_sampler(requests: Sequence[LLMRequest], base: type) -> Any:
                     self.rows.append(None)
                     continue
                 seed = r.effective_seed()
-                g = torch.Generator().manual_seed(seed if seed is not None
-                                                  else secrets.randbits(62))
+                g = torch.Generator().manual_seed(
+                    seed if seed is not None else secrets.randbits(62)
+                )
                 self.rows.append((r.params.temperature, r.params.top_p, g))
 
         def __call__(self, input_ids: Any, scores: Any) -> Any:
@@ -295,8 +325,14 @@ def _top_p(probs: Any, top_p: float) -> Any:
     return filtered / filtered.sum()
 
 
-def _row_stopper(requests: Sequence[LLMRequest], budgets: list[int],
-                 stop_ids: list[set[int]], width: int, tokenizer: Any, base: type) -> Any:
+def _row_stopper(
+    requests: Sequence[LLMRequest],
+    budgets: list[int],
+    stop_ids: list[set[int]],
+    width: int,
+    tokenizer: Any,
+    base: type,
+) -> Any:
     """Stops each row at its own max_tokens or its own stop strings."""
     import torch
 

@@ -56,7 +56,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def backoff_delay(
-    attempt: int, base: float, cap: float, retry_after: float | None = None,
+    attempt: int,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
     max_retry_after: float = 300.0,
 ) -> float:
     """Full-jitter exponential backoff; a server's Retry-After (capped) takes precedence."""
@@ -139,10 +142,10 @@ class OpenAICompatLLM(LLM):
             self._client = httpx.AsyncClient(
                 headers=self._headers(),
                 # no pool timeout: the semaphore already bounds requests in flight
-                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0),
-                                      pool=None),
-                limits=httpx.Limits(max_connections=self.concurrency,
-                                    max_keepalive_connections=self.concurrency),
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0), pool=None),
+                limits=httpx.Limits(
+                    max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+                ),
             )
         self._client_users += 1
         try:
@@ -175,10 +178,21 @@ class OpenAICompatLLM(LLM):
         last: _Retryable | None = None
         for attempt in range(self.max_retries + 1):
             if last is not None:
-                delay = backoff_delay(attempt - 1, self.backoff_base, self.backoff_max,
-                                      last.wait, self.max_retry_after)
-                log.warning("%s: %s; retry %d/%d in %.2fs", url, last.reason, attempt,
-                            self.max_retries, delay)
+                delay = backoff_delay(
+                    attempt - 1,
+                    self.backoff_base,
+                    self.backoff_max,
+                    last.wait,
+                    self.max_retry_after,
+                )
+                log.warning(
+                    "%s: %s; retry %d/%d in %.2fs",
+                    url,
+                    last.reason,
+                    attempt,
+                    self.max_retries,
+                    delay,
+                )
                 await asyncio.sleep(delay)
             try:
                 return await self._post_once(url, body, request.kind)
@@ -204,25 +218,33 @@ class OpenAICompatLLM(LLM):
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out after {self.timeout}s ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
-            raise _Retryable(f"connection error: {self._scrub(str(exc)) or type(exc).__name__}"
-                             ) from exc
+            raise _Retryable(
+                f"connection error: {self._scrub(str(exc)) or type(exc).__name__}"
+            ) from exc
         if resp.status_code in RETRY_STATUSES:
-            raise _Retryable(f"server answered {resp.status_code}", resp.status_code,
-                             parse_retry_after(resp.headers.get("Retry-After")))
+            raise _Retryable(
+                f"server answered {resp.status_code}",
+                resp.status_code,
+                parse_retry_after(resp.headers.get("Retry-After")),
+            )
         if resp.status_code >= 400:
             raise self._fatal(url, resp)
         try:
             return parse_response(resp.json(), kind)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise _Retryable(f"malformed response ({type(exc).__name__})",
-                             resp.status_code) from exc
+            raise _Retryable(
+                f"malformed response ({type(exc).__name__})", resp.status_code
+            ) from exc
 
     def _fatal(self, url: str, resp: httpx.Response) -> LLMError:
         detail = self._scrub(_error_message(resp))
         hint = None
         if resp.status_code in (401, 403):
-            hint = (f"set the API key in the environment variable {self.api_key_env}"
-                    if self.api_key_env else "name the key's environment variable in api_key_env")
+            hint = (
+                f"set the API key in the environment variable {self.api_key_env}"
+                if self.api_key_env
+                else "name the key's environment variable in api_key_env"
+            )
         elif resp.status_code == 404:
             hint = "check base_url (it usually ends with /v1) and the model name"
         return LLMError(f"{url} answered HTTP {resp.status_code}: {detail}", hint=hint)
@@ -252,8 +274,10 @@ def parse_response(data: Any, kind: str) -> Generation:
     return Generation(
         text=text,
         finish_reason=choice.get("finish_reason"),
-        usage=Usage(prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                    completion_tokens=int(usage.get("completion_tokens") or 0)),
+        usage=Usage(
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+        ),
     )
 
 

@@ -68,20 +68,29 @@ class _Batcher:
             start = 0
             for reqs, fut in items:
                 if not fut.done():
-                    fut.set_result(gens[start:start + len(reqs)])
+                    fut.set_result(gens[start : start + len(reqs)])
                 start += len(reqs)
 
 
-def _error(status: int, message: str, kind: str = "invalid_request_error",
-           code: str | None = None) -> Any:
+def _error(
+    status: int, message: str, kind: str = "invalid_request_error", code: str | None = None
+) -> Any:
     from starlette.responses import JSONResponse
 
-    return JSONResponse({"error": {"message": message, "type": kind, "param": None,
-                                   "code": code}}, status_code=status)
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "param": None, "code": code}},
+        status_code=status,
+    )
 
 
-def _number(body: dict[str, Any], name: str, default: Any, cast: Callable = float,
-            lo: float | None = None, hi: float | None = None) -> Any:
+def _number(
+    body: dict[str, Any],
+    name: str,
+    default: Any,
+    cast: Callable = float,
+    lo: float | None = None,
+    hi: float | None = None,
+) -> Any:
     value = body.get(name)
     if value is None:
         return default
@@ -115,8 +124,9 @@ def _message_text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-        parts = [p.get("text", "") for p in content if isinstance(p, dict)
-                 and p.get("type") == "text"]
+        parts = [
+            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+        ]
         if len(parts) == len(content):
             return "".join(parts)
     raise BadRequest("message content must be a string or a list of text parts")
@@ -128,16 +138,21 @@ def chat_messages(body: dict[str, Any]) -> list[dict[str, str]]:
         raise BadRequest("'messages' must be a non-empty list")
     out = []
     for i, m in enumerate(messages):
-        if not isinstance(m, dict) or m.get("role") not in ("system", "user", "assistant",
-                                                             "developer"):
+        if not isinstance(m, dict) or m.get("role") not in (
+            "system",
+            "user",
+            "assistant",
+            "developer",
+        ):
             raise BadRequest(f"messages[{i}] needs a role of system, user or assistant")
         role = "system" if m["role"] == "developer" else m["role"]
         out.append({"role": role, "content": _message_text(m.get("content") or "")})
     return out
 
 
-def create_app(llm: Any, model_name: str, api_key: str | None = None,
-               batch_window_s: float = 0.01) -> Any:
+def create_app(
+    llm: Any, model_name: str, api_key: str | None = None, batch_window_s: float = 0.01
+) -> Any:
     """A Starlette app serving `llm` (a LocalLLM or any LLM with `agenerate`)."""
     require("starlette", "serve")
     from starlette.applications import Starlette
@@ -176,8 +191,11 @@ def create_app(llm: Any, model_name: str, api_key: str | None = None,
     def handler(kind: str) -> Callable:
         async def endpoint(request: Request) -> Any:
             if not authorised(request):
-                return _error(401, "invalid or missing API key (send 'Authorization: Bearer "
-                              "<key>')", code="invalid_api_key")
+                return _error(
+                    401,
+                    "invalid or missing API key (send 'Authorization: Bearer <key>')",
+                    code="invalid_api_key",
+                )
             try:
                 body = await read_body(request)
                 if kind == "chat":
@@ -188,12 +206,18 @@ def create_app(llm: Any, model_name: str, api_key: str | None = None,
                     params, n = sampling_params(body, 16)
                     raw = body.get("prompt")
                     raw = [raw] if isinstance(raw, str) else raw
-                    if not isinstance(raw, list) or not raw or not all(
-                            isinstance(p, str) for p in raw):
+                    if (
+                        not isinstance(raw, list)
+                        or not raw
+                        or not all(isinstance(p, str) for p in raw)
+                    ):
                         raise BadRequest("'prompt' must be a string or a list of strings")
                     prompts = [{"prompt": p} for p in raw]
-                reqs = [LLMRequest(**p, params=params, sample_index=j)
-                        for p in prompts for j in range(n)]
+                reqs = [
+                    LLMRequest(**p, params=params, sample_index=j)
+                    for p in prompts
+                    for j in range(n)
+                ]
                 gens = await batcher.submit(reqs)
             except BadRequest as exc:
                 return _error(400, str(exc))
@@ -201,12 +225,12 @@ def create_app(llm: Any, model_name: str, api_key: str | None = None,
                 return _error(400, exc.message)
             except Exception as exc:  # a generation failure: answer in the API's shape
                 log.exception("generation failed")
-                return _error(500, f"generation failed: {type(exc).__name__}: {exc}",
-                              kind="server_error")
+                return _error(
+                    500, f"generation failed: {type(exc).__name__}: {exc}", kind="server_error"
+                )
             payload = _payload(kind, model_name, gens, reqs, llm)
             if body.get("stream"):
-                return StreamingResponse(_stream(kind, payload),
-                                         media_type="text/event-stream")
+                return StreamingResponse(_stream(kind, payload), media_type="text/event-stream")
             return JSONResponse(payload)
 
         return endpoint
@@ -214,54 +238,86 @@ def create_app(llm: Any, model_name: str, api_key: str | None = None,
     async def models(request: Request) -> Any:
         if not authorised(request):
             return _error(401, "invalid or missing API key", code="invalid_api_key")
-        return JSONResponse({"object": "list", "data": [
-            {"id": model_name, "object": "model", "created": int(time.time()),
-             "owned_by": "oshie"}]})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": [
+                    {
+                        "id": model_name,
+                        "object": "model",
+                        "created": int(time.time()),
+                        "owned_by": "oshie",
+                    }
+                ],
+            }
+        )
 
     async def health(request: Request) -> Any:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[
-        Route("/v1/models", models, methods=["GET"]),
-        Route("/v1/chat/completions", handler("chat"), methods=["POST"]),
-        Route("/v1/completions", handler("completion"), methods=["POST"]),
-        Route("/health", health, methods=["GET"]),
-    ], lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/chat/completions", handler("chat"), methods=["POST"]),
+            Route("/v1/completions", handler("completion"), methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
 
 
-def _payload(kind: str, model_name: str, gens: list[Generation], reqs: list[LLMRequest],
-             llm: Any) -> dict[str, Any]:
+def _payload(
+    kind: str, model_name: str, gens: list[Generation], reqs: list[LLMRequest], llm: Any
+) -> dict[str, Any]:
     # prompt tokens are counted once per distinct prompt, as the OpenAI API does with n > 1
-    prompt_tokens = sum(g.usage.prompt_tokens for g, r in zip(gens, reqs, strict=True)
-                        if r.sample_index == 0)
+    prompt_tokens = sum(
+        g.usage.prompt_tokens for g, r in zip(gens, reqs, strict=True) if r.sample_index == 0
+    )
     completion_tokens = sum(g.usage.completion_tokens for g in gens)
     choices = []
     for i, g in enumerate(gens):
         if kind == "chat":
-            choices.append({"index": i, "message": {"role": "assistant", "content": g.text},
-                            "finish_reason": g.finish_reason, "logprobs": None})
+            choices.append(
+                {
+                    "index": i,
+                    "message": {"role": "assistant", "content": g.text},
+                    "finish_reason": g.finish_reason,
+                    "logprobs": None,
+                }
+            )
         else:
-            choices.append({"index": i, "text": g.text, "finish_reason": g.finish_reason,
-                            "logprobs": None})
+            choices.append(
+                {"index": i, "text": g.text, "finish_reason": g.finish_reason, "logprobs": None}
+            )
     return {
         "id": ("chatcmpl-" if kind == "chat" else "cmpl-") + uuid.uuid4().hex[:24],
         "object": "chat.completion" if kind == "chat" else "text_completion",
         "created": int(time.time()),
         "model": model_name,
         "choices": choices,
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
     }
 
 
 async def _stream(kind: str, payload: dict[str, Any]) -> AsyncIterator[str]:
     obj = "chat.completion.chunk" if kind == "chat" else "text_completion"
-    base = {"id": payload["id"], "object": obj, "created": payload["created"],
-            "model": payload["model"]}
+    base = {
+        "id": payload["id"],
+        "object": obj,
+        "created": payload["created"],
+        "model": payload["model"],
+    }
     for c in payload["choices"]:
         if kind == "chat":
-            first = {"index": c["index"], "finish_reason": None,
-                     "delta": {"role": "assistant", "content": c["message"]["content"]}}
+            first = {
+                "index": c["index"],
+                "finish_reason": None,
+                "delta": {"role": "assistant", "content": c["message"]["content"]},
+            }
             last = {"index": c["index"], "delta": {}, "finish_reason": c["finish_reason"]}
         else:
             first = {"index": c["index"], "text": c["text"], "finish_reason": None}
@@ -271,9 +327,16 @@ async def _stream(kind: str, payload: dict[str, Any]) -> AsyncIterator[str]:
     yield "data: [DONE]\n\n"
 
 
-def serve(model_dir: str, host: str = "127.0.0.1", port: int = 8000,
-          api_key: str | None = None, model_name: str | None = None, batch_size: int = 8,
-          device: str = "cpu", on_ready: Callable[[str], None] | None = None) -> None:
+def serve(
+    model_dir: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    api_key: str | None = None,
+    model_name: str | None = None,
+    batch_size: int = 8,
+    device: str = "cpu",
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
     """Load `model_dir` and serve it until interrupted."""
     uvicorn = require("uvicorn", "serve")
     from oshie.llm.local import LocalLLM
