@@ -148,7 +148,8 @@ def test_screen_refuses_code_in_keep_expression(tmp_path: Path, seeds_file: Path
         assert "not allowed" in usage_error(result)
         assert srv.calls == []  # refused before any LLM call
     assert not (tmp_path / "pwned").exists()
-    assert list(tmp_path.glob("s*.jsonl")) == []  # no empty outputs left behind
+    assert not (tmp_path / "s.jsonl").exists()  # no empty outputs left behind
+    assert not (tmp_path / "s.rejected.jsonl").exists()
 
 
 def test_preference_pairs_keep_scores(tmp_path: Path, seeds_file: Path) -> None:
