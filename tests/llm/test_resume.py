@@ -91,3 +91,13 @@ def _body_of(request) -> dict:
     from oshie.llm import OpenAICompatLLM
 
     return OpenAICompatLLM("http://unused/v1", model="m", api_key_env=None).request_body(request)
+
+
+def test_two_processes_share_one_cache_file(tmp_path):
+    db = tmp_path / "cache.sqlite"
+    with OpenAITestServer(echo) as srv:
+        procs = [start_worker(srv.base_url, db, tmp_path / f"out{i}.json") for i in range(2)]
+        errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    texts = [json.loads((tmp_path / f"out{i}.json").read_text("utf-8"))["texts"] for i in (0, 1)]
+    assert texts[0] == texts[1] and committed(db) == N

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import openai
 import pytest
 from openai import OpenAI
 
-from oshie.llm import CachedLLM, LocalLLM, OpenAICompatLLM
+from oshie.llm import LLM, CachedLLM, Generation, LocalLLM, OpenAICompatLLM
 from oshie.llm.server import create_app
 
 KEY = "oshie-serve-test-key"
@@ -232,3 +233,43 @@ def test_without_a_key_no_auth_is_needed(local_llm):
         plain = httpx.post(url + "/completions", json={"prompt": "鍵なし", "max_tokens": 2})
     assert out.choices[0].message.role == "assistant"
     assert plain.status_code == 200 and plain.json()["usage"]["completion_tokens"] <= 2
+
+
+class _RecordingLLM(LLM):
+    """Answers by echo and records how many requests each generate call carried."""
+
+    backend = "echo"
+
+    def __init__(self) -> None:
+        super().__init__(model="echo")
+        self.batch_sizes: list[int] = []
+
+    async def agenerate(self, requests, *, on_result=None, desc=None):
+        self.batch_sizes.append(len(requests))
+        await asyncio.sleep(0.2)  # busy: requests arriving meanwhile queue up together
+        return [
+            Generation(text=(r.messages or [{}])[-1].get("content", r.prompt or ""))
+            for r in requests
+        ]
+
+    async def _agenerate_one(self, request):
+        return (await self.agenerate([request]))[0]
+
+
+def test_concurrent_http_requests_share_batches():
+    llm = _RecordingLLM()
+
+    async def many(url: str) -> list[str]:
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def one(i: int) -> str:
+                body = {"messages": [{"role": "user", "content": f"問{i}"}], "max_tokens": 2}
+                r = await client.post(url + "/chat/completions", json=body)
+                return r.json()["choices"][0]["message"]["content"]
+
+            return await asyncio.gather(*(one(i) for i in range(6)))
+
+    with InProcessServer(create_app(llm, "echo")) as url:
+        answers = asyncio.run(many(url))
+    assert answers == [f"問{i}" for i in range(6)]
+    assert sum(llm.batch_sizes) == 6 and max(llm.batch_sizes) > 1
