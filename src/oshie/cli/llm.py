@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from oshie.console import console, info, out
+from oshie.console import console, info, is_quiet, out
 
 app = typer.Typer(no_args_is_help=True, help="LLM backends and the call cache.")
 
@@ -80,6 +81,9 @@ def _config(
     cache: Path | None,
 ) -> Any:
     from oshie.llm.config import load_llm_config, parse_overrides
+
+    if is_quiet():  # retry warnings are chatter; the final error is still printed
+        logging.getLogger("oshie.llm").setLevel(logging.ERROR)
 
     overrides = parse_overrides(sets)
     if base_url:
