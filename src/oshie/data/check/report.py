@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from oshie.data.check.base import SEVERITY_RANK, Record, Severity
+from oshie.data.check.base import SEVERITY_RANK, Record, Severity, text_fields
 from oshie.data.check.pipeline import CheckResult
 from oshie.data.check.profile import profile
 from oshie.records import PreferencePair
@@ -106,27 +106,26 @@ def _chart_clusters(clusters: list[dict[str, Any]]) -> str | None:
 
 
 def _examples(result: CheckResult, per_check: int = 5) -> dict[str, list[dict[str, Any]]]:
+    """Up to `per_check` findings per check, with 40 characters of context around the span."""
     out: dict[str, list[dict[str, Any]]] = {}
     for f in result.findings:
         rows = out.setdefault(f.check, [])
         if len(rows) >= per_check:
             continue
-        text = ""
-        before = after = ""
-        if f.span is not None:
-            record_text = f.span.text
-            text = record_text[:160]
+        before = text = after = ""
+        if f.span is None:  # record-level findings (duplicates): show the start of the record
+            after = " / ".join(t.text for t in text_fields(result.records[f.index]))[:120]
+        else:
             field_text = _field_text(result.records[f.index], f.span.field)
+            text = f.span.text[:160]
             before = field_text[max(0, f.span.start - 40) : f.span.start]
             after = field_text[f.span.end : f.span.end + 40]
-        rows.append({"id": f.record_id, "source": f.source, "message": f.message, "field": f.span.field if f.span else "",
-                     "before": before, "text": text, "after": after})
+        rows.append({"id": f.record_id, "source": f.source, "message": f.message,
+                     "field": f.span.field if f.span else "", "before": before, "text": text, "after": after})
     return out
 
 
 def _field_text(record: Record, path: str) -> str:
-    from oshie.data.check.base import text_fields
-
     return next((f.text for f in text_fields(record) if f.path == path), "")
 
 
