@@ -15,7 +15,7 @@ from oshie.data.check.base import (
     turns,
 )
 from oshie.data.check.text import any_pattern, katakana_words, mask_code, mask_quotes
-from oshie.ja.chars import is_japanese_char, japanese_ratio, latin_runs
+from oshie.ja.chars import is_japanese_char, latin_runs, latin_word_count
 
 # the instruction asks for English (or code), so English in the answer is the point
 _WANTS_ENGLISH = any_pattern([
@@ -179,8 +179,18 @@ class TranslationNote(Check):
 
 
 class RatioParams(CheckParams):
-    min_ratio: float = 0.4  # hiragana+katakana+kanji among letters
-    min_letters: int = 20  # shorter texts are skipped (too few letters to judge)
+    min_ratio: float = 0.4  # Japanese share, with each Latin-alphabet word counted as `word_weight` characters
+    word_weight: float = 2.0  # a Latin word is a unit of meaning, not five or ten kana
+    min_letters: int = 12  # shorter texts are skipped (too little to judge)
+
+
+def japanese_share(text: str, word_weight: float = 2.0) -> float:
+    """Japanese characters against Japanese characters plus Latin words (weighted): a question
+    like 'JavaScriptでconsole.logを使う理由は？' is Japanese, 'The night is bright.' is not."""
+    japanese = sum(1 for ch in text if is_japanese_char(ch))
+    words = latin_word_count(text)
+    total = japanese + word_weight * words
+    return japanese / total if total else 1.0
 
 
 @register
@@ -199,13 +209,12 @@ class LowJapaneseRatio(Check):
             if f.role == "assistant" and wants_english:
                 continue
             masked = mask_code(f.text)
-            letters = sum(1 for ch in masked if ch.isalpha())
-            if letters < p.min_letters:
+            if sum(1 for ch in masked if ch.isalpha()) < p.min_letters:
                 continue
-            ratio = japanese_ratio(masked)
+            ratio = japanese_share(masked, p.word_weight)
             if ratio < p.min_ratio:
                 found.append(self.finding(
-                    record, f"only {ratio:.0%} of the letters are Japanese (minimum {p.min_ratio:.0%})",
+                    record, f"mostly not Japanese: Japanese share {ratio:.0%} (minimum {p.min_ratio:.0%})",
                     self.span(f, 0, len(f.text)), ratio=round(ratio, 3),
                 ))
         return found
