@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oshie.errors import DataError
 from oshie.records import stable_hash
 from oshie.runs import file_hash, write_json
 
@@ -27,11 +28,23 @@ CACHE_FORMAT = 1
 _file_hashes: dict[tuple[str, float, int], str] = {}
 
 
+def dir_fingerprint(path: Path) -> str:
+    """A directory (a local base model) by the names, sizes and mtimes of its files: reading
+    every byte of a many-GB model on each run would cost more than the stages it guards."""
+    listing = [(str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns)
+               for f in sorted(path.rglob("*")) if f.is_file()]
+    return stable_hash(listing, length=64)
+
+
 def cached_file_hash(path: str | Path) -> str:
-    """file_hash, memoised per (path, mtime, size) for single files within one process."""
+    """Content sha256 of a file (memoised per path, mtime and size within one process);
+    a directory's fingerprint."""
     p = Path(path)
+    if not p.exists():
+        raise DataError("input not found", path=p, hint="fix the path in the experiment file "
+                        "(relative paths are relative to it; 'oshie:...' names a shipped file)")
     if p.is_dir():
-        return file_hash(p)
+        return dir_fingerprint(p)
     st = p.stat()
     k = (str(p.resolve()), st.st_mtime, st.st_size)
     if k not in _file_hashes:
