@@ -19,15 +19,19 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 def sample_records(name: str, start: int, n: int) -> list[dict[str, Any]]:
     """n records of the shipped clean set, re-labelled so the variants differ."""
-    rows = [json.loads(line) for line in
-            resource_path("instructions/clean.jsonl").read_text("utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for line in resource_path("instructions/clean.jsonl").read_text("utf-8").splitlines()
+    ]
     out = []
-    for r in rows[start:start + n]:
+    for r in rows[start : start + n]:
         out.append({**r, "id": f"{name}-{r['id']}"})
     return out
 
 
-def tiny_experiment(tmp: Path, model_dir: Path, b_start: int = 60, **changes: Any) -> dict[str, Any]:
+def tiny_experiment(
+    tmp: Path, model_dir: Path, b_start: int = 60, **changes: Any
+) -> dict[str, Any]:
     """Variant A: 24 shipped records from 0; variant B: 24 from `b_start`."""
     a = write_jsonl(tmp / "a.jsonl", sample_records("a", 0, 24))
     b = write_jsonl(tmp / "b.jsonl", sample_records("b", b_start, 24))
@@ -41,12 +45,27 @@ def tiny_experiment(tmp: Path, model_dir: Path, b_start: int = 60, **changes: An
             {"name": "A", "datasets": [{"path": str(a)}]},
             {"name": "B", "datasets": [{"path": str(b)}]},
         ],
-        "recipe": {"sft": {"learning_rate": 3e-3, "max_steps": 6, "batch_size": 4,
-                           "max_length": 128, "save_steps": 3, "logging_steps": 1}},
-        "eval": {"batch_size": 8, "tasks": [
-            {"task": "jcommonsenseqa", "data": str(EVAL / "jcommonsenseqa/valid-v1.1.json"), "limit": 8},
-            {"task": "marc_ja", "data": str(EVAL / "marc_ja/valid-v1.1.json"), "limit": 8},
-        ]},
+        "recipe": {
+            "sft": {
+                "learning_rate": 3e-3,
+                "max_steps": 6,
+                "batch_size": 4,
+                "max_length": 128,
+                "save_steps": 3,
+                "logging_steps": 1,
+            }
+        },
+        "eval": {
+            "batch_size": 8,
+            "tasks": [
+                {
+                    "task": "jcommonsenseqa",
+                    "data": str(EVAL / "jcommonsenseqa/valid-v1.1.json"),
+                    "limit": 8,
+                },
+                {"task": "marc_ja", "data": str(EVAL / "marc_ja/valid-v1.1.json"), "limit": 8},
+            ],
+        },
     }
     for key, value in changes.items():
         config[key] = value

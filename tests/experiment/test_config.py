@@ -56,7 +56,9 @@ def test_duplicate_and_reserved_variant_names_are_rejected() -> None:
 
 def test_plan_keys_change_only_downstream_of_an_edit() -> None:
     before = {s.id: s.key for s in build_plan(load_experiment(EXAMPLE)).stages}
-    after = {s.id: s.key for s in
-             build_plan(load_experiment(EXAMPLE, {"variants.1.filter": {"limit": 50}})).stages}
+    after = {
+        s.id: s.key
+        for s in build_plan(load_experiment(EXAMPLE, {"variants.1.filter": {"limit": 50}})).stages
+    }
     changed = {sid for sid in before if before[sid] != after[sid]}
     assert changed == {"data/B", "sft/tiny/B", "eval/tiny/B"}

@@ -12,17 +12,32 @@ from .helpers import sample_records, tiny_experiment, write_jsonl
 
 
 def test_dpo_after_sft(tmp_path: Path, tiny_model_dir: Path) -> None:
-    pairs = [{"id": f"p{i}", "prompt": r["messages"][0]["content"],
-              "chosen": r["messages"][1]["content"],
-              "rejected": "AI言語モデルとして、その質問にはお答えできません。"}
-             for i, r in enumerate(sample_records("p", 30, 8))]
+    pairs = [
+        {
+            "id": f"p{i}",
+            "prompt": r["messages"][0]["content"],
+            "chosen": r["messages"][1]["content"],
+            "rejected": "AI言語モデルとして、その質問にはお答えできません。",
+        }
+        for i, r in enumerate(sample_records("p", 30, 8))
+    ]
     prefs = write_jsonl(tmp_path / "prefs.jsonl", pairs)
-    cfg = tiny_experiment(tmp_path, tiny_model_dir, variants=[
-        {"name": "A", "datasets": [{"path": str(tmp_path / "a.jsonl")}]}])
+    cfg = tiny_experiment(
+        tmp_path,
+        tiny_model_dir,
+        variants=[{"name": "A", "datasets": [{"path": str(tmp_path / "a.jsonl")}]}],
+    )
     cfg["eval"]["include_base"] = False
-    cfg["recipe"]["dpo"] = {"datasets": [{"path": str(prefs)}],
-                            "settings": {"max_steps": 2, "batch_size": 4, "max_length": 128,
-                                         "learning_rate": 1e-3, "save_steps": 2}}
+    cfg["recipe"]["dpo"] = {
+        "datasets": [{"path": str(prefs)}],
+        "settings": {
+            "max_steps": 2,
+            "batch_size": 4,
+            "max_length": 128,
+            "learning_rate": 1e-3,
+            "save_steps": 2,
+        },
+    }
     out = tmp_path / "run"
     run = run_experiment(load_experiment(cfg), out)
     assert run.ran == ["base/m", "data/A", "sft/m/A", "dpo/m/A", "eval/m/A"]

@@ -32,17 +32,24 @@ def judge(kind: str, body: dict) -> str:
     return f"評価: {1 + min(4, len(prompt) % 5)}"
 
 
-def test_judge_adds_a_score_column_and_a_winrate_matrix(tmp_path: Path, tiny_model_dir: Path,
-                                                       monkeypatch) -> None:
+def test_judge_adds_a_score_column_and_a_winrate_matrix(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("OSHIE_TEST_JUDGE_KEY", "sk-test-secret-value")
     with OpenAITestServer(judge, api_key="sk-test-secret-value") as srv:
         cfg = tiny_experiment(tmp_path, tiny_model_dir)
         cfg["eval"]["judge"] = {
-            "llm": {"backend": "openai", "base_url": srv.base_url, "model": "judge",
-                    "api_key_env": "OSHIE_TEST_JUDGE_KEY", "max_retries": 1,
-                    "cache": str(tmp_path / "judge_cache.sqlite")},
+            "llm": {
+                "backend": "openai",
+                "base_url": srv.base_url,
+                "model": "judge",
+                "api_key_env": "OSHIE_TEST_JUDGE_KEY",
+                "max_retries": 1,
+                "cache": str(tmp_path / "judge_cache.sqlite"),
+            },
             "tasks": str(resource_path("evalsets/elyza_tasks/test.csv")),
-            "limit": 3, "max_new_tokens": 12,
+            "limit": 3,
+            "max_new_tokens": 12,
         }
         out = tmp_path / "run"
         run = run_experiment(load_experiment(cfg), out)
@@ -60,13 +67,17 @@ def test_judge_adds_a_score_column_and_a_winrate_matrix(tmp_path: Path, tiny_mod
         answers = {}
         for name in pw["systems"]:
             d = next((out / "stages").glob(f"judge-m-{name}-*"))
-            answers[name] = [json.loads(x)["answer"] for x in
-                             (d / "answers.jsonl").read_text("utf-8").splitlines()]
+            answers[name] = [
+                json.loads(x)["answer"]
+                for x in (d / "answers.jsonl").read_text("utf-8").splitlines()
+            ]
         for i, x in enumerate(pw["systems"]):
             for j, y in enumerate(pw["systems"]):
                 if i == j:
                     continue
-                wins = [len(set(a)) > len(set(b)) for a, b in zip(answers[x], answers[y], strict=True)]
+                wins = [
+                    len(set(a)) > len(set(b)) for a, b in zip(answers[x], answers[y], strict=True)
+                ]
                 assert m[i][j] == sum(wins) / len(wins), (x, y)
         html = (out / "report.html").read_text("utf-8")
         assert re.search(r'<table class="winrate">', html)

@@ -18,8 +18,11 @@ from oshie.experiment.quickstart import run_quickstart
 # same plan as `oshie quickstart`, only smaller: a narrower model, a few steps, a few items
 SMALL = {
     "base_models.0.build.vocab_size": 500,
-    "base_models.0.build.model_overrides": {"hidden_size": 64, "intermediate_size": 128,
-                                            "num_hidden_layers": 2},
+    "base_models.0.build.model_overrides": {
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+    },
     "base_models.0.build.pretrain.max_steps": 4,
     "base_models.0.build.pretrain.batch_size": 8,
     "recipe.sft.max_steps": 4,
@@ -83,9 +86,17 @@ def test_cli_status_and_rerun_reuse_the_finished_stages(quickstart_run) -> None:
     assert "report:" in result.output and "next:" in result.output
     from oshie.experiment.config import resource_path
 
-    status = CliRunner().invoke(app, ["experiment", "status",
-                                      str(resource_path("experiments/quickstart.yaml")),
-                                      "--out", str(out), *sets])
+    status = CliRunner().invoke(
+        app,
+        [
+            "experiment",
+            "status",
+            str(resource_path("experiments/quickstart.yaml")),
+            "--out",
+            str(out),
+            *sets,
+        ],
+    )
     assert status.exit_code == 0, status.output
     n = len(quickstart_run.plan.stages)
     assert f"{n}/{n} stages done" in status.output
@@ -93,7 +104,9 @@ def test_cli_status_and_rerun_reuse_the_finished_stages(quickstart_run) -> None:
 
 def test_cli_reports_a_bad_config_without_traceback(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("name: x\nbase_models: []\nvariants: []\neval: {tasks: []}\nextra_key: 1\n", "utf-8")
+    bad.write_text(
+        "name: x\nbase_models: []\nvariants: []\neval: {tasks: []}\nextra_key: 1\n", "utf-8"
+    )
     result = CliRunner().invoke(app, ["experiment", "run", str(bad)])
     assert result.exit_code != 0
     assert "Traceback" not in result.output

@@ -34,7 +34,9 @@ def test_edit_one_variant_reruns_only_its_stages(tmp_path: Path, tiny_model_dir:
 
     # edit variant B's data file: B's data, SFT and eval stages rerun, nothing else does
     edited = load_experiment(tiny_experiment(tmp_path, tiny_model_dir, b_start=90))
-    assert [s.state for s in experiment_status(edited, out) if s.id.endswith("/B")] == ["pending"] * 3
+    assert [s.state for s in experiment_status(edited, out) if s.id.endswith("/B")] == [
+        "pending"
+    ] * 3
     third = run_experiment(edited, out)
     assert set(third.ran) == {"data/B", "sft/m/B", "eval/m/B"}
     assert set(third.skipped) == {"base/m", "data/A", "sft/m/A", "eval/m/A", "eval/m/base"}
@@ -52,11 +54,17 @@ def test_edit_one_variant_reruns_only_its_stages(tmp_path: Path, tiny_model_dir:
     assert plan["sft/m/B"]["state"] == "ran" and plan["sft/m/A"]["state"] == "cached"
 
 
-def test_a_stage_without_its_completion_marker_is_not_finished(tmp_path: Path,
-                                                               tiny_model_dir: Path) -> None:
+def test_a_stage_without_its_completion_marker_is_not_finished(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
     out = tmp_path / "run"
-    config = load_experiment(tiny_experiment(tmp_path, tiny_model_dir, variants=[
-        {"name": "A", "datasets": [{"path": str(tmp_path / "a.jsonl")}]}]))
+    config = load_experiment(
+        tiny_experiment(
+            tmp_path,
+            tiny_model_dir,
+            variants=[{"name": "A", "datasets": [{"path": str(tmp_path / "a.jsonl")}]}],
+        )
+    )
     run_experiment(config, out)
     eval_dir = next((out / "stages").glob("eval-m-A-*"))
     (eval_dir / MARKER).unlink()  # as if killed after the results but before the marker

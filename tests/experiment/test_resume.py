@@ -23,8 +23,9 @@ KILL_TIMEOUT_S = 600
 
 
 def _config(tmp: Path, model_dir: Path) -> dict:
-    cfg = tiny_experiment(tmp, model_dir, variants=[
-        {"name": "A", "datasets": [{"path": str(tmp / "a.jsonl")}]}])
+    cfg = tiny_experiment(
+        tmp, model_dir, variants=[{"name": "A", "datasets": [{"path": str(tmp / "a.jsonl")}]}]
+    )
     cfg["recipe"]["sft"].update(max_steps=24, save_steps=4, save_total_limit=None)
     return cfg
 
@@ -41,7 +42,9 @@ def _kill_once_checkpointed(cmd: list[str], sft_glob: str, out: Path) -> None:
                 proc.wait()
                 return
             if proc.poll() is not None:
-                raise AssertionError(f"run ended before a checkpoint: {proc.stderr.read().decode()[-2000:]}")
+                raise AssertionError(
+                    f"run ended before a checkpoint: {proc.stderr.read().decode()[-2000:]}"
+                )
             time.sleep(0.05)
         raise AssertionError("no checkpoint appeared in time")
     finally:
@@ -56,8 +59,16 @@ def test_killed_experiment_resumes_to_the_same_table(tmp_path: Path, tiny_model_
     yaml_path.write_text(yaml.safe_dump(cfg, allow_unicode=True), "utf-8")
 
     killed = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "oshie.cli.app", "experiment", "run", str(yaml_path),
-           "--out", str(killed)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "oshie.cli.app",
+        "experiment",
+        "run",
+        str(yaml_path),
+        "--out",
+        str(killed),
+    ]
     _kill_once_checkpointed(cmd, "sft-m-A-*", killed)
     sft_dir = next((killed / "stages").glob("sft-m-A-*"))
     assert not (sft_dir / MARKER).exists(), "the kill came too late: SFT had finished"

@@ -11,12 +11,16 @@ from oshie.console import info, out
 
 app = typer.Typer(no_args_is_help=True)
 
-EXPERIMENT_ARG = typer.Argument(..., help="Experiment YAML (see examples/experiment.yaml).",
-                                exists=False, dir_okay=False)
-OUT_OPT = typer.Option(None, "--out", "-o",
-                       help="Run directory. Default: runs/<experiment name>.")
-SET_OPT = typer.Option(None, "--set", help="Override a field: key=value with dotted keys, "
-                       "e.g. --set recipe.sft.epochs=2 --set eval.tasks.0.limit=20. Repeatable.")
+EXPERIMENT_ARG = typer.Argument(
+    ..., help="Experiment YAML (see examples/experiment.yaml).", exists=False, dir_okay=False
+)
+OUT_OPT = typer.Option(None, "--out", "-o", help="Run directory. Default: runs/<experiment name>.")
+SET_OPT = typer.Option(
+    None,
+    "--set",
+    help="Override a field: key=value with dotted keys, "
+    "e.g. --set recipe.sft.epochs=2 --set eval.tasks.0.limit=20. Repeatable.",
+)
 
 
 def _load(path: Path, overrides: list[str] | None):
@@ -45,8 +49,10 @@ def run(
     config = _load(experiment, overrides)
     target = _out_dir(config, out_dir)
     result = run_experiment(config, target)
-    info(f"{len(result.ran)} stages ran ({len(result.resumed)} resumed), "
-         f"{len(result.skipped)} reused from the cache")
+    info(
+        f"{len(result.ran)} stages ran ({len(result.resumed)} resumed), "
+        f"{len(result.skipped)} reused from the cache"
+    )
     out.print(f"report:  {result.report}")
     out.print(f"table:   {result.results_csv}")
 
@@ -68,9 +74,12 @@ def status(
         table.add_column(col)
     colour = {"done": "green", "partial": "yellow", "pending": "dim"}
     for s in rows:
-        table.add_row(s.id, f"[{colour[s.state]}]{s.state}[/]",
-                      f"{s.wall_time_s:.1f}" if s.wall_time_s is not None else "",
-                      str(s.dir.relative_to(target)))
+        table.add_row(
+            s.id,
+            f"[{colour[s.state]}]{s.state}[/]",
+            f"{s.wall_time_s:.1f}" if s.wall_time_s is not None else "",
+            str(s.dir.relative_to(target)),
+        )
     out.print(table)
     done = sum(s.state == "done" for s in rows)
     out.print(f"{done}/{len(rows)} stages done")

@@ -8,10 +8,18 @@ import typer
 
 from oshie.console import info, out
 
-OUT_OPT = typer.Option(Path("runs/quickstart"), "--out", "-o",
-                       help="Run directory (re-running it reuses finished stages).")
-SET_OPT = typer.Option(None, "--set", help="Override a field of the shipped quickstart "
-                       "experiment, e.g. --set recipe.sft.epochs=2. Repeatable.")
+OUT_OPT = typer.Option(
+    Path("runs/quickstart"),
+    "--out",
+    "-o",
+    help="Run directory (re-running it reuses finished stages).",
+)
+SET_OPT = typer.Option(
+    None,
+    "--set",
+    help="Override a field of the shipped quickstart "
+    "experiment, e.g. --set recipe.sft.epochs=2. Repeatable.",
+)
 
 
 def command(out_dir: Path = OUT_OPT, overrides: list[str] | None = SET_OPT) -> None:
@@ -26,6 +34,8 @@ def command(out_dir: Path = OUT_OPT, overrides: list[str] | None = SET_OPT) -> N
     out.print(f"table:   {run.results_csv}")
     out.print("\nnext:")
     out.print(f"  open {run.report} in a browser")
-    out.print(f"  oshie data check {resource_path('instructions/flawed.jsonl')}   # what the audit found")
+    out.print(
+        f"  oshie data check {resource_path('instructions/flawed.jsonl')}   # what the audit found"
+    )
     out.print(f"  cp {resource_path(QUICKSTART_YAML)} my.yaml   # edit it, then:")
     out.print("  oshie experiment run my.yaml --out runs/mine   # unchanged stages are reused")

@@ -31,8 +31,11 @@ _file_hashes: dict[tuple[str, float, int], str] = {}
 def dir_fingerprint(path: Path) -> str:
     """A directory (a local base model) by the names, sizes and mtimes of its files: reading
     every byte of a many-GB model on each run would cost more than the stages it guards."""
-    listing = [(str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns)
-               for f in sorted(path.rglob("*")) if f.is_file()]
+    listing = [
+        (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns)
+        for f in sorted(path.rglob("*"))
+        if f.is_file()
+    ]
     return stable_hash(listing, length=64)
 
 
@@ -41,8 +44,12 @@ def cached_file_hash(path: str | Path) -> str:
     a directory's fingerprint."""
     p = Path(path)
     if not p.exists():
-        raise DataError("input not found", path=p, hint="fix the path in the experiment file "
-                        "(relative paths are relative to it; 'oshie:...' names a shipped file)")
+        raise DataError(
+            "input not found",
+            path=p,
+            hint="fix the path in the experiment file "
+            "(relative paths are relative to it; 'oshie:...' names a shipped file)",
+        )
     if p.is_dir():
         return dir_fingerprint(p)
     st = p.stat()
@@ -76,13 +83,16 @@ class Stage:
 
     def compute_key(self, dep_keys: dict[str, str]) -> str:
         """Hash of settings + input file contents + upstream keys."""
-        self.key = stable_hash({
-            "format": CACHE_FORMAT,
-            "kind": self.kind,
-            "params": self.params,
-            "files": {name: cached_file_hash(p) for name, p in sorted(self.files.items())},
-            "deps": {d: dep_keys[d] for d in sorted(self.deps)},
-        }, length=KEY_LENGTH)
+        self.key = stable_hash(
+            {
+                "format": CACHE_FORMAT,
+                "kind": self.kind,
+                "params": self.params,
+                "files": {name: cached_file_hash(p) for name, p in sorted(self.files.items())},
+                "deps": {d: dep_keys[d] for d in sorted(self.deps)},
+            },
+            length=KEY_LENGTH,
+        )
         return self.key
 
 
@@ -111,14 +121,19 @@ def is_done(stage: Stage, stage_dir: Path) -> bool:
     return marker is not None and marker.get("key") == stage.key
 
 
-def write_marker(stage: Stage, stage_dir: Path, outputs: dict[str, Any], wall_time_s: float) -> None:
-    write_json(stage_dir / MARKER, {
-        "stage": stage.id,
-        "key": stage.key,
-        "outputs": outputs,
-        "wall_time_s": round(wall_time_s, 3),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    })
+def write_marker(
+    stage: Stage, stage_dir: Path, outputs: dict[str, Any], wall_time_s: float
+) -> None:
+    write_json(
+        stage_dir / MARKER,
+        {
+            "stage": stage.id,
+            "key": stage.key,
+            "outputs": outputs,
+            "wall_time_s": round(wall_time_s, 3),
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+    )
 
 
 def clear_unfinished(stage_dir: Path, keep: tuple[str, ...] = ()) -> None:

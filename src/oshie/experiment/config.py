@@ -151,7 +151,9 @@ class JudgeSettings(_Strict):
     """An LLM judge: grades each model's answers to ELYZA-style tasks (1-5) and, with
     `pairwise`, compares every two models' answers in both orders (win-rate matrix)."""
 
-    llm: dict[str, Any]  # oshie.llm LLMConfig fields: backend, base_url, model, api_key_env, cache...
+    llm: dict[
+        str, Any
+    ]  # oshie.llm LLMConfig fields: backend, base_url, model, api_key_env, cache...
     tasks: str = "oshie:evalsets/elyza_tasks/test.csv"  # CSV/JSONL with input, output, eval_aspect
     limit: int | None = Field(None, gt=0)  # first N tasks
     max_new_tokens: int = Field(128, gt=0)  # answer length of the judged models
@@ -192,8 +194,10 @@ class ExperimentConfig(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> ExperimentConfig:
-        for label, names in (("base model", [m.name for m in self.base_models]),
-                             ("variant", [v.name for v in self.variants])):
+        for label, names in (
+            ("base model", [m.name for m in self.base_models]),
+            ("variant", [v.name for v in self.variants]),
+        ):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{label} names must be unique; repeated: {', '.join(dupes)}")
@@ -210,7 +214,7 @@ def resource_path(relative: str) -> Path:
 def resolve_path(value: str, base_dir: Path) -> str:
     """`oshie:x/y` -> the shipped file; relative paths -> relative to the YAML file."""
     if value.startswith(RESOURCE_PREFIX):
-        return str(resource_path(value[len(RESOURCE_PREFIX):]))
+        return str(resource_path(value[len(RESOURCE_PREFIX) :]))
     p = Path(value).expanduser()
     return str(p if p.is_absolute() else (base_dir / p))
 
@@ -222,7 +226,9 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
         if m.build:
             m.build.corpus = [resolve_path(c, base_dir) for c in m.build.corpus]
             if m.build.pretrain and m.build.pretrain.corpus:
-                m.build.pretrain.corpus = [resolve_path(c, base_dir) for c in m.build.pretrain.corpus]
+                m.build.pretrain.corpus = [
+                    resolve_path(c, base_dir) for c in m.build.pretrain.corpus
+                ]
     refs = [d for v in config.variants for d in v.datasets]
     if config.recipe.dpo:
         refs += config.recipe.dpo.datasets
@@ -247,7 +253,9 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
         last = i == len(parts) - 1
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ConfigError(f"override '{key}': '{part}' is not an index of a {len(node)}-item list")
+                raise ConfigError(
+                    f"override '{key}': '{part}' is not an index of a {len(node)}-item list"
+                )
             if last:
                 node[int(part)] = value
             else:
@@ -267,8 +275,9 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     for text in items or []:
         key, sep, raw = text.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"override '{text}' is not key=value",
-                              hint="e.g. --set recipe.sft.max_steps=20")
+            raise ConfigError(
+                f"override '{text}' is not key=value", hint="e.g. --set recipe.sft.max_steps=20"
+            )
         try:
             out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
@@ -277,7 +286,8 @@ def parse_overrides(items: list[str] | None) -> dict[str, Any]:
 
 
 def load_experiment(
-    path: str | Path | dict[str, Any], overrides: dict[str, Any] | None = None,
+    path: str | Path | dict[str, Any],
+    overrides: dict[str, Any] | None = None,
     base_dir: str | Path | None = None,
 ) -> ExperimentConfig:
     """Load, override and validate an experiment YAML (or dict); paths come back absolute."""
@@ -288,16 +298,24 @@ def load_experiment(
     else:
         source = Path(path)
         if not source.is_file():
-            raise ConfigError("experiment file not found", path=source,
-                              hint="see examples/experiment.yaml for a starting point")
+            raise ConfigError(
+                "experiment file not found",
+                path=source,
+                hint="see examples/experiment.yaml for a starting point",
+            )
         try:
             data = yaml.safe_load(source.read_text("utf-8")) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=source,
-                              line=mark.line + 1 if mark else None) from exc
+            raise ConfigError(
+                f"invalid YAML: {getattr(exc, 'problem', exc)}",
+                path=source,
+                line=mark.line + 1 if mark else None,
+            ) from exc
         if not isinstance(data, dict):
-            raise ConfigError("the experiment file must be a mapping of keys to values", path=source)
+            raise ConfigError(
+                "the experiment file must be a mapping of keys to values", path=source
+            )
         root = Path(base_dir) if base_dir else source.parent
     for key, value in (overrides or {}).items():
         _set_dotted(data, key, value)

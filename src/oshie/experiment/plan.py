@@ -1,14 +1,14 @@
 """From an experiment config to a graph of stages, in an order where dependencies come first.
 
-    base/<model>            tokenizer + random tiny model (or a local model directory)
-    pretrain/<model>        short causal-LM pass on raw text (optional)
-    audit/<variant>         quality audit of the variant's records
-    data/<variant>          mixed / filtered training file of the variant
-    sft/<model>/<variant>   SFT of the model on the variant
-    dpo/<model>/<variant>   DPO after SFT (optional)
-    eval/<model>/<variant>  evaluation suite (variant "base": the untuned model)
-    judge/<model>/<variant> LLM-judge grading of the model's answers to ELYZA-style tasks (optional)
-    pairwise/<model>        every two rows' answers compared by the judge (win-rate matrix)
+base/<model>            tokenizer + random tiny model (or a local model directory)
+pretrain/<model>        short causal-LM pass on raw text (optional)
+audit/<variant>         quality audit of the variant's records
+data/<variant>          mixed / filtered training file of the variant
+sft/<model>/<variant>   SFT of the model on the variant
+dpo/<model>/<variant>   DPO after SFT (optional)
+eval/<model>/<variant>  evaluation suite (variant "base": the untuned model)
+judge/<model>/<variant> LLM-judge grading of the model's answers to ELYZA-style tasks (optional)
+pairwise/<model>        every two rows' answers compared by the judge (win-rate matrix)
 """
 
 from __future__ import annotations
@@ -62,21 +62,32 @@ def build_plan(config: ExperimentConfig) -> Plan:
 
     for m in config.base_models:
         if m.path:
-            stages.append(Stage(f"base/{m.name}", "base", {"path": m.path}, files={"model": m.path}))
+            stages.append(
+                Stage(f"base/{m.name}", "base", {"path": m.path}, files={"model": m.path})
+            )
             continue
         assert m.build is not None
         build = m.build.model_dump(mode="json", exclude={"pretrain", "corpus"})
-        stages.append(Stage(f"base/{m.name}", "base", {**build, "seed": seed},
-                            files={f"corpus[{i}]": c for i, c in enumerate(m.build.corpus)}))
+        stages.append(
+            Stage(
+                f"base/{m.name}",
+                "base",
+                {**build, "seed": seed},
+                files={f"corpus[{i}]": c for i, c in enumerate(m.build.corpus)},
+            )
+        )
         if m.build.pretrain:
             pre = m.build.pretrain
             corpus = pre.corpus or m.build.corpus
-            stages.append(Stage(
-                f"pretrain/{m.name}", "pretrain",
-                {**pre.model_dump(mode="json", exclude={"corpus"}), "seed": seed},
-                deps=[f"base/{m.name}"],
-                files={f"corpus[{i}]": c for i, c in enumerate(corpus)},
-            ))
+            stages.append(
+                Stage(
+                    f"pretrain/{m.name}",
+                    "pretrain",
+                    {**pre.model_dump(mode="json", exclude={"corpus"}), "seed": seed},
+                    deps=[f"base/{m.name}"],
+                    files={f"corpus[{i}]": c for i, c in enumerate(corpus)},
+                )
+            )
 
     for v in config.variants:
         files = {f"dataset[{i}]": d.path for i, d in enumerate(v.datasets)}
@@ -86,15 +97,22 @@ def build_plan(config: ExperimentConfig) -> Plan:
             # evaluation files go in as contamination references: training on an eval item
             # is a finding (severity error), and a passed_audit filter drops it
             evals = {f"eval[{i}]": t.data for i, t in enumerate(config.eval.tasks)}
-            stages.append(Stage(f"audit/{v.name}", "audit", {"datasets": datasets},
-                                files={**files, **evals}))
-        stages.append(Stage(
-            f"data/{v.name}", "data",
-            {"datasets": datasets, "filter": v.filter.model_dump(mode="json") if v.filter else None,
-             "seed": seed},
-            deps=[f"audit/{v.name}"] if needs_audit else [],
-            files=files,
-        ))
+            stages.append(
+                Stage(f"audit/{v.name}", "audit", {"datasets": datasets}, files={**files, **evals})
+            )
+        stages.append(
+            Stage(
+                f"data/{v.name}",
+                "data",
+                {
+                    "datasets": datasets,
+                    "filter": v.filter.model_dump(mode="json") if v.filter else None,
+                    "seed": seed,
+                },
+                deps=[f"audit/{v.name}"] if needs_audit else [],
+                files=files,
+            )
+        )
 
     rows: list[Row] = []
     for m in config.base_models:
@@ -104,19 +122,33 @@ def build_plan(config: ExperimentConfig) -> Plan:
             rows.append(Row(m.name, BASE_ROW, f"eval/{m.name}/{BASE_ROW}", None, model_stage))
         for v in config.variants:
             sft_id = f"sft/{m.name}/{v.name}"
-            stages.append(Stage(sft_id, "sft", {"settings": config.recipe.sft, "seed": seed},
-                                deps=[model_stage, f"data/{v.name}"]))
+            stages.append(
+                Stage(
+                    sft_id,
+                    "sft",
+                    {"settings": config.recipe.sft, "seed": seed},
+                    deps=[model_stage, f"data/{v.name}"],
+                )
+            )
             tuned = sft_id
             if config.recipe.dpo:
                 dpo = config.recipe.dpo
                 tuned = f"dpo/{m.name}/{v.name}"
-                stages.append(Stage(
-                    tuned, "dpo",
-                    {"settings": dpo.settings, "seed": seed,
-                     "datasets": [d.model_dump(mode="json", exclude={"path"}) for d in dpo.datasets]},
-                    deps=[sft_id],
-                    files={f"dataset[{i}]": d.path for i, d in enumerate(dpo.datasets)},
-                ))
+                stages.append(
+                    Stage(
+                        tuned,
+                        "dpo",
+                        {
+                            "settings": dpo.settings,
+                            "seed": seed,
+                            "datasets": [
+                                d.model_dump(mode="json", exclude={"path"}) for d in dpo.datasets
+                            ],
+                        },
+                        deps=[sft_id],
+                        files={f"dataset[{i}]": d.path for i, d in enumerate(dpo.datasets)},
+                    )
+                )
             stages.append(_eval_stage(config, f"eval/{m.name}/{v.name}", tuned))
             rows.append(Row(m.name, v.name, f"eval/{m.name}/{v.name}", sft_id, tuned))
         if config.eval.judge:
@@ -131,17 +163,34 @@ def _judge_stages(config: ExperimentConfig, model: str, rows: list[Row]) -> list
     assert judge is not None
     # what identifies the judge's answers: never the cache file or the key itself
     llm = {k: v for k, v in judge.llm.items() if k not in ("cache", "concurrency")}
-    params = {"llm": llm, "limit": judge.limit, "max_new_tokens": judge.max_new_tokens,
-              "prompt": judge.prompt}
+    params = {
+        "llm": llm,
+        "limit": judge.limit,
+        "max_new_tokens": judge.max_new_tokens,
+        "prompt": judge.prompt,
+    }
     out = []
     for r in rows:
-        out.append(Stage(f"judge/{model}/{r.variant}", "judge", {**params, "system": r.variant},
-                         deps=[r.model_stage], files={"tasks": judge.tasks},
-                         runtime={"llm": judge.llm}))
+        out.append(
+            Stage(
+                f"judge/{model}/{r.variant}",
+                "judge",
+                {**params, "system": r.variant},
+                deps=[r.model_stage],
+                files={"tasks": judge.tasks},
+                runtime={"llm": judge.llm},
+            )
+        )
     if judge.pairwise and len(rows) > 1:
-        out.append(Stage(f"pairwise/{model}", "pairwise", {"llm": llm, "prompt": None},
-                         deps=[f"judge/{model}/{r.variant}" for r in rows],
-                         runtime={"llm": judge.llm}))
+        out.append(
+            Stage(
+                f"pairwise/{model}",
+                "pairwise",
+                {"llm": llm, "prompt": None},
+                deps=[f"judge/{model}/{r.variant}" for r in rows],
+                runtime={"llm": judge.llm},
+            )
+        )
     return out
 
 
@@ -153,5 +202,10 @@ def _eval_stage(config: ExperimentConfig, stage_id: str, model_stage: str) -> St
         files[f"{key}.data"] = t.data
         if t.train_data:
             files[f"{key}.train_data"] = t.train_data
-    return Stage(stage_id, "eval", {"tasks": tasks, "batch_size": config.eval.batch_size},
-                 deps=[model_stage], files=files)
+    return Stage(
+        stage_id,
+        "eval",
+        {"tasks": tasks, "batch_size": config.eval.batch_size},
+        deps=[model_stage],
+        files=files,
+    )

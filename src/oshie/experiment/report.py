@@ -44,8 +44,9 @@ def _rel(path: Path, out: Path) -> str:
     return path.resolve().relative_to(out.resolve()).as_posix()
 
 
-def collect_rows(config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput],
-                 out: Path) -> tuple[list[ResultRow], list[str]]:
+def collect_rows(
+    config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput], out: Path
+) -> tuple[list[ResultRow], list[str]]:
     rows: list[ResultRow] = []
     for r in plan.rows:
         ev = finished[r.eval_stage]
@@ -53,8 +54,9 @@ def collect_rows(config: ExperimentConfig, plan: Plan, finished: dict[str, Stage
         for task, ms in _read_json(ev.path("results")).items():
             for name, entry in ms.items():
                 metrics[f"{task}/{name}"] = entry
-        links = [(task, _rel(ev.dir / rel, out))
-                 for task, rel in ev.outputs.get("items", {}).items()]
+        links = [
+            (task, _rel(ev.dir / rel, out)) for task, rel in ev.outputs.get("items", {}).items()
+        ]
         links.append(("eval report", _rel(ev.path("report"), out)))  # per-task details
         judge = finished.get(f"judge/{r.model}/{r.variant}")
         if judge is not None:
@@ -64,8 +66,11 @@ def collect_rows(config: ExperimentConfig, plan: Plan, finished: dict[str, Stage
         if r.train_stage:
             t = finished[r.train_stage]
             data = finished[f"data/{r.variant}"]
-            train = {"records": data.outputs.get("records"), "final_loss": t.outputs.get("final_loss"),
-                     "steps": t.outputs.get("global_step")}
+            train = {
+                "records": data.outputs.get("records"),
+                "final_loss": t.outputs.get("final_loss"),
+                "steps": t.outputs.get("global_step"),
+            }
             links.append(("train data", _rel(data.path("train"), out)))
         rows.append(ResultRow(r.model, r.variant, metrics, links=links, train=train))
     names = sorted({k for row in rows for k in row.metrics})
@@ -93,8 +98,12 @@ def write_csv(path: Path, rows: list[ResultRow], names: list[str]) -> Path:
         w = csv.writer(fh)
         w.writerow(header)
         for row in rows:
-            line: list[Any] = [row.model, row.variant, row.train.get("records", ""),
-                               _fmt(row.train.get("final_loss"))]
+            line: list[Any] = [
+                row.model,
+                row.variant,
+                row.train.get("records", ""),
+                _fmt(row.train.get("final_loss")),
+            ]
             for n in names:
                 m = row.metrics.get(n)
                 if m is None:
@@ -113,6 +122,7 @@ def _fmt(v: Any) -> str:
 
 
 # --- plots -------------------------------------------------------------------------------
+
 
 def metric_bars(rows: list[ResultRow], names: list[str]) -> str | None:
     """One panel per metric: a bar per row, whiskers at the 95% CI."""
@@ -138,8 +148,13 @@ def metric_bars(rows: list[ResultRow], names: list[str]) -> str | None:
             values.append(v)
             err_lo.append(max(0.0, v - lo))
             err_hi.append(max(0.0, hi - v))
-        ax.bar(range(len(values)), values, yerr=[err_lo, err_hi], capsize=4,
-               color=[colors[k % len(colors)] for k in range(len(values))])
+        ax.bar(
+            range(len(values)),
+            values,
+            yerr=[err_lo, err_hi],
+            capsize=4,
+            color=[colors[k % len(colors)] for k in range(len(values))],
+        )
         ax.set_xticks(range(len(values)), labels, rotation=20, ha="right", fontsize=8)
         ax.set_title(n, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
@@ -184,8 +199,9 @@ def winrate_matrix(results: dict[str, Any], systems: list[str]) -> list[list[Any
     return m
 
 
-def write_outputs(config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput],
-                  out: Path) -> tuple[dict[str, Any], Path, Path]:
+def write_outputs(
+    config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput], out: Path
+) -> tuple[dict[str, Any], Path, Path]:
     rows, names = collect_rows(config, plan, finished, out)
     csv_path = write_csv(out / "results.csv", rows, names)
     curves = {}
@@ -199,33 +215,60 @@ def write_outputs(config: ExperimentConfig, plan: Plan, finished: dict[str, Stag
             continue
         res = _read_json(pw.path("results"))
         systems = list(pw.outputs["systems"])
-        pairwise.append({"model": m.name, "systems": systems,
-                         "matrix": winrate_matrix(res, systems),
-                         "link": _rel(pw.path("pairs"), out)})
+        pairwise.append(
+            {
+                "model": m.name,
+                "systems": systems,
+                "matrix": winrate_matrix(res, systems),
+                "link": _rel(pw.path("pairs"), out),
+            }
+        )
     audits = []
     for v in config.variants:
         a = finished.get(f"audit/{v.name}")
         if a is None:
             continue
         s = _read_json(a.path("summary"))
-        audits.append({"variant": v.name, "records": s["records"], "flagged": s["flagged_records"],
-                       "findings": s["findings"], "top": list(s["by_check"].items())[:6],
-                       "link": _rel(a.path("findings"), out)})
+        audits.append(
+            {
+                "variant": v.name,
+                "records": s["records"],
+                "flagged": s["flagged_records"],
+                "findings": s["findings"],
+                "top": list(s["by_check"].items())[:6],
+                "link": _rel(a.path("findings"), out),
+            }
+        )
     results = {
         "name": config.name,
         "metrics": names,
-        "rows": [{"model": r.model, "variant": r.variant, "train": r.train,
-                  "metrics": {n: r.metrics[n] for n in names if n in r.metrics},
-                  "delta_vs_base": {n: r.delta.get(n) for n in names}} for r in rows],
+        "rows": [
+            {
+                "model": r.model,
+                "variant": r.variant,
+                "train": r.train,
+                "metrics": {n: r.metrics[n] for n in names if n in r.metrics},
+                "delta_vs_base": {n: r.delta.get(n) for n in names},
+            }
+            for r in rows
+        ],
         "pairwise": pairwise,
         "audit": audits,
     }
     write_json(out / "results.json", results)
     report = render(
-        "experiment_report.html.j2", out / "report.html",
-        title=f"oshie experiment: {config.name}", version=__version__, config=config,
-        rows=rows, names=names, bars=metric_bars(rows, names), losses=loss_curves(curves),
-        pairwise=pairwise, audits=audits, fmt=_fmt,
+        "experiment_report.html.j2",
+        out / "report.html",
+        title=f"oshie experiment: {config.name}",
+        version=__version__,
+        config=config,
+        rows=rows,
+        names=names,
+        bars=metric_bars(rows, names),
+        losses=loss_curves(curves),
+        pairwise=pairwise,
+        audits=audits,
+        fmt=_fmt,
         descriptions={v.name: v.description or "" for v in config.variants},
     )
     return results, csv_path, report

@@ -89,9 +89,11 @@ def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentR
     plan = build_plan(config)
     (out / "experiment.yaml").write_text(
         yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False),
-        encoding="utf-8")
-    manifest = Manifest(out, "experiment", {"name": config.name, "seed": config.seed,
-                                            "threads": config.threads})
+        encoding="utf-8",
+    )
+    manifest = Manifest(
+        out, "experiment", {"name": config.name, "seed": config.seed, "threads": config.threads}
+    )
     previous_threads = _set_threads(config.threads)
     try:
         return _run(config, out, plan, manifest)
@@ -125,14 +127,26 @@ def _run(config: ExperimentConfig, out: Path, plan: Plan, manifest: Manifest) ->
         run.ran.append(stage.id)
         if partial:
             run.resumed.append(stage.id)
-    write_json(out / "plan.json", {
-        s.id: {"dir": str(stage_dir(out, s).relative_to(out)), "key": s.key, "deps": s.deps,
-               "state": "ran" if s.id in run.ran else "cached"}
-        for s in plan.stages})
+    write_json(
+        out / "plan.json",
+        {
+            s.id: {
+                "dir": str(stage_dir(out, s).relative_to(out)),
+                "key": s.key,
+                "deps": s.deps,
+                "state": "ran" if s.id in run.ran else "cached",
+            }
+            for s in plan.stages
+        },
+    )
     from oshie.experiment.report import write_outputs
 
     run.results, run.results_csv, run.report = write_outputs(config, plan, finished, out)
-    manifest.write(stages={s.id: {"key": s.key, "dir": stage_dir(out, s).name} for s in plan.stages},
-                   ran=run.ran, skipped=run.skipped, resumed=run.resumed,
-                   outputs={"results": "results.csv", "report": "report.html"})
+    manifest.write(
+        stages={s.id: {"key": s.key, "dir": stage_dir(out, s).name} for s in plan.stages},
+        ran=run.ran,
+        skipped=run.skipped,
+        resumed=run.resumed,
+        outputs={"results": "results.csv", "report": "report.html"},
+    )
     return run

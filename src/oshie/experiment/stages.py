@@ -39,6 +39,7 @@ def _model_of(upstream: Upstream) -> Path:
 
 # --- base models -------------------------------------------------------------------------
 
+
 def run_base(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     p = stage.params
     if "path" in p:  # a local model: nothing to build, the directory is the output
@@ -53,9 +54,12 @@ def run_base(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     clear_unfinished(stage_dir)
     texts = read_texts(stage.files.values())
     info(f"  tokenizer: byte-level BPE, vocab {p['vocab_size']}, {len(texts)} lines")
-    tok_dir = train_bpe_tokenizer(texts, vocab_size=p["vocab_size"], out_dir=stage_dir / "tokenizer")
-    init_model(tok_dir, stage_dir / "model", preset=p["preset"], seed=p["seed"],
-               **p["model_overrides"])
+    tok_dir = train_bpe_tokenizer(
+        texts, vocab_size=p["vocab_size"], out_dir=stage_dir / "tokenizer"
+    )
+    init_model(
+        tok_dir, stage_dir / "model", preset=p["preset"], seed=p["seed"], **p["model_overrides"]
+    )
     return {"model": "model", "tokenizer": "tokenizer"}
 
 
@@ -77,32 +81,49 @@ def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
     try:
         from oshie.train.cpt import train_cpt
     except ImportError as exc:
-        raise UsageError("pre-training needs oshie.train.cpt, which this install lacks",
-                         hint="remove 'pretrain' from the base model's build settings") from exc
+        raise UsageError(
+            "pre-training needs oshie.train.cpt, which this install lacks",
+            hint="remove 'pretrain' from the base model's build settings",
+        ) from exc
     from oshie.train.config import CPTConfig
 
     p = stage.params
     train_dir = stage_dir / TRAIN_DIR
     config = CPTConfig(
-        model=str(_model_of(upstream)), output_dir=str(train_dir),
+        model=str(_model_of(upstream)),
+        output_dir=str(train_dir),
         datasets=[{"path": c} for c in stage.files.values()],
-        max_steps=p["max_steps"], learning_rate=p["learning_rate"], batch_size=p["batch_size"],
-        max_length=p["max_length"], save_steps=p["save_steps"], seed=p["seed"],
-        device="cpu", lr_scheduler="cosine", warmup_ratio=0.05, save_total_limit=1,
+        max_steps=p["max_steps"],
+        learning_rate=p["learning_rate"],
+        batch_size=p["batch_size"],
+        max_length=p["max_length"],
+        save_steps=p["save_steps"],
+        seed=p["seed"],
+        device="cpu",
+        lr_scheduler="cosine",
+        warmup_ratio=0.05,
+        save_total_limit=1,
     )
     result = train_cpt(config, **_resume_flags(train_dir))
-    return {"model": TRAIN_DIR, "log_history": f"{TRAIN_DIR}/log_history.jsonl",
-            "final_loss": result.final_loss, "global_step": result.global_step}
+    return {
+        "model": TRAIN_DIR,
+        "log_history": f"{TRAIN_DIR}/log_history.jsonl",
+        "final_loss": result.final_loss,
+        "global_step": result.global_step,
+    }
 
 
 # --- data ----------------------------------------------------------------------------------
+
 
 def _read_variant(stage: Stage) -> list[list[Any]]:
     from oshie.train.data import read_records
 
     paths = [p for k, p in stage.files.items() if k.startswith("dataset[")]
-    return [read_records(path, spec.get("format"))
-            for path, spec in zip(paths, stage.params["datasets"], strict=True)]
+    return [
+        read_records(path, spec.get("format"))
+        for path, spec in zip(paths, stage.params["datasets"], strict=True)
+    ]
 
 
 def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
@@ -121,14 +142,27 @@ def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
         for f in result.findings:
             fh.write(json.dumps(f.to_dict(), ensure_ascii=False, default=str) + "\n")
     summary = result.summary()
-    summary["by_check"] = dict(sorted(
-        ((code, c["records_flagged"]) for code, c in summary["checks"].items() if c["findings"]),
-        key=lambda kv: -kv[1]))
+    summary["by_check"] = dict(
+        sorted(
+            (
+                (code, c["records_flagged"])
+                for code, c in summary["checks"].items()
+                if c["findings"]
+            ),
+            key=lambda kv: -kv[1],
+        )
+    )
     write_json(stage_dir / "summary.json", summary)
-    info(f"  audit: {summary['flagged_records']}/{len(records)} records flagged, "
-         f"{summary['findings']} findings")
-    return {"findings": "findings.jsonl", "summary": "summary.json",
-            "records": len(records), "flagged_records": summary["flagged_records"]}
+    info(
+        f"  audit: {summary['flagged_records']}/{len(records)} records flagged, "
+        f"{summary['findings']} findings"
+    )
+    return {
+        "findings": "findings.jsonl",
+        "summary": "summary.json",
+        "records": len(records),
+        "flagged_records": summary["flagged_records"],
+    }
 
 
 def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
@@ -149,7 +183,9 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
         with open(audit.path("findings"), encoding="utf-8") as fh:
             for line in fh:
                 f = json.loads(line)
-                if SEVERITY_RANK[f["severity"]] >= limit_rank and (checks is None or f["check"] in checks):
+                if SEVERITY_RANK[f["severity"]] >= limit_rank and (
+                    checks is None or f["check"] in checks
+                ):
                     bad.add(int(f["index"]))
         kept_parts, offset = [], 0
         for records in parts:
@@ -161,17 +197,27 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     if flt.get("limit"):
         records = records[: flt["limit"]]
     if not records:
-        raise ConfigError(f"{stage.id}: no records left after filtering",
-                          field="variants.filter", hint="loosen the filter")
+        raise ConfigError(
+            f"{stage.id}: no records left after filtering",
+            field="variants.filter",
+            hint="loosen the filter",
+        )
     write_records(stage_dir / "train.jsonl", records, fmt="messages")
-    stats = {"records": len(records), "dropped_by_audit": dropped,
-             "sources": {Path(f).name: len(r) for f, r in zip(stage.files.values(), parts, strict=True)}}
+    stats = {
+        "records": len(records),
+        "dropped_by_audit": dropped,
+        "sources": {Path(f).name: len(r) for f, r in zip(stage.files.values(), parts, strict=True)},
+    }
     write_json(stage_dir / "stats.json", stats)
-    info(f"  data: {len(records)} records" + (f" ({dropped} dropped by the audit)" if dropped else ""))
+    info(
+        f"  data: {len(records)} records"
+        + (f" ({dropped} dropped by the audit)" if dropped else "")
+    )
     return {"train": "train.jsonl", **stats}
 
 
 # --- tuning --------------------------------------------------------------------------------
+
 
 def run_sft(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.train.config import load_config
@@ -181,13 +227,24 @@ def run_sft(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
     model = next(o for sid, o in upstream.items() if not sid.startswith("data/")).path("model")
     train_dir = stage_dir / TRAIN_DIR
     settings = {"seed": stage.params["seed"], "device": "cpu", **stage.params["settings"]}
-    config = load_config({**settings, "model": str(model), "output_dir": str(train_dir),
-                          "datasets": [{"path": str(data.path("train")), "format": "messages"}]},
-                         kind="sft")
+    config = load_config(
+        {
+            **settings,
+            "model": str(model),
+            "output_dir": str(train_dir),
+            "datasets": [{"path": str(data.path("train")), "format": "messages"}],
+        },
+        kind="sft",
+    )
     result = train_sft(config, **_resume_flags(train_dir))
-    return {"model": TRAIN_DIR, "log_history": f"{TRAIN_DIR}/log_history.jsonl",
-            "initial_loss": result.initial_loss, "final_loss": result.final_loss,
-            "global_step": result.global_step, "resumed_from": result.resumed_from}
+    return {
+        "model": TRAIN_DIR,
+        "log_history": f"{TRAIN_DIR}/log_history.jsonl",
+        "initial_loss": result.initial_loss,
+        "final_loss": result.final_loss,
+        "global_step": result.global_step,
+        "resumed_from": result.resumed_from,
+    }
 
 
 def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
@@ -195,17 +252,31 @@ def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
     from oshie.train.dpo import train_dpo
 
     train_dir = stage_dir / TRAIN_DIR
-    datasets = [{"path": path, **spec}
-                for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)]
+    datasets = [
+        {"path": path, **spec}
+        for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)
+    ]
     settings = {"seed": stage.params["seed"], "device": "cpu", **stage.params["settings"]}
-    config = load_config({**settings, "model": str(_model_of(upstream)),
-                          "output_dir": str(train_dir), "datasets": datasets}, kind="dpo")
+    config = load_config(
+        {
+            **settings,
+            "model": str(_model_of(upstream)),
+            "output_dir": str(train_dir),
+            "datasets": datasets,
+        },
+        kind="dpo",
+    )
     result = train_dpo(config, **_resume_flags(train_dir))
-    return {"model": TRAIN_DIR, "log_history": f"{TRAIN_DIR}/log_history.jsonl",
-            "final_loss": result.final_loss, "global_step": result.global_step}
+    return {
+        "model": TRAIN_DIR,
+        "log_history": f"{TRAIN_DIR}/log_history.jsonl",
+        "final_loss": result.final_loss,
+        "global_step": result.global_step,
+    }
 
 
 # --- evaluation ----------------------------------------------------------------------------
+
 
 def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.eval.runner import run_eval
@@ -220,9 +291,14 @@ def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[st
         tasks.append(spec)
     # run_eval keeps finished per-item records, so an interrupted eval resumes item by item
     run_eval(_model_of(upstream), tasks, stage_dir, batch_size=stage.params["batch_size"])
-    return {"results": "results.json", "report": "report.html",
-            "items": {(t.get("name") or t["task"]): f"{t.get('name') or t['task']}/items.jsonl"
-                      for t in stage.params["tasks"]}}
+    return {
+        "results": "results.json",
+        "report": "report.html",
+        "items": {
+            (t.get("name") or t["task"]): f"{t.get('name') or t['task']}/items.jsonl"
+            for t in stage.params["tasks"]
+        },
+    }
 
 
 def _judge_llm(params: dict[str, Any], full_llm: dict[str, Any]) -> Any:
@@ -236,21 +312,40 @@ def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
 
     p = stage.params
     extra = {"prompt": p["prompt"]} if p.get("prompt") else {}
-    eval_run_judge(stage.files["tasks"], stage_dir, _judge_llm(p, stage.runtime["llm"]),
-                   model_dir=_model_of(upstream), limit=p["limit"],
-                   max_new_tokens=p["max_new_tokens"], system_name=p["system"], **extra)
-    return {"results": "results.json", "answers": "answers.jsonl",
-            "judgments": "judgments.jsonl", "report": "report.html"}
+    eval_run_judge(
+        stage.files["tasks"],
+        stage_dir,
+        _judge_llm(p, stage.runtime["llm"]),
+        model_dir=_model_of(upstream),
+        limit=p["limit"],
+        max_new_tokens=p["max_new_tokens"],
+        system_name=p["system"],
+        **extra,
+    )
+    return {
+        "results": "results.json",
+        "answers": "answers.jsonl",
+        "judgments": "judgments.jsonl",
+        "report": "report.html",
+    }
 
 
 def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.eval.pairwise import run_compare
 
     names = [sid.rsplit("/", 1)[-1] for sid in stage.deps]
-    run_compare([upstream[sid].dir for sid in stage.deps], stage_dir,
-                _judge_llm(stage.params, stage.runtime["llm"]), names=names)
-    return {"results": "results.json", "pairs": "pairwise.jsonl", "report": "report.html",
-            "systems": names}
+    run_compare(
+        [upstream[sid].dir for sid in stage.deps],
+        stage_dir,
+        _judge_llm(stage.params, stage.runtime["llm"]),
+        names=names,
+    )
+    return {
+        "results": "results.json",
+        "pairs": "pairwise.jsonl",
+        "report": "report.html",
+        "systems": names,
+    }
 
 
 ADAPTERS: dict[str, Adapter] = {
@@ -268,8 +363,11 @@ ADAPTERS: dict[str, Adapter] = {
 
 def stage_manifest(stage: Stage, stage_dir: Path) -> Manifest:
     """The per-stage manifest (inputs with hashes, settings); the adapter's outputs go in later."""
-    m = Manifest(stage_dir, f"experiment.{stage.kind}", {"id": stage.id, "params": stage.params,
-                                                         "deps": stage.deps, "key": stage.key})
+    m = Manifest(
+        stage_dir,
+        f"experiment.{stage.kind}",
+        {"id": stage.id, "params": stage.params, "deps": stage.deps, "key": stage.key},
+    )
     for name, path in stage.files.items():
         m.add_input(name, path)
     return m
