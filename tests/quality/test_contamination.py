@@ -39,7 +39,7 @@ def test_finds_a_jsquad_question_and_a_jcqa_question_in_training_records():
     hits = {records[f.index].id: f for f in result.findings if f.check == "contamination"}
     assert set(hits) == {"leak-context", "leak-question"}, hits
     f = hits["leak-question"]
-    assert f.details["eval_set"] == "valid-v1.1.json" and f.span.text == jcqa["question"].rstrip("？?")
+    assert f.details["eval_set"] == "jcommonsenseqa/valid-v1.1.json" and f.span.text == jcqa["question"].rstrip("？?")
     assert f.details["containment"] >= 0.9
 
 

@@ -118,11 +118,13 @@ def load_eval_segments(path: str | Path, min_chars: int = 10) -> list[Segment]:
 
         items = ((r.id, {"instruction": r.instruction, "answer": getattr(r, "answer", "") or getattr(r, "chosen_text", "")})
                  for r in load_records(p))
+    # JGLUE names every split valid-v1.1.json: keep the task folder in the name
+    name = f"{p.parent.name}/{p.name}" if p.parent.name else p.name
     segments: dict[str, Segment] = {}
     for item_id, item in items:
         for field, text in _strings(item):
             if len(_compact(text)[0]) >= min_chars and text not in segments:
-                segments[text] = Segment(p.name, item_id, field, text)  # JSQuAD repeats contexts
+                segments[text] = Segment(name, item_id, field, text)  # JSQuAD repeats contexts
     return list(segments.values())
 
 
