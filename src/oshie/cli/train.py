@@ -66,6 +66,8 @@ def _summary(result: Any) -> Table:
         ("tokens/s", _fmt(result.tokens_per_second)),
         ("wall time", f"{result.wall_time_s:.1f} s"),
     ]
+    if result.world_size > 1:
+        rows.append(("processes", result.world_size))
     if result.resumed_from:
         rows.append(("resumed from", escape(result.resumed_from)))
     for key, value in rows:
@@ -74,6 +76,10 @@ def _summary(result: Any) -> Table:
 
 
 def _show(result: Any, as_json: bool) -> None:
+    from oshie.train.runtime import is_main_process
+
+    if not is_main_process():  # one summary per job, not one per process
+        return
     if as_json:
         out.print_json(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
     else:

@@ -5,6 +5,7 @@ LoRA settings, the run directory (manifest, log history), resume and the result 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -36,6 +37,7 @@ class TrainResult:
     wall_time_s: float
     adapter: bool = False  # output_dir holds a LoRA adapter (merge with `oshie model merge`)
     resumed_from: str | None = None
+    world_size: int = 1  # processes that trained together (torchrun / accelerate launch)
     metrics: dict[str, Any] = field(default_factory=dict)  # trainer's final train/eval metrics
 
     def as_dict(self) -> dict[str, Any]:
@@ -43,6 +45,11 @@ class TrainResult:
         d["output_dir"] = str(self.output_dir)
         d.pop("log_history")
         return d
+
+
+def is_main_process() -> bool:
+    """False on the non-zero ranks of a torchrun / accelerate launch job (they stay silent)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def check_model_dir(path: str | Path, *, field_name: str = "model", source: str | None = None) -> Path:
@@ -273,8 +280,9 @@ def run(
     for default in (transformers.trainer_callback.ProgressCallback, transformers.trainer_callback.PrinterCallback):
         trainer.remove_callback(default)
     trainer.add_callback(make_progress_callback())
-    info(f"[bold]{kind}[/bold]: {data_stats.get('examples')} examples, "
-         f"{data_stats.get('tokens')} tokens -> {out}")
+    if is_main_process():
+        info(f"[bold]{kind}[/bold]: {data_stats.get('examples')} examples, "
+             f"{data_stats.get('tokens')} tokens -> {out}")
     t0 = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - t0
@@ -307,6 +315,7 @@ def run(
         wall_time_s=round(wall, 3),
         adapter=config.method != "full",
         resumed_from=str(resume_from) if resume_from else None,
+        world_size=int(trainer.args.world_size),
         metrics={k: v for k, v in (output.metrics or {}).items() if isinstance(v, int | float)},
     )
     if trainer.is_world_process_zero():
@@ -330,4 +339,5 @@ def new_manifest(config: TrainCommon, kind: str) -> Manifest:
 
 def log_start(kind: str, config: TrainCommon) -> None:
     device = "cuda" if use_cuda(config) else "cpu"
-    info(f"oshie train {kind}: model {config.model}, method {config.method}, device {device}")
+    if is_main_process():
+        info(f"oshie train {kind}: model {config.model}, method {config.method}, device {device}")
