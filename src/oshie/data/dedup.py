@@ -194,41 +194,43 @@ def shingle_hashes(texts: Sequence[str], n: int, seed: int = 1, fold: bool = Fal
 def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None) -> np.ndarray:
     """One-permutation MinHash signatures with rotation densification, shape (texts, num_perm).
 
-    Texts without shingles (empty) or listed in `skip` get an all-empty row and match nothing."""
+    Texts without shingles (empty) or listed in `skip` get an all-empty row and match nothing.
+    Each hash is split into a bin (low bits) and a 32-bit value (high bits); the minimum per
+    (text, bin) comes from sorting packed (text, bin, value) words, a cache-sized chunk at a
+    time (a text cut by a chunk border is merged with np.minimum)."""
     n_docs = len(sh.starts)
-    doc_bits = max(int(n_docs).bit_length(), 1)
     bin_bits = max(int(num_perm - 1).bit_length(), 1)
-    value_bits = 64 - doc_bits - bin_bits
-    if value_bits < 24:
-        raise ValueError(f"too many texts for one pass ({n_docs}); split the input")
     owner = sh.owner
     if skip is not None and len(skip):
         owner = owner.copy()
         owner[np.isin(owner, skip.astype(np.uint64))] = n_docs
-    # sort (text, bin, value) packed in one word: the first of each (text, bin) run is its min
-    key = owner << np.uint64(bin_bits + value_bits)
-    if num_perm & (num_perm - 1) == 0:
-        bins = sh.hashes & np.uint64(num_perm - 1)
-    else:
-        bins = sh.hashes % np.uint64(num_perm)
-    bins <<= np.uint64(value_bits)
-    key |= bins
-    del bins
-    key |= sh.hashes >> np.uint64(64 - value_bits)
-    key.sort()
-    group = key >> np.uint64(value_bits)
-    first = np.empty(len(key), dtype=bool)
-    first[:1] = True
-    np.not_equal(group[1:], group[:-1], out=first[1:])
-    first &= group < np.uint64(n_docs << bin_bits)
-    group, values = group[first], key[first] & np.uint64((1 << value_bits) - 1)
     sig = np.full(n_docs * num_perm, _EMPTY, dtype=np.uint64)
-    # group is (text << bin_bits) | bin, i.e. the flat index when num_perm is a power of two
-    if num_perm == 1 << bin_bits:
-        sig[group.astype(np.int64)] = values
-    else:
-        g = group.astype(np.int64)
-        sig[(g >> bin_bits) * num_perm + (g & ((1 << bin_bits) - 1))] = values
+    low32 = np.uint64(0xFFFFFFFF)
+    chunk = 1 << 20
+    for s in range(0, len(sh.hashes), chunk):
+        o, h = owner[s : s + chunk], sh.hashes[s : s + chunk]
+        real = o != np.uint64(n_docs)
+        if not real.any():
+            continue
+        ids, h = o[real], h[real]
+        lo = ids.min()
+        local = ids - lo
+        uniq = None
+        if int(local.max()).bit_length() + bin_bits > 32:  # sparse ids (short texts): renumber
+            uniq, inverse = np.unique(ids, return_inverse=True)
+            local = inverse.astype(np.uint64)
+        bins = h & np.uint64(num_perm - 1) if num_perm & (num_perm - 1) == 0 else h % np.uint64(num_perm)
+        key = (local << np.uint64(bin_bits + 32)) | (bins << np.uint64(32)) | (h >> np.uint64(32))
+        key.sort()
+        group = key >> np.uint64(32)
+        first = np.empty(len(key), dtype=bool)
+        first[0] = True
+        np.not_equal(group[1:], group[:-1], out=first[1:])
+        group, values = group[first], key[first] & low32
+        doc = (group >> np.uint64(bin_bits)).astype(np.int64)
+        doc = uniq[doc].astype(np.int64) if uniq is not None else doc + int(lo)
+        flat = doc * num_perm + (group & np.uint64((1 << bin_bits) - 1)).astype(np.int64)
+        sig[flat] = np.minimum(sig[flat], values)
     sig = sig.reshape(n_docs, num_perm)
     _densify(sig)
     return sig
@@ -284,9 +286,10 @@ def candidate_pairs(sig: np.ndarray, bands: int) -> np.ndarray:
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    pairs = np.sort(pairs, axis=1)
-    return np.unique(pairs, axis=0)
+    a, b = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    n = np.int64(len(sig))
+    code = np.unique((a * n + b)[a != b])  # one int64 per pair: a 1-D unique, not a row unique
+    return np.stack([code // n, code % n], axis=1)
 
 
 @dataclass
@@ -374,9 +377,14 @@ def find_duplicates(texts: Sequence[str], config: DedupConfig | None = None) -> 
     result.n_candidates = len(cand)
     if len(cand):
         # cheap prefilter on signature agreement (an unbiased Jaccard estimate); the margin is
-        # several standard deviations wide, so true pairs are not lost before the exact check
-        estimate = (sig[cand[:, 0]] == sig[cand[:, 1]]).mean(axis=1)
-        cand = cand[estimate >= cfg.threshold - 0.2]
+        # several standard deviations wide, so true pairs are not lost before the exact check.
+        # In blocks, so the gathered signature rows stay in cache.
+        keep = np.zeros(len(cand), dtype=bool)
+        for s in range(0, len(cand), 8192):
+            block = cand[s : s + 8192]
+            agree = (sig[block[:, 0]] == sig[block[:, 1]]).mean(axis=1)
+            keep[s : s + 8192] = agree >= cfg.threshold - 0.2
+        cand = cand[keep]
     sets: dict[int, set[int]] = {}
     for a, b in cand.tolist():
         sa = sets.get(a) or sets.setdefault(a, set(sh.of(a).tolist()))
