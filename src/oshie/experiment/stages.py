@@ -301,10 +301,11 @@ def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[st
     }
 
 
-def _judge_llm(params: dict[str, Any], full_llm: dict[str, Any]) -> Any:
+def _judge_llm(llm_config: dict[str, Any]) -> Any:
+    """The judge, built from the full config (its cache path is not part of the stage key)."""
     from oshie.llm.config import LLMConfig, build_llm
 
-    return build_llm(LLMConfig.model_validate(full_llm))
+    return build_llm(LLMConfig.model_validate(llm_config))
 
 
 def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
@@ -315,7 +316,7 @@ def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
     eval_run_judge(
         stage.files["tasks"],
         stage_dir,
-        _judge_llm(p, stage.runtime["llm"]),
+        _judge_llm(stage.runtime["llm"]),
         model_dir=_model_of(upstream),
         limit=p["limit"],
         max_new_tokens=p["max_new_tokens"],
@@ -337,7 +338,7 @@ def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
     run_compare(
         [upstream[sid].dir for sid in stage.deps],
         stage_dir,
-        _judge_llm(stage.params, stage.runtime["llm"]),
+        _judge_llm(stage.runtime["llm"]),
         names=names,
     )
     return {
