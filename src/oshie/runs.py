@@ -17,7 +17,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-_SECRET_WORDS = ("api_key", "apikey", "token", "secret", "password", "authorization")
+# Key names whose values are secrets. Matched on the shape of the whole key so that
+# `max_tokens`, `eos_token` or `cache_key` stay visible while `api_key`, `hf_token` or
+# `Authorization` are hidden. `api_key_env` names an environment variable, not its value.
+_SECRET_NAMES = frozenset({"token", "key", "secret", "password", "authorization", "bearer", "apikey"})
+_SECRET_SUFFIXES = ("api_key", "apikey", "access_key", "private_key", "secret_key", "secret",
+                    "password", "auth_token", "access_token", "hf_token", "api_token")
 _PACKAGES = (
     "oshie", "torch", "transformers", "trl", "peft", "datasets", "accelerate",
     "tokenizers", "sentencepiece", "safetensors", "numpy", "pydantic", "httpx",
@@ -64,13 +69,16 @@ def git_revision(cwd: str | Path | None = None) -> str | None:
     return rev.stdout.strip() + ("-dirty" if dirty else "")
 
 
+def is_secret_key(name: str) -> bool:
+    """True for key names such as `api_key`, `hf_token`, `Authorization`, `password`."""
+    lowered = name.lower().replace("-", "_")
+    return lowered in _SECRET_NAMES or lowered.endswith(_SECRET_SUFFIXES)
+
+
 def redact(obj: Any) -> Any:
     """Replace values of secret-looking keys with '***' (recursively)."""
     if isinstance(obj, dict):
-        return {
-            k: ("***" if any(w in str(k).lower() for w in _SECRET_WORDS) and v else redact(v))
-            for k, v in obj.items()
-        }
+        return {k: ("***" if is_secret_key(str(k)) and v else redact(v)) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [redact(v) for v in obj]
     return obj

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from oshie.llm.base import LLM, Generation, GenerationParams, LLMRequest
 from oshie.records import Conversation, PreferencePair, Provenance, stable_hash
-from oshie.runs import Manifest, write_json
+from oshie.runs import Manifest, redact, write_json
 from oshie.synth.output import ResumableJsonl, manifest_path, rejected_path
 
 
@@ -50,18 +50,6 @@ def record_id(prefix: str, *parts: Any) -> str:
     return f"{prefix}-{stable_hash(list(parts), 12)}"
 
 
-_SECRET_KEYS = ("api_key", "apikey", "secret", "password", "authorization", "access_token")
-
-
-def _redact_keys(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: "***" if any(w in str(k).lower() for w in _SECRET_KEYS) and v
-                else _redact_keys(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_redact_keys(v) for v in obj]
-    return obj
-
-
 class SynthRun:
     def __init__(
         self,
@@ -81,9 +69,7 @@ class SynthRun:
         self._manifest = Manifest(self.out_path.parent, f"synth.{stage}")
         if isinstance(config, BaseModel):
             config = config.model_dump(mode="json")
-        # runs.redact would hide every *token* key (max_tokens); our configs hold no
-        # secrets (keys live only in the environment), so redact just key-like names
-        self._manifest.data["config"] = _redact_keys(config)
+        self._manifest.data["config"] = redact(config)
         for name, path in (inputs or {}).items():
             self._manifest.add_input(name, path)
         self.out = ResumableJsonl(self.out_path)
