@@ -112,7 +112,7 @@ def test_config_switches_and_overrides(tmp_path):
     assert "over_cautious" not in {c.code for c in Pipeline.from_config(cfg).checks}
     cfg = load_check_config(cfg_file, ["checks.unjustified_refusal.enabled=false"])
     assert check_records([record], cfg).findings == []
-    assert [c.code for c in Pipeline.from_config(load_check_config(None, ["only=[pii, ng_word]"])).checks] == ["pii", "ng_word"]
+    assert [c.code for c in Pipeline.from_config(load_check_config(None, ["only=[pii, ng_word]"])).checks] == ["ng_word", "pii"]
 
 
 @pytest.mark.parametrize(("text", "field"), [

@@ -76,7 +76,8 @@ def checks() -> None:
     t.add_column("what it looks for")
     t.add_column("options")
     for c in iter_checks():
-        opts = [f"{k}={v.default!r}" for k, v in c.Params.model_fields.items() if k not in ("enabled", "severity")]
+        opts = [f"{k}={v.get_default(call_default_factory=True)!r}"
+                for k, v in c.Params.model_fields.items() if k not in ("enabled", "severity")]
         t.add_row(c.code, c.severity, escape(c.description), escape(", ".join(opts)))
     out.print(t)
 

@@ -164,9 +164,14 @@ def register(cls: type[Check]) -> type[Check]:
     return cls
 
 
+FAMILY_ORDER = ("fields", "length", "translation", "fluency", "refusal", "safety", "duplicates", "contamination")
+
+
 def iter_checks() -> Iterator[type[Check]]:
+    """Every registered check: by family (built-in families in reading order), then by code."""
     _load_builtin_checks()
-    yield from REGISTRY.values()
+    rank = {f: i for i, f in enumerate(FAMILY_ORDER)}
+    yield from sorted(REGISTRY.values(), key=lambda c: (rank.get(c.family, len(rank)), c.code))
 
 
 def _load_builtin_checks() -> None:
