@@ -62,3 +62,24 @@ def test_plan_keys_change_only_downstream_of_an_edit() -> None:
     }
     changed = {sid for sid in before if before[sid] != after[sid]}
     assert changed == {"data/B", "sft/tiny/B", "eval/tiny/B"}
+
+
+def test_plan_crosses_every_base_model_with_every_variant(tmp_path: Path) -> None:
+    model_dir = tmp_path / "local-model"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}", "utf-8")
+    raw = load_experiment(EXAMPLE).model_dump(mode="json")
+    raw["base_models"] = [raw["base_models"][0], {"name": "local", "path": str(model_dir)}]
+    plan = build_plan(load_experiment(raw))
+    ids = [s.id for s in plan.stages]
+    for model in ("tiny", "local"):
+        assert f"eval/{model}/base" in ids
+        for v in ("A", "B", "B-audited", "A-plus-B"):
+            assert f"sft/{model}/{v}" in ids and f"eval/{model}/{v}" in ids
+    assert "pretrain/local" not in ids and "pretrain/tiny" in ids
+    assert [(r.model, r.variant) for r in plan.rows][:2] == [("tiny", "base"), ("tiny", "A")]
+    # dependencies always come before the stages that use them
+    seen: set[str] = set()
+    for s in plan.stages:
+        assert set(s.deps) <= seen, s.id
+        seen.add(s.id)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from oshie.experiment.cache import MARKER
 from oshie.experiment.config import load_experiment
-from oshie.experiment.runner import experiment_status, run_experiment
+from oshie.experiment.runner import experiment_status, run_experiment, stale_stage_dirs
 
 from .helpers import tiny_experiment
 
@@ -50,6 +50,8 @@ def test_edit_one_variant_reruns_only_its_stages(tmp_path: Path, tiny_model_dir:
     rows2 = {r["variant"]: r for r in csv.DictReader(open(out / "results.csv", encoding="utf-8"))}
     old = {r["variant"]: r for r in rows}
     assert rows2["A"] == old["A"] and rows2["base"] == old["base"]
+    stale = {d.name.rsplit("-", 1)[0] for d in stale_stage_dirs(edited, out)}
+    assert stale == {"data-B", "sft-m-B", "eval-m-B"}  # the previous B, kept as cache
     plan = json.loads((out / "plan.json").read_text("utf-8"))
     assert plan["sft/m/B"]["state"] == "ran" and plan["sft/m/A"]["state"] == "cached"
 

@@ -64,7 +64,7 @@ def status(
     overrides: list[str] | None = SET_OPT,
 ) -> None:
     """Show which stages are done, partial (interrupted) or pending for this plan."""
-    from oshie.experiment.runner import experiment_status
+    from oshie.experiment.runner import experiment_status, stale_stage_dirs
 
     config = _load(experiment, overrides)
     target = _out_dir(config, out_dir)
@@ -83,3 +83,9 @@ def status(
     out.print(table)
     done = sum(s.state == "done" for s in rows)
     out.print(f"{done}/{len(rows)} stages done")
+    stale = stale_stage_dirs(config, target)
+    if stale:
+        out.print(
+            f"{len(stale)} stage directories belong to earlier versions of the plan "
+            f"(kept as cache; safe to delete): {', '.join(d.name for d in stale)}"
+        )

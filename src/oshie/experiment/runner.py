@@ -82,6 +82,16 @@ def _set_threads(n: int | None) -> int | None:
     return previous
 
 
+def stale_stage_dirs(config: ExperimentConfig, out_dir: str | Path) -> list[Path]:
+    """Stage directories in `out_dir` that no stage of the current plan uses (earlier
+    versions of edited stages). They are kept as a cache; delete them to reclaim space."""
+    stages = Path(out_dir) / STAGES_DIR
+    if not stages.is_dir():
+        return []
+    current = {s.dirname for s in build_plan(config).stages}
+    return sorted(d for d in stages.iterdir() if d.is_dir() and d.name not in current)
+
+
 def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentRun:
     """Run what is not finished yet, then write the results table and the report."""
     out = Path(out_dir)
