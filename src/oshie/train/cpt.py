@@ -129,7 +129,9 @@ def train_cpt(
     elif overrides:
         raise ConfigError("pass overrides with a config path, or apply them to the config object")
     runtime.log_start("cpt", config)
-    trainer, stats, tokenizer, resume_from = build_cpt_trainer(config, resume=resume, overwrite=overwrite)
-    manifest = runtime.new_manifest(config, "cpt")
-    return runtime.run(trainer, config, kind="cpt", manifest=manifest, data_stats=stats,
-                       resume_from=resume_from, tokenizer=tokenizer)
+    with runtime.quiet_library_warnings():
+        trainer, stats, tokenizer, resume_from = build_cpt_trainer(
+            config, resume=resume, overwrite=overwrite)
+        manifest = runtime.new_manifest(config, "cpt")
+        return runtime.run(trainer, config, kind="cpt", manifest=manifest, data_stats=stats,
+                           resume_from=resume_from, tokenizer=tokenizer)

@@ -106,7 +106,9 @@ def train_dpo(
     elif overrides:
         raise ConfigError("pass overrides with a config path, or apply them to the config object")
     runtime.log_start("dpo", config)
-    trainer, stats, tokenizer, resume_from = build_dpo_trainer(config, resume=resume, overwrite=overwrite)
-    manifest = runtime.new_manifest(config, "dpo")
-    return runtime.run(trainer, config, kind="dpo", manifest=manifest, data_stats=stats,
-                       resume_from=resume_from, tokenizer=tokenizer)
+    with runtime.quiet_library_warnings():
+        trainer, stats, tokenizer, resume_from = build_dpo_trainer(
+            config, resume=resume, overwrite=overwrite)
+        manifest = runtime.new_manifest(config, "dpo")
+        return runtime.run(trainer, config, kind="dpo", manifest=manifest, data_stats=stats,
+                           resume_from=resume_from, tokenizer=tokenizer)

@@ -6,7 +6,12 @@ import json
 from pathlib import Path
 
 from oshie.errors import ModelError, require
-from oshie.train.runtime import TOKENIZER_FILES, check_model_dir, quiet_transformers
+from oshie.train.runtime import (
+    TOKENIZER_FILES,
+    check_model_dir,
+    quiet_library_warnings,
+    quiet_transformers,
+)
 
 
 def adapter_base(adapter_dir: str | Path) -> str | None:
@@ -44,7 +49,8 @@ def merge_adapter(adapter_dir: str | Path, out_dir: str | Path, base: str | Path
     model = transformers.AutoModelForCausalLM.from_pretrained(base_path)
     if model.get_input_embeddings().num_embeddings < len(tokenizer):
         model.resize_token_embeddings(len(tokenizer))
-    merged = peft.PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    with quiet_library_warnings():
+        merged = peft.PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(out, safe_serialization=True)

@@ -4,10 +4,13 @@ LoRA settings, the run directory (manifest, log history), resume and the result 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +110,14 @@ def check_method(config: TrainCommon) -> None:
     except ImportError as exc:
         raise ConfigError("method 'qlora' needs the bitsandbytes package", field="method",
                           hint="pip install bitsandbytes") from exc
+
+
+@contextlib.contextmanager
+def quiet_library_warnings() -> Iterator[None]:
+    """Hide deprecation noise raised inside TRL/transformers internals (not the user's doing)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        yield
 
 
 def quiet_transformers() -> None:

@@ -100,7 +100,9 @@ def train_sft(
     elif overrides:
         raise ConfigError("pass overrides with a config path, or apply them to the config object")
     runtime.log_start("sft", config)
-    trainer, stats, tokenizer, resume_from = build_sft_trainer(config, resume=resume, overwrite=overwrite)
-    manifest = runtime.new_manifest(config, "sft")
-    return runtime.run(trainer, config, kind="sft", manifest=manifest, data_stats=stats,
-                       resume_from=resume_from, tokenizer=tokenizer)
+    with runtime.quiet_library_warnings():
+        trainer, stats, tokenizer, resume_from = build_sft_trainer(
+            config, resume=resume, overwrite=overwrite)
+        manifest = runtime.new_manifest(config, "sft")
+        return runtime.run(trainer, config, kind="sft", manifest=manifest, data_stats=stats,
+                           resume_from=resume_from, tokenizer=tokenizer)
