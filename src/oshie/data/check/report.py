@@ -26,7 +26,8 @@ def _jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
             fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
-def _row(record: Record) -> dict[str, Any]:
+def record_row(record: Record) -> dict[str, Any]:
+    """A record as a row of the native format (messages, or preference for pairs)."""
     from oshie.data.io import record_to_row
 
     return record_to_row(record, "preference" if isinstance(record, PreferencePair) else "messages")
@@ -162,9 +163,9 @@ def write_check_run(
         kept, quarantined = result.split_indices(drop)
         paths["kept"] = out / "kept.jsonl"
         paths["quarantine"] = out / "quarantine.jsonl"
-        _jsonl(paths["kept"], [_row(result.records[i]) for i in kept])
+        _jsonl(paths["kept"], [record_row(result.records[i]) for i in kept])
         _jsonl(paths["quarantine"], [
-            {"record": _row(result.records[i]), "source": result.sources[i],
+            {"record": record_row(result.records[i]), "source": result.sources[i],
              "reasons": [{"check": f.check, "severity": f.severity, "message": f.message,
                           "span": f.span.to_dict() if f.span else None} for f in fs]}
             for i, fs in quarantined

@@ -12,7 +12,7 @@ from oshie.data.check.base import Record, Severity
 from oshie.data.check.config import CheckConfig
 from oshie.data.check.duplicates import record_text
 from oshie.data.check.pipeline import CheckResult, check_records
-from oshie.data.check.report import _row, write_check_run
+from oshie.data.check.report import record_row, write_check_run
 from oshie.data.dedup import DedupConfig, find_duplicates
 from oshie.runs import Manifest, write_json
 
@@ -90,11 +90,11 @@ def dedup_files(
     with open(out / "kept.jsonl", "w", encoding="utf-8") as fh:
         for i, r in enumerate(records):
             if i not in drop:
-                fh.write(json.dumps(_row(r), ensure_ascii=False) + "\n")
+                fh.write(json.dumps(record_row(r), ensure_ascii=False) + "\n")
     with open(out / "removed.jsonl", "w", encoding="utf-8") as fh:
         for i in sorted(drop):
             rep = records[rep_of[i]]
-            fh.write(json.dumps({"record": _row(records[i]), "source": sources[i], "duplicate_of": rep.id,
+            fh.write(json.dumps({"record": record_row(records[i]), "source": sources[i], "duplicate_of": rep.id,
                                  "duplicate_of_source": sources[rep_of[i]]}, ensure_ascii=False) + "\n")
     with open(out / "clusters.jsonl", "w", encoding="utf-8") as fh:
         for n, c in enumerate(result.clusters):

@@ -28,12 +28,6 @@ def mask_quotes(text: str) -> str:
     return _QUOTED.sub(_blank, text)
 
 
-def char_ngrams(text: str, n: int) -> set[str]:
-    if len(text) < n:
-        return {text} if text else set()
-    return {text[i : i + n] for i in range(len(text) - n + 1)}
-
-
 def any_pattern(words: list[str] | tuple[str, ...]) -> re.Pattern[str]:
     """One regex matching any of `words` (regex syntax allowed), longest alternatives first."""
     return re.compile("|".join(sorted(words, key=len, reverse=True)))
