@@ -30,6 +30,10 @@ def command(out_dir: Path = OUT_OPT, overrides: list[str] | None = SET_OPT) -> N
 
     info("oshie quickstart: tokenizer + tiny model -> pre-train -> audit -> SFT x 3 -> eval x 4")
     run = run_quickstart(out_dir, parse_overrides(overrides))
+    info(
+        f"{len(run.ran)} stages ran ({len(run.resumed)} resumed), "
+        f"{len(run.skipped)} reused from the cache"
+    )
     out.print(f"\nreport:  {run.report}")
     out.print(f"table:   {run.results_csv}")
     out.print("\nnext:")

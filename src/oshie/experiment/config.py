@@ -173,6 +173,7 @@ class EvalSettings(_Strict):
     tasks: list[TaskRef] = Field(min_length=1)
     include_base: bool = True  # evaluate each untuned base too (the row deltas are against it)
     batch_size: int = Field(8, gt=0)
+    device: str = "cpu"  # torch device for scoring, e.g. cpu or cuda
     metrics: list[str] | None = None  # "task/metric" columns in the table (None: all)
     judge: JudgeSettings | None = None
 

@@ -205,7 +205,7 @@ def _eval_stage(config: ExperimentConfig, stage_id: str, model_stage: str) -> St
     return Stage(
         stage_id,
         "eval",
-        {"tasks": tasks, "batch_size": config.eval.batch_size},
+        {"tasks": tasks, "batch_size": config.eval.batch_size, "device": config.eval.device},
         deps=[model_stage],
         files=files,
     )

@@ -78,14 +78,8 @@ def _resume_flags(train_dir: Path) -> dict[str, bool]:
 
 
 def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
-    try:
-        from oshie.train.cpt import train_cpt
-    except ImportError as exc:
-        raise UsageError(
-            "pre-training needs oshie.train.cpt, which this install lacks",
-            hint="remove 'pretrain' from the base model's build settings",
-        ) from exc
     from oshie.train.config import CPTConfig
+    from oshie.train.cpt import train_cpt
 
     p = stage.params
     train_dir = stage_dir / TRAIN_DIR
@@ -99,7 +93,6 @@ def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
         max_length=p["max_length"],
         save_steps=p["save_steps"],
         seed=p["seed"],
-        device="cpu",
         lr_scheduler="cosine",
         warmup_ratio=0.05,
         save_total_limit=1,
@@ -226,7 +219,7 @@ def run_sft(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
     data = _only(upstream, "data/")
     model = next(o for sid, o in upstream.items() if not sid.startswith("data/")).path("model")
     train_dir = stage_dir / TRAIN_DIR
-    settings = {"seed": stage.params["seed"], "device": "cpu", **stage.params["settings"]}
+    settings = {"seed": stage.params["seed"], **stage.params["settings"]}
     config = load_config(
         {
             **settings,
@@ -256,7 +249,7 @@ def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
         {"path": path, **spec}
         for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)
     ]
-    settings = {"seed": stage.params["seed"], "device": "cpu", **stage.params["settings"]}
+    settings = {"seed": stage.params["seed"], **stage.params["settings"]}
     config = load_config(
         {
             **settings,
@@ -290,7 +283,13 @@ def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[st
             spec["train_data"] = stage.files[f"{key}.train_data"]
         tasks.append(spec)
     # run_eval keeps finished per-item records, so an interrupted eval resumes item by item
-    run_eval(_model_of(upstream), tasks, stage_dir, batch_size=stage.params["batch_size"])
+    run_eval(
+        _model_of(upstream),
+        tasks,
+        stage_dir,
+        batch_size=stage.params["batch_size"],
+        device=stage.params["device"],
+    )
     return {
         "results": "results.json",
         "report": "report.html",
