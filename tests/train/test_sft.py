@@ -148,6 +148,29 @@ def test_packing_trains_and_fills_blocks(tiny_model_dir, chat_file, tmp_path, sf
     assert out.global_step == 1
 
 
+def test_packed_documents_do_not_attend_to_each_other(tiny_model_dir, chat_file, tmp_path, sft_cfg):
+    """A packed (padding-free) training batch gives each conversation the same logits as
+    running it alone: no attention across the packed boundaries."""
+    import torch
+
+    from oshie.train.sft import build_sft_trainer
+
+    cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "p", packing=True,
+                              max_length=192, max_steps=1, batch_size=1), kind="sft")
+    trainer, _, _, _ = build_sft_trainer(cfg)
+    batch = next(iter(trainer.get_train_dataloader()))
+    starts = (batch["position_ids"][0] == 0).nonzero().flatten().tolist()
+    assert len(starts) >= 2  # at least two conversations share the row
+    model = trainer.model
+    model.train()  # the mode training runs in (dropout is 0 in the tiny config)
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    with torch.no_grad():
+        packed = model(**inputs).logits[0]
+        s, e = starts[1], (starts[2] if len(starts) > 2 else batch["input_ids"].shape[1])
+        alone = model(input_ids=batch["input_ids"][:, s:e]).logits[0]
+    torch.testing.assert_close(packed[s:e], alone, atol=1e-4, rtol=1e-4)
+
+
 def test_dataset_weights_mix(tiny_model_dir, chat_file, tmp_path, sft_cfg):
     from oshie.train.sft import build_sft_trainer
 

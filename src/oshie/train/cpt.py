@@ -90,10 +90,10 @@ def build_cpt_trainer(
             hint="lower max_length or add text",
         )
     runtime.quiet_transformers()
-    model = transformers.AutoModelForCausalLM.from_pretrained(
+    model = runtime.for_training(transformers.AutoModelForCausalLM.from_pretrained(
         config.model, config=model_config, trust_remote_code=config.trust_remote_code,
         **({"dtype": "auto"} if runtime.use_cuda(config) else {}),
-    )
+    ))
     train_rows, eval_rows = tdata.split_eval(rows, config.eval_split, config.seed)
     args = trl.SFTConfig(
         **runtime.base_training_args(config, has_eval=bool(eval_rows)),

@@ -139,7 +139,15 @@ def load_model(path: str | Path, config: TrainCommon) -> Any:
             bnb_4bit_compute_dtype=torch.bfloat16,
         )
     kwargs["dtype"] = torch.float32 if not use_cuda(config) else "auto"
-    return transformers.AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    return for_training(transformers.AutoModelForCausalLM.from_pretrained(str(path), **kwargs))
+
+
+def for_training(model: Any) -> Any:
+    """No KV cache while training. With a cache object present, transformers skips detecting
+    packed sequences from position_ids, and packed documents (padding-free, SDPA/eager
+    attention) would attend to each other. `run` turns the cache back on before saving."""
+    model.config.use_cache = False
+    return model
 
 
 def load_tokenizer(path: str | Path, config: TrainCommon) -> Any:
@@ -297,6 +305,7 @@ def run(
     t0 = time.perf_counter()
     output = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     wall = time.perf_counter() - t0
+    trainer.model.config.use_cache = True  # inference wants the cache
     trainer.save_model(str(out))
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(out))
