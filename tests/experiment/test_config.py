@@ -83,3 +83,12 @@ def test_plan_crosses_every_base_model_with_every_variant(tmp_path: Path) -> Non
     for s in plan.stages:
         assert set(s.deps) <= seen, s.id
         seen.add(s.id)
+
+
+def test_a_second_run_on_the_same_directory_is_refused(tmp_path: Path) -> None:
+    from oshie.errors import UsageError
+    from oshie.experiment.runner import run_experiment, run_lock
+
+    with run_lock(tmp_path), pytest.raises(UsageError, match="another experiment run"):
+        run_experiment(load_experiment(EXAMPLE), tmp_path)
+    assert not (tmp_path / "stages").exists()  # refused before any stage started

@@ -12,6 +12,8 @@ The output directory holds `stages/<stage>-<key>/` (one per stage), `experiment.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import yaml
 
 from oshie.console import info
+from oshie.errors import UsageError
 from oshie.experiment.cache import Stage, StageOutput, is_done, read_marker, write_marker
 from oshie.experiment.config import ExperimentConfig
 from oshie.experiment.plan import Plan, build_plan
@@ -26,6 +29,7 @@ from oshie.experiment.stages import ADAPTERS, stage_manifest
 from oshie.runs import Manifest, write_json
 
 STAGES_DIR = "stages"
+LOCK_FILE = ".lock"
 
 
 @dataclass
@@ -92,10 +96,35 @@ def stale_stage_dirs(config: ExperimentConfig, out_dir: str | Path) -> list[Path
     return sorted(d for d in stages.iterdir() if d.is_dir() and d.name not in current)
 
 
+@contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """One run per output directory at a time: two writers would corrupt the stages."""
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / LOCK_FILE, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(
+                "another experiment run is using this directory",
+                path=out,
+                hint="wait for it to finish, or pass a different --out",
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentRun:
     """Run what is not finished yet, then write the results table and the report."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with run_lock(out):
+        return _locked_run(config, out)
+
+
+def _locked_run(config: ExperimentConfig, out: Path) -> ExperimentRun:
     plan = build_plan(config)
     (out / "experiment.yaml").write_text(
         yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False),
