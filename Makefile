@@ -23,13 +23,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(VENV)/bin/oshie quickstart --out runs/quickstart
 
-# Headless Chromium renders the HTML reports in tests; installed from Debian when missing.
+# Headless Chromium renders the HTML reports in tests, and a CJK font draws Japanese plot
+# labels; both come from Debian when missing (as root), otherwise those tests are skipped.
 browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; } || \
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "warning: could not install chromium; browser tests will be skipped"; \
-	    else echo "warning: chromium not found; browser tests will be skipped"; fi; }
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	      || echo "warning: could not install chromium/fonts-noto-cjk; browser tests will be skipped"; \
+	    else echo "warning: chromium or fonts-noto-cjk missing; browser tests will be skipped"; fi; }
 
 test: setup browser
 	$(VENV)/bin/ruff check src tests bench
