@@ -1,5 +1,7 @@
 """The stage cache: a stage's key is a content hash of its settings, its input files and the
 keys of the stages it depends on, so a change anywhere upstream changes every key below it.
+The versions of Python, oshie and the training libraries are part of every key; editing
+oshie's source in place is not (delete the affected stage directories to recompute them).
 
 A stage runs in `stages/<kind>-<label>-<key>/` and counts as finished only once its
 completion marker (`DONE.json`) exists there; the marker is written last, atomically, so
@@ -8,6 +10,7 @@ a run killed half-way leaves a directory without one and the stage runs (or resu
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -18,12 +21,14 @@ from typing import Any
 
 from oshie.errors import DataError
 from oshie.records import stable_hash
-from oshie.runs import file_hash, write_json
+from oshie.runs import file_hash, package_versions, write_json
 
 MARKER = "DONE.json"
 KEY_LENGTH = 10
 # bump when a stage's outputs change shape, so old caches are not reused by mistake
 CACHE_FORMAT = 1
+# libraries whose version can change a stage's outputs: upgrading one recomputes the stages
+KEY_PACKAGES = ("oshie", "torch", "transformers", "trl", "peft", "tokenizers")
 
 _file_hashes: dict[tuple[str, float, int], str] = {}
 
@@ -59,6 +64,11 @@ def cached_file_hash(path: str | Path) -> str:
     return _file_hashes[k]
 
 
+@functools.cache
+def _key_versions() -> dict[str, str]:
+    return package_versions(KEY_PACKAGES)
+
+
 @dataclass
 class Stage:
     """One node of the experiment graph."""
@@ -86,6 +96,7 @@ class Stage:
         self.key = stable_hash(
             {
                 "format": CACHE_FORMAT,
+                "versions": _key_versions(),
                 "kind": self.kind,
                 "params": self.params,
                 "files": {name: cached_file_hash(p) for name, p in sorted(self.files.items())},
