@@ -205,7 +205,11 @@ def base_training_args(config: TrainCommon, has_eval: bool) -> dict[str, Any]:
 
 
 def last_checkpoint(output_dir: str | Path) -> Path | None:
-    dirs = [d for d in Path(output_dir).glob("checkpoint-*") if d.is_dir() and d.name[11:].isdigit()]
+    """The newest complete checkpoint (one cut short by a kill has no trainer_state.json)."""
+    dirs = [
+        d for d in Path(output_dir).glob("checkpoint-*")
+        if d.is_dir() and d.name[11:].isdigit() and (d / "trainer_state.json").is_file()
+    ]
     return max(dirs, key=lambda d: int(d.name[11:])) if dirs else None
 
 
