@@ -62,8 +62,10 @@ def test_model_dir_without_weights_or_tokenizer(tmp_path, tiny_model_dir, chat_f
     no_weights = tmp_path / "no_weights"
     shutil.copytree(tiny_model_dir, no_weights)
     (no_weights / "model.safetensors").unlink()
-    with pytest.raises(ModelError, match="no safetensors weights"):
-        train_sft(load_config(_base(no_weights, tmp_path / "o1", chat_file)))
+    cfg_file = _yaml(tmp_path, _base(no_weights, tmp_path / "o1", chat_file))
+    with pytest.raises(ModelError, match="no safetensors weights") as err:
+        train_sft(load_config(cfg_file))
+    assert str(cfg_file) in err.value.render() and "field 'model'" in err.value.render()
     no_tok = tmp_path / "no_tok"
     shutil.copytree(tiny_model_dir, no_tok)
     (no_tok / "tokenizer.json").unlink()
@@ -85,8 +87,10 @@ def test_every_example_truncated_away(tmp_path, tiny_model_dir, chat_file):
 def test_qlora_on_cpu_is_a_clear_error(tmp_path, tiny_model_dir, chat_file):
     from oshie.train.sft import train_sft
 
-    with pytest.raises(ConfigError, match="qlora' needs a CUDA GPU"):
-        train_sft(load_config(_base(tiny_model_dir, tmp_path / "o", chat_file, method="qlora", device="cpu")))
+    cfg_file = _yaml(tmp_path, _base(tiny_model_dir, tmp_path / "o", chat_file, method="qlora", device="cpu"))
+    with pytest.raises(ConfigError, match="qlora' needs a CUDA GPU") as err:
+        train_sft(load_config(cfg_file))
+    assert err.value.render().startswith(f"{cfg_file}, field 'method'")
 
 
 def test_dpo_needs_preference_pairs(tmp_path, sft_model_dir, chat_file):

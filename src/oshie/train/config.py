@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from oshie.errors import ConfigError
 
@@ -64,6 +64,7 @@ class RopeScaling(_Strict):
 class TrainCommon(_Strict):
     """Fields shared by every method."""
 
+    _source: str | None = PrivateAttr(default=None)  # the YAML file, for error messages
     model: str  # local model directory (weights as safetensors + tokenizer)
     output_dir: str  # run directory: final model, checkpoints, manifest.json, log_history.jsonl
     method: Literal["full", "lora", "qlora"] = "full"  # qlora needs bitsandbytes + a CUDA GPU
@@ -88,6 +89,11 @@ class TrainCommon(_Strict):
     gradient_checkpointing: bool = False
     report_to: list[str] = Field(default_factory=list)  # e.g. [tensorboard], [wandb]
     trust_remote_code: bool = False
+
+    @property
+    def source(self) -> str | None:
+        """The YAML file this config was loaded from (None for a dict or a constructed object)."""
+        return self._source
 
     @model_validator(mode="after")
     def _check_common(self) -> TrainCommon:
@@ -226,7 +232,7 @@ def validate_config(
             path=source, field="kind", hint=f"run 'oshie train {data['kind']}' instead",
         )
     try:
-        return CONFIG_CLASSES[kind].model_validate(data)  # type: ignore[return-value]
+        config = CONFIG_CLASSES[kind].model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
@@ -241,6 +247,8 @@ def validate_config(
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
         raise ConfigError(message, path=source, line=_line_of(source, loc), field=field, hint=hint) from None
+    config._source = str(source) if source else None
+    return config  # type: ignore[return-value]
 
 
 def _keys_at(cls: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

@@ -25,14 +25,16 @@ from oshie.train.runtime import TrainResult
 _NEEDS_ORIGINAL = {"yarn", "llama3", "longrope", "dynamic"}
 
 
-def scaled_model_config(model_dir: str | Path, rope: RopeScaling, max_positions: int | None = None) -> Any:
+def scaled_model_config(
+    model_dir: str | Path, rope: RopeScaling, max_positions: int | None = None, source: str | None = None
+) -> Any:
     """The model's config with RoPE scaling applied (transformers 5: `rope_parameters`)."""
     transformers = require("transformers", "train")
     from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 
     if rope.type not in ROPE_INIT_FUNCTIONS:
         raise ConfigError(
-            f"unknown RoPE scaling type '{rope.type}'", field="rope_scaling.type",
+            f"unknown RoPE scaling type '{rope.type}'", path=source, field="rope_scaling.type",
             hint=f"transformers {transformers.__version__} supports: {', '.join(sorted(ROPE_INIT_FUNCTIONS))}",
         )
     config = transformers.AutoConfig.from_pretrained(str(model_dir))
@@ -41,7 +43,7 @@ def scaled_model_config(model_dir: str | Path, rope: RopeScaling, max_positions:
     if params.get("rope_type", "default") != "default":
         raise ConfigError(
             f"the model already uses RoPE scaling ({params.get('rope_type')}); stacking another is not supported",
-            field="rope_scaling",
+            path=source, field="rope_scaling",
         )
     theta = params.get("rope_theta", getattr(config, "rope_theta", 10000.0))
     new = {"rope_type": rope.type, "rope_theta": theta, "factor": float(rope.factor)}
@@ -60,12 +62,13 @@ def build_cpt_trainer(
     datasets = require("datasets", "train")
     transformers = require("transformers", "train")
     runtime.check_method(config)
-    runtime.check_model_dir(config.model)
+    runtime.check_model_dir(config.model, source=config.source)
     resume_from = runtime.prepare_output_dir(config, resume, overwrite)
     tokenizer = runtime.load_tokenizer(config.model, config)
 
     model_config = (
-        scaled_model_config(config.model, config.rope_scaling, config.max_position_embeddings)
+        scaled_model_config(config.model, config.rope_scaling, config.max_position_embeddings,
+                            source=config.source)
         if config.rope_scaling
         else transformers.AutoConfig.from_pretrained(config.model)
     )
@@ -73,7 +76,7 @@ def build_cpt_trainer(
         raise ConfigError(
             f"max_length {config.max_length} exceeds the model's context "
             f"({model_config.max_position_embeddings} positions)",
-            field="max_length",
+            path=config.source, field="max_length",
             hint="lower max_length or add rope_scaling to extend the context",
         )
     parts = []

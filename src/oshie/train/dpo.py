@@ -28,9 +28,9 @@ def build_dpo_trainer(
     trl = require("trl", "train")
     datasets = require("datasets", "train")
     runtime.check_method(config)
-    runtime.check_model_dir(config.model)
+    runtime.check_model_dir(config.model, source=config.source)
     if config.ref_model:
-        runtime.check_model_dir(config.ref_model, field_name="ref_model")
+        runtime.check_model_dir(config.ref_model, field_name="ref_model", source=config.source)
     resume_from = runtime.prepare_output_dir(config, resume, overwrite)
 
     tokenizer = runtime.load_tokenizer(config.model, config)

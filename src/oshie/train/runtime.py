@@ -103,12 +103,12 @@ def check_method(config: TrainCommon) -> None:
     if not use_cuda(config):
         raise ConfigError(
             "method 'qlora' needs a CUDA GPU (4-bit bitsandbytes kernels); none is available",
-            field="method", hint="use method: lora on CPU",
+            path=config.source, field="method", hint="use method: lora on CPU",
         )
     try:
         import bitsandbytes  # noqa: F401
     except ImportError as exc:
-        raise ConfigError("method 'qlora' needs the bitsandbytes package", field="method",
+        raise ConfigError("method 'qlora' needs the bitsandbytes package", path=config.source, field="method",
                           hint="pip install bitsandbytes") from exc
 
 

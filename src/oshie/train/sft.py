@@ -32,7 +32,7 @@ def build_sft_trainer(
     trl = require("trl", "train")
     datasets = require("datasets", "train")
     runtime.check_method(config)
-    runtime.check_model_dir(config.model)
+    runtime.check_model_dir(config.model, source=config.source)
     resume_from = runtime.prepare_output_dir(config, resume, overwrite)
 
     tokenizer = runtime.load_tokenizer(config.model, config)
