@@ -273,3 +273,11 @@ def test_concurrent_http_requests_share_batches():
         answers = asyncio.run(many(url))
     assert answers == [f"問{i}" for i in range(6)]
     assert sum(llm.batch_sizes) == 6 and max(llm.batch_sizes) > 1
+
+
+def test_too_long_prompt_fails_alone_with_400(served):
+    h = {"Authorization": f"Bearer {KEY}"}
+    r = httpx.post(served + "/completions", json={"prompt": "日本語の文章。" * 400}, headers=h)
+    assert r.status_code == 400 and "positions" in r.json()["error"]["message"]
+    ok = httpx.post(served + "/completions", json={"prompt": "短い", "max_tokens": 2}, headers=h)
+    assert ok.status_code == 200

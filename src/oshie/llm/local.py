@@ -209,6 +209,11 @@ class LocalLLM(LLM):
         added = self.tokenizer.get_added_vocab()
         return {added[s] for s in request.params.stop or [] if s in added}
 
+    def check_fits(self, request: LLMRequest) -> None:
+        """Raise LLMError now if the prompt leaves no room to generate (the server checks
+        each request before it joins a shared batch, so one bad prompt fails alone)."""
+        self._budget(request, len(self.prompt_ids(request)))
+
     def _budget(self, request: LLMRequest, prompt_len: int) -> int:
         if self.max_positions is None:
             return request.params.max_tokens

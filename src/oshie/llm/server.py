@@ -218,6 +218,10 @@ def create_app(
                     for p in prompts
                     for j in range(n)
                 ]
+                check = getattr(llm, "check_fits", None)
+                if check is not None:
+                    for req in reqs[::n]:  # one check per distinct prompt
+                        check(req)
                 gens = await batcher.submit(reqs)
             except BadRequest as exc:
                 return _error(400, str(exc))
