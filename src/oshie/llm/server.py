@@ -232,7 +232,7 @@ def create_app(
                 return _error(
                     500, f"generation failed: {type(exc).__name__}: {exc}", kind="server_error"
                 )
-            payload = _payload(kind, model_name, gens, reqs, llm)
+            payload = _payload(kind, model_name, gens, reqs)
             if body.get("stream"):
                 return StreamingResponse(_stream(kind, payload), media_type="text/event-stream")
             return JSONResponse(payload)
@@ -271,7 +271,7 @@ def create_app(
 
 
 def _payload(
-    kind: str, model_name: str, gens: list[Generation], reqs: list[LLMRequest], llm: Any
+    kind: str, model_name: str, gens: list[Generation], reqs: list[LLMRequest]
 ) -> dict[str, Any]:
     # prompt tokens are counted once per distinct prompt, as the OpenAI API does with n > 1
     prompt_tokens = sum(
