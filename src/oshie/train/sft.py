@@ -62,6 +62,14 @@ def build_sft_trainer(
     if stats.dropped_truncated:
         warn(f"{stats.dropped_truncated} examples dropped: no assistant token left "
                      f"after truncation to {config.max_length} tokens")
+    attn = getattr(model.config, "_attn_implementation", "")
+    if config.packing and config.packing_strategy == "bfd" and "flash" not in str(attn) and config.batch_size > 1:
+        # bfd is padding-free: TRL flattens each batch into one sequence. Kept correct (see
+        # runtime.for_training) but SDPA/eager attention then spans the whole flattened batch.
+        warn(f"packing_strategy bfd with {attn} attention attends over the whole flattened batch "
+             "(slower than no packing on CPU, see bench/train_throughput.py); for speed use "
+             "batch_size: 1 with a larger max_length, or packing_strategy: wrapped "
+             "(documents in a block then see each other)")
     train_rows, eval_rows = tdata.split_eval(rows, config.eval_split, config.seed)
 
     args = trl.SFTConfig(
