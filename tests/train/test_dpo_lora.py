@@ -33,6 +33,8 @@ def test_dpo_reward_margin_grows(sft_model_dir, pref_file, tmp_path):
     assert result.final_loss < result.initial_loss
     manifest = json.loads((tmp_path / "dpo" / "manifest.json").read_text("utf-8"))
     assert manifest["stage"] == "train.dpo" and manifest["config"]["beta"] == 0.1
+    report = (tmp_path / "dpo" / "report.html").read_text("utf-8")
+    assert 'alt="DPO rewards"' in report and 'alt="loss"' in report and "data:image/png;base64," in report
 
 
 def test_dpo_lora_uses_adapter_disabled_reference(sft_model_dir, pref_file, tmp_path):

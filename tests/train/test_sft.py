@@ -46,6 +46,8 @@ def test_sft_run_directory(sft_model_dir, chat_file):
     tok = transformers.AutoTokenizer.from_pretrained(out)
     assert "{% generation %}" in tok.chat_template.replace("{%- generation -%}", "{% generation %}")
     assert result.tokens_seen > 0
+    report = (out / "report.html").read_text("utf-8")
+    assert 'alt="loss"' in report and 'alt="DPO rewards"' not in report and "learning_rate" in report
 
 
 def _assistant_spans(text: str, messages: list[dict]) -> list[tuple[int, int]]:

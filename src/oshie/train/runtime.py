@@ -347,7 +347,10 @@ def run(
         manifest.data["result"] = {k: v for k, v in result.as_dict().items() if k != "output_dir"}
         manifest.data["token_counts"] = data_stats
         manifest.data["tokens_per_second"] = result.tokens_per_second
-        manifest.write(outputs={"model": ".", "log_history": "log_history.jsonl"})
+        from oshie.train.report import write_train_report
+
+        write_train_report(result, config, out)
+        manifest.write(outputs={"model": ".", "log_history": "log_history.jsonl", "report": "report.html"})
     return result
 
 
