@@ -20,7 +20,9 @@ from oshie.errors import DataError
 app = typer.Typer(no_args_is_help=True, help="Read, convert, validate, audit and describe instruction data.")
 
 FORMAT_HELP = "ichikara, alpaca, sharegpt, messages, prompt_completion or preference"
-TYPE_HELP = "jsonl, json, csv, tsv, xlsx, parquet or hf (a `save_to_disk` directory)"
+TYPE_HELP = "jsonl, json, csv, tsv, xlsx, parquet, hf (a `save_to_disk` directory) or txt (input only: one instruction a line)"
+UNANSWERED_HELP = ("Accept instructions without answers (synthesis inputs): chats ending with the user, "
+                   "alpaca/ichikara rows without output, prompt-only rows, .txt files (one instruction a line).")
 SHOW_ERRORS = 20
 
 
@@ -43,6 +45,8 @@ def _summary_table(summary: Any) -> Table:
     else:
         t.add_row("valid", str(summary.accepted))
     t.add_row("quarantined", str(summary.quarantined) + (f"  -> {escape(summary.quarantine)}" if summary.quarantine else ""))
+    if summary.unanswered:
+        t.add_row("without answer", str(summary.unanswered))
     if summary.by_field:
         t.add_row("problems by field", escape(", ".join(f"{k} {v}" for k, v in summary.by_field.most_common(8))))
     for note in summary.notes:
@@ -75,6 +79,7 @@ def convert(
     out_type: Annotated[str | None, typer.Option("--out-type", help=f"Output file type ({TYPE_HELP}); from the extension if left out.")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="Output text encoding: utf-8, utf-8-sig (BOM, for Excel) or cp932.")] = "utf-8",
     max_line_mb: Annotated[float, typer.Option("--max-line-mb", help="Reject JSONL lines longer than this (MB).")] = 16,
+    allow_unanswered: Annotated[bool, typer.Option("--allow-unanswered", help=UNANSWERED_HELP)] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Convert between file types and formats. Records in = written + quarantined."""
@@ -82,7 +87,7 @@ def convert(
 
     summary = convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, quarantine=quarantine, strict=strict,
                            in_file_type=in_type, out_file_type=out_type, encoding=encoding,
-                           max_line_bytes=_mb(max_line_mb))
+                           max_line_bytes=_mb(max_line_mb), require_answer=not allow_unanswered)
     if as_json:
         out.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
@@ -102,13 +107,14 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
     in_type: Annotated[str | None, typer.Option("--in-type", help=f"File type ({TYPE_HELP}); from the extension if left out.")] = None,
     max_line_mb: Annotated[float, typer.Option("--max-line-mb", help="Reject JSONL lines longer than this (MB).")] = 16,
+    allow_unanswered: Annotated[bool, typer.Option("--allow-unanswered", help=UNANSWERED_HELP)] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Check every record; exit 1 if any is invalid (2 for a usage error)."""
     from oshie.data.validate import validate_file
 
     summary = validate_file(src, fmt, quarantine=quarantine, strict=strict, file_type=in_type,
-                            max_line_bytes=_mb(max_line_mb))
+                            max_line_bytes=_mb(max_line_mb), require_answer=not allow_unanswered)
     if as_json:
         out.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:

@@ -4,6 +4,9 @@ and write rows back. Knows nothing about instruction formats.
 Readers yield `RawRow`s: the row's line (or spreadsheet row), its original text and the
 parsed dict, or a `RowError` when the row cannot even be parsed. Problems that spoil
 the whole file (empty, not a JSON array, not a workbook) raise `DataError`.
+
+A `.txt` file is input only: one instruction per non-empty line, each a `{"prompt": line}`
+row (an instruction without an answer); there is no .txt writer.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from oshie.errors import DataError, UsageError, require
 
 SUFFIXES = {
     ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
-    ".xlsx": "xlsx", ".parquet": "parquet",
+    ".xlsx": "xlsx", ".parquet": "parquet", ".txt": "txt",
 }
-FILE_TYPES = ("jsonl", "json", "csv", "tsv", "xlsx", "parquet", "hf")
+FILE_TYPES = ("jsonl", "json", "csv", "tsv", "xlsx", "parquet", "hf", "txt")
 TABULAR = frozenset({"csv", "tsv", "xlsx", "parquet", "hf"})
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024
 RAW_PREVIEW = 2000  # characters of an over-long line kept in the quarantine file
@@ -261,6 +264,27 @@ def _json_array_rows(text: str, data: list[Any]) -> Iterator[RawRow]:
                 "every array element must be one record object"))
 
 
+def _open_txt(path: Path, max_line_bytes: int) -> Source:
+    text, enc = _read_text(path)
+    lines = text.split("\n")
+    return Source(path, str(path), "txt", enc, "line", len(lines), _txt_rows(lines, max_line_bytes))
+
+
+def _txt_rows(lines: list[str], max_line_bytes: int) -> Iterator[RawRow]:
+    for line_no, line in enumerate(lines, start=1):
+        raw = line.rstrip("\r")
+        text = raw.strip()
+        if not text:
+            continue
+        size = len(raw.encode("utf-8", "surrogateescape")) if len(raw) * 4 > max_line_bytes else 0
+        if size > max_line_bytes:
+            yield RawRow(line_no, raw[:RAW_PREVIEW] + f"... [{size} bytes]", error=RowError(
+                f"line is {size / 2**20:.1f} MiB, over the {max_line_bytes / 2**20:g} MiB limit", None,
+                "split the instruction, or raise the limit with --max-line-mb"))
+            continue
+        yield RawRow(line_no, raw, {"prompt": text})
+
+
 def _cell_rows(display: str, header: list[Any], rows: Iterator[tuple[int, list[Any], str | None]]) -> Iterator[RawRow]:
     names = [str(h).strip() if h is not None else "" for h in header]
     width = len(names)
@@ -419,6 +443,7 @@ OPENERS: dict[str, Callable[[Path, int], Source]] = {
     "xlsx": _open_xlsx,
     "parquet": _open_parquet,
     "hf": _open_hf,
+    "txt": _open_txt,
 }
 
 
@@ -581,9 +606,18 @@ WRITERS: dict[str, Callable[[Path, list[dict[str, Any]], str], None]] = {
 }
 
 
+def output_type_of(path: str | Path, file_type: str | None = None) -> str:
+    """The file type to write `path` as; raises UsageError for input-only types (.txt)."""
+    kind = file_type_of(path, file_type)
+    if kind not in WRITERS:
+        raise UsageError(f"cannot write {kind} files: a .{kind} file is input only (one instruction a line)",
+                         path=path, hint="write .jsonl (e.g. the messages format) instead")
+    return kind
+
+
 def write_rows(path: str | Path, rows: list[dict[str, Any]], file_type: str | None = None,
                encoding: str = "utf-8") -> Path:
     p = Path(path)
-    kind = file_type_of(p, file_type)
+    kind = output_type_of(p, file_type)
     WRITERS[kind](p, rows, encoding)
     return p

@@ -5,6 +5,11 @@
 turns a record back into a row and raises `RowError` when the format cannot hold it
 (e.g. a multi-turn chat in alpaca). Fields a format does not know are kept in
 `metadata.extra` and written back as top-level fields, so a round trip keeps them.
+
+Instructions without answers (synthesis inputs) are read when `RowContext.require_answer`
+is False: a chat may end with the user, and a missing or blank answer field (alpaca and
+ichikara `output`, `completion`) gives a user-only `Conversation`. Writers put such a
+record back with an empty answer field, which a strict read reports by line and field.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class RowContext:
     stem: str  # file stem, for ids of records that have none
     line: int  # line (or row) where the record starts
     tabular: bool = False  # cells of CSV/XLSX/Parquet: nested fields may be JSON text
+    require_answer: bool = True  # False: instructions without answers are records too
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,12 @@ class Format:
     read_row: Callable[[dict[str, Any], RowContext], Record]
     write_row: Callable[[Record], dict[str, Any]]
     summary: str
+    # fields that identify the format when answers may be missing (default: `required`)
+    prompt_fields: tuple[str, ...] = ()
+
+    def identified_by(self, row: dict[str, Any], require_answer: bool = True) -> bool:
+        fields = self.required if require_answer else (self.prompt_fields or self.required)
+        return all(key in row for key in fields)
 
 
 FORMATS: dict[str, Format] = {}
@@ -72,13 +84,14 @@ def get_format(name: str) -> Format:
     return FORMATS[key]
 
 
-def detect_format(rows: list[dict[str, Any]]) -> Format | None:
-    """The first format whose identifying fields a row has (rows tried in order)."""
+def detect_format(rows: list[dict[str, Any]], require_answer: bool = True) -> Format | None:
+    """The first format whose identifying fields a row has (rows tried in order); without
+    `require_answer`, a row lacking every full field set is matched by its prompt fields."""
     for row in rows:
-        for name in DETECT_ORDER:
-            fmt = FORMATS[name]
-            if all(key in row for key in fmt.required):
-                return fmt
+        for strict in (True, False) if not require_answer else (True,):
+            for name in DETECT_ORDER:
+                if FORMATS[name].identified_by(row, strict):
+                    return FORMATS[name]
     return None
 
 
@@ -145,6 +158,27 @@ def get_text(
     if required and not value.strip():
         raise RowError("required field is empty", field, f"give '{key}' a text value or remove the record")
     return value
+
+
+UNANSWERED_HINT = "instructions without answers are read with --allow-unanswered (require_answer=False)"
+
+
+def answer_missing(row: dict[str, Any], key: str, ctx: RowContext, *, lists: bool = False) -> bool:
+    """True when the answer field is absent or blank and answers are optional; raises
+    RowError when it is absent or blank and an answer is required. `lists`: an empty
+    message list counts as blank too (fields that may hold messages)."""
+    value = _maybe_json(row.get(key), ctx, list) if lists else row.get(key)
+    if not (value is None or (lists and value == []) or (isinstance(value, str) and not value.strip())):
+        return False
+    if not ctx.require_answer:
+        return True
+    what = "is missing" if key not in row else ("is null" if row[key] is None and not ctx.tabular else "is empty")
+    raise RowError(f"required field {what}", key, f"give '{key}' the answer or remove the record; {UNANSWERED_HINT}")
+
+
+def get_answer(row: dict[str, Any], key: str, ctx: RowContext) -> str | None:
+    """An answer text field; None when it is missing or blank and answers are optional."""
+    return None if answer_missing(row, key, ctx) else get_text(row, key, ctx)
 
 
 def get_id(row: dict[str, Any], keys: tuple[str, ...], ctx: RowContext) -> str:
@@ -293,8 +327,10 @@ def _text_parts(parts: list[Any], field: str) -> str:
     return "".join(texts)
 
 
-def check_turns(messages: list[Msg], field: str, offset: int = 0, start: str = "user") -> None:
-    """Roles alternate, starting with `start`, and the chat ends with the assistant."""
+def check_turns(messages: list[Msg], field: str, offset: int = 0, start: str = "user",
+                require_answer: bool = True) -> None:
+    """Roles alternate, starting with `start`, and the chat ends with the assistant
+    (or, without `require_answer`, with either role)."""
     if not messages:
         raise RowError("has no user/assistant messages", field, "add at least a user message and an answer")
     expected = start
@@ -303,9 +339,10 @@ def check_turns(messages: list[Msg], field: str, offset: int = 0, start: str = "
             raise RowError(f"roles must alternate user/assistant: expected {expected}, got {m['role']}",
                            f"{field}[{i + offset}].role", "merge or reorder the messages")
         expected = "assistant" if expected == "user" else "user"
-    if messages[-1]["role"] != "assistant":
+    if require_answer and messages[-1]["role"] != "assistant":
         raise RowError("the conversation does not end with an assistant message",
-                       f"{field}[{len(messages) - 1 + offset}]", "add the answer or drop the last user turn")
+                       f"{field}[{len(messages) - 1 + offset}]",
+                       f"add the answer or drop the last user turn; {UNANSWERED_HINT}")
 
 
 def _validated(model: type[Record], data: dict[str, Any], meta_key: str) -> Record:
@@ -345,11 +382,20 @@ def _need_conversation(record: Record, fmt: str) -> Conversation:
 
 
 def _single_turn(conv: Conversation, fmt: str) -> tuple[str, str]:
+    """(question, answer); an instruction without an answer gives an empty answer."""
+    if len(conv.messages) == 1 and conv.messages[0].role == "user":
+        return conv.messages[0].content, ""
     if len(conv.messages) != 2:
         raise RowError(
             f"the {fmt} format holds one question and one answer; this record has "
             f"{len(conv.messages)} messages", "messages", "convert to messages or sharegpt instead")
     return conv.messages[0].content, conv.messages[1].content
+
+
+def _turn(question: str | None, answer: str | None) -> list[Msg]:
+    """A question and its answer (if any) as messages."""
+    user = {"role": "user", "content": question or ""}
+    return [user] if answer is None else [user, {"role": "assistant", "content": answer}]
 
 
 # ---------------------------------------------------------------- messages (native, OpenAI)
@@ -360,7 +406,7 @@ _MESSAGES_KNOWN = frozenset({"id", "system", "messages", "metadata"})
 def read_messages(row: dict[str, Any], ctx: RowContext) -> Conversation:
     top = get_text(row, "system", ctx, required=False)
     inner, messages = get_messages(row.get("messages"), "messages", ctx)
-    check_turns(messages, "messages", offset=1 if inner is not None else 0)
+    check_turns(messages, "messages", offset=1 if inner is not None else 0, require_answer=ctx.require_answer)
     return _conversation(get_id(row, ("id",), ctx), _merge_system(top, inner, "messages"),
                          messages, get_metadata(row, "metadata", ctx, _MESSAGES_KNOWN))
 
@@ -389,7 +435,7 @@ def read_sharegpt(row: dict[str, Any], ctx: RowContext) -> Conversation:
                                    role_key="from", content_key="value")
     offset = 1 if inner is not None else 0
     try:
-        check_turns(messages, "conversations", offset=offset)
+        check_turns(messages, "conversations", offset=offset, require_answer=ctx.require_answer)
     except RowError as exc:  # name the sharegpt key, not ours
         raise RowError(exc.message, (exc.field or "").replace(".role", ".from"), exc.hint) from None
     return _conversation(get_id(row, ("id",), ctx), _merge_system(top, inner, "conversations"),
@@ -416,13 +462,13 @@ _ALPACA_INPUT = "alpaca_input"  # metadata key that lets a round trip split inst
 def read_alpaca(row: dict[str, Any], ctx: RowContext) -> Conversation:
     instruction = get_text(row, "instruction", ctx)
     extra_input = get_text(row, "input", ctx, required=False)
-    output = get_text(row, "output", ctx)
+    output = get_answer(row, "output", ctx)
     meta = get_metadata(row, "metadata", ctx, _ALPACA_KNOWN)
     user = instruction
     if extra_input and extra_input.strip():
         user = f"{instruction}\n\n{extra_input}"
         meta[_ALPACA_INPUT] = extra_input
-    messages = [{"role": "user", "content": user}, {"role": "assistant", "content": output}]
+    messages = _turn(user, output)
     return _conversation(get_id(row, ("id",), ctx), get_text(row, "system", ctx, required=False),
                          messages, meta)
 
@@ -451,9 +497,7 @@ _ICHIKARA_KNOWN = frozenset({"ID", "id", "text", "output", "meta", "system"})
 
 
 def read_ichikara(row: dict[str, Any], ctx: RowContext) -> Conversation:
-    text = get_text(row, "text", ctx)
-    output = get_text(row, "output", ctx)
-    messages = [{"role": "user", "content": text}, {"role": "assistant", "content": output}]
+    messages = _turn(get_text(row, "text", ctx), get_answer(row, "output", ctx))
     return _conversation(get_id(row, ("ID", "id"), ctx), get_text(row, "system", ctx, required=False),
                          messages, get_metadata(row, "meta", ctx, _ICHIKARA_KNOWN), "meta")
 
@@ -512,8 +556,10 @@ def _check_prompt(prompt: list[Msg], field: str, offset: int) -> None:
 def read_prompt_completion(row: dict[str, Any], ctx: RowContext) -> Conversation:
     inner, prompt = _prompt_part(row, "prompt", ctx)
     _check_prompt(prompt, "prompt", 1 if inner is not None else 0)
-    completion = _answer_part(row, "completion", ctx)
-    check_turns(completion, "completion", start="assistant")
+    completion: list[Msg] = []
+    if not answer_missing(row, "completion", ctx, lists=True):
+        completion = _answer_part(row, "completion", ctx)
+        check_turns(completion, "completion", start="assistant")
     system = _merge_system(get_text(row, "system", ctx, required=False), inner, "prompt")
     return _conversation(get_id(row, ("id",), ctx), system, prompt + completion,
                          get_metadata(row, "metadata", ctx, _PC_KNOWN))
@@ -523,14 +569,17 @@ def write_prompt_completion(record: Record) -> dict[str, Any]:
     conv = _need_conversation(record, "prompt_completion")
     meta, extra = dump_metadata(conv.metadata)
     row: dict[str, Any] = {"id": conv.id}
-    if len(conv.messages) == 2:  # the plain string form most tools read
+    answered = bool(conv.messages) and conv.messages[-1].role == "assistant"
+    prompt = conv.messages[:-1] if answered else conv.messages
+    if len(prompt) == 1:  # the plain string form most tools read
         if conv.system is not None:
             row["system"] = conv.system
-        row["prompt"], row["completion"] = conv.messages[0].content, conv.messages[1].content
+        row["prompt"] = prompt[0].content
+        row["completion"] = conv.messages[-1].content if answered else ""
     else:  # TRL's conversational form: the last answer is the completion
         head = [{"role": "system", "content": conv.system}] if conv.system is not None else []
-        row["prompt"] = head + _messages_json(conv.messages[:-1])
-        row["completion"] = _messages_json(conv.messages[-1:])
+        row["prompt"] = head + _messages_json(prompt)
+        row["completion"] = _messages_json(conv.messages[-1:]) if answered else ""
     if meta:
         row["metadata"] = meta
     return _with_extra(row, extra)
@@ -602,12 +651,12 @@ register(Format("messages", "conversation", ("messages",), _MESSAGES_KNOWN, read
 register(Format("sharegpt", "conversation", ("conversations",), _SHAREGPT_KNOWN, read_sharegpt,
                 write_sharegpt, "{conversations: [{from: human|gpt|system, value}]}"))
 register(Format("alpaca", "conversation", ("instruction", "output"), _ALPACA_KNOWN, read_alpaca,
-                write_alpaca, "{instruction, input, output}"))
+                write_alpaca, "{instruction, input, output}", ("instruction",)))
 register(Format("ichikara", "conversation", ("text", "output"), _ICHIKARA_KNOWN, read_ichikara,
-                write_ichikara, "ichikara-instruction: {ID, text, output, meta?}"))
+                write_ichikara, "ichikara-instruction: {ID, text, output, meta?}", ("text",)))
 register(Format("prompt_completion", "conversation", ("prompt", "completion"), _PC_KNOWN,
                 read_prompt_completion, write_prompt_completion,
-                "{prompt, completion} as strings or message lists"))
+                "{prompt, completion} as strings or message lists", ("prompt",)))
 register(Format("preference", "preference", ("prompt", "chosen", "rejected"), _PREF_KNOWN,
                 read_preference, write_preference,
                 "{prompt, chosen, rejected} as strings or message lists"))

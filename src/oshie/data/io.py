@@ -6,6 +6,11 @@
 
 The format is detected from the fields of the first rows unless given; the stream says
 which format, file type and encoding it found.
+
+Training data needs answers, so by default every record must have one. Synthesis and
+judging read instructions without answers: pass `require_answer=False` and chats ending
+with the user, rows whose answer field is missing or blank, and `.txt` files (one
+instruction per line, ids `<stem>-<line>`) become user-only `Conversation`s.
 """
 
 from __future__ import annotations
@@ -22,12 +27,12 @@ from oshie.data.files import (
     RawRow,
     Source,
     check_row,
-    file_type_of,
     open_source,
+    output_type_of,
     write_rows,
 )
 from oshie.data.formats import FORMATS, Format, RowContext, RowError, detect_format, get_format
-from oshie.errors import DataError
+from oshie.errors import DataError, UsageError
 from oshie.records import Record
 
 DETECT_ROWS = 50  # rows read ahead to detect the format
@@ -56,12 +61,15 @@ class RecordStream:
     """Iterate (once) over the records of one file; knows its file type, encoding and format."""
 
     def __init__(self, path: str | Path, fmt: str | None = None, *, file_type: str | None = None,
-                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> None:
+                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, require_answer: bool = True) -> None:
         self.source: Source = open_source(path, file_type, max_line_bytes)
         self.path = self.source.path
+        self.require_answer = require_answer
         self._ahead: list[RawRow] = []
         if fmt is not None and fmt.lower() == "auto":
             fmt = None
+        if self.source.file_type == "txt":
+            self._check_txt(fmt)
         self.detected = fmt is None
         self.format: Format | None = get_format(fmt) if fmt else self._detect()
 
@@ -83,13 +91,25 @@ class RecordStream:
         name = self.format.name if self.format else "unknown"
         return f"{self.file_type}, {self.encoding}, format {name} ({how})"
 
+    def _check_txt(self, fmt: str | None) -> None:
+        if self.require_answer:
+            raise DataError(
+                "a .txt file holds instructions without answers (one per line), not records with answers",
+                path=self.source.display,
+                hint="read it with --allow-unanswered (require_answer=False), e.g. as synthesis input; "
+                     "training data with answers goes in .jsonl",
+            )
+        if fmt is not None and get_format(fmt).name != "prompt_completion":
+            raise UsageError(f"a .txt file has no '{fmt}' format: each line is one instruction",
+                             path=self.source.display, hint="leave out --from / --format")
+
     def _detect(self) -> Format | None:
         parsed: list[dict[str, Any]] = []
         for raw in self.source.rows:
             self._ahead.append(raw)
             if raw.row is not None:
                 parsed.append(raw.row)
-                fmt = detect_format([raw.row])
+                fmt = detect_format([raw.row], self.require_answer)
                 if fmt is not None:
                     return fmt
             if len(self._ahead) >= DETECT_ROWS:
@@ -98,6 +118,9 @@ class RecordStream:
             return None  # no readable row at all: every row reports its own error
         fields = sorted({k for row in parsed for k in row})
         known = "; ".join(f"{f.name}: {', '.join(f.required)}" for f in FORMATS.values())
+        if not self.require_answer:
+            known += " (without answers: " + "; ".join(
+                f"{f.name}: {', '.join(f.prompt_fields)}" for f in FORMATS.values() if f.prompt_fields) + ")"
         raise DataError(
             f"cannot tell the format from the fields {fields}",
             path=self.source.display,
@@ -111,10 +134,10 @@ class RecordStream:
         for raw in chain(self._ahead, src.rows):
             err = raw.error
             if self.format is None and raw.row is not None:  # every row read ahead was unreadable
-                self.format = detect_format([raw.row])
+                self.format = detect_format([raw.row], self.require_answer)
             if err is None and self.format is not None and raw.row is not None:
                 try:
-                    ctx = RowContext(stem, raw.line, src.tabular)
+                    ctx = RowContext(stem, raw.line, src.tabular, self.require_answer)
                     yield RecordResult(raw.line, raw, self.format.read_row(raw.row, ctx))
                     continue
                 except RowError as exc:
@@ -144,15 +167,19 @@ def track_stream(stream: RecordStream, description: str, every: int = 512) -> It
 
 
 def iter_records(path: str | Path, fmt: str | None = None, *, file_type: str | None = None,
-                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> RecordStream:
-    """Per-record results (accepted or rejected with the reason), for validate and quarantine."""
-    return RecordStream(path, fmt, file_type=file_type, max_line_bytes=max_line_bytes)
+                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, require_answer: bool = True) -> RecordStream:
+    """Per-record results (accepted or rejected with the reason), for validate and quarantine.
+    `require_answer=False` also accepts instructions without answers (see the module doc)."""
+    return RecordStream(path, fmt, file_type=file_type, max_line_bytes=max_line_bytes,
+                        require_answer=require_answer)
 
 
-def load_records(path: str | Path, fmt: str | None = None, *, file_type: str | None = None) -> list[Record]:
-    """All records of a file; raises DataError (file, line, field) on the first invalid one."""
+def load_records(path: str | Path, fmt: str | None = None, *, file_type: str | None = None,
+                 require_answer: bool = True) -> list[Record]:
+    """All records of a file; raises DataError (file, line, field) on the first invalid one.
+    `require_answer=False` also accepts instructions without answers (see the module doc)."""
     out: list[Record] = []
-    for result in iter_records(path, fmt, file_type=file_type):
+    for result in iter_records(path, fmt, file_type=file_type, require_answer=require_answer):
         if result.error is not None:
             raise result.error
         out.append(result.record)  # type: ignore[arg-type]
@@ -173,7 +200,7 @@ def write_records(path: str | Path, records: Iterable[Record], fmt: str = "messa
     """Write records as `fmt`; the file type comes from the extension (JSONL by default,
     `file_type="hf"` for a `save_to_disk` directory). Returns the number written."""
     f = get_format(fmt)
-    kind = file_type_of(path, file_type)
+    kind = output_type_of(path, file_type)
     rows = []
     for record in records:
         try:

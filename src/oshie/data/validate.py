@@ -4,6 +4,7 @@ Every record read is either written (convert), or accepted (validate), or quaran
 records in = written + quarantined. The quarantine file is JSONL, one object per
 rejected record: file, line, field, reason, hint, stage (read/write) and the raw text.
 `strict=True` turns the first problem into an error and writes nothing.
+`require_answer=False` accepts instructions without answers (synthesis inputs, .txt files).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from oshie.data.files import DEFAULT_MAX_LINE_BYTES, file_type_of, write_rows
+from oshie.data.files import DEFAULT_MAX_LINE_BYTES, output_type_of, write_rows
 from oshie.data.formats import RowError, get_format
 from oshie.data.io import RecordResult, RecordStream, record_to_row, track_stream
 from oshie.errors import DataError, UsageError
+from oshie.records import Conversation
 
 KEEP_ERRORS = 200  # errors kept in memory for the summary; all go to the quarantine file
 
@@ -33,6 +35,7 @@ class Summary:
     records_in: int = 0
     written: int = 0
     quarantined: int = 0
+    unanswered: int = 0  # accepted instructions without an answer (require_answer=False)
     errors: list[DataError] = field(default_factory=list)
     by_field: Counter[str] = field(default_factory=Counter)
     output: str | None = None
@@ -49,7 +52,7 @@ class Summary:
             "source": self.source, "file_type": self.file_type, "encoding": self.encoding,
             "format": self.format, "format_detected": self.detected,
             "records_in": self.records_in, "accepted": self.accepted, "written": self.written,
-            "quarantined": self.quarantined, "output": self.output, "output_format": self.output_format,
+            "quarantined": self.quarantined, "unanswered": self.unanswered, "output": self.output, "output_format": self.output_format,
             "quarantine": self.quarantine, "errors_by_field": dict(self.by_field),
             "errors": [{"line": e.line, "field": e.field, "reason": e.message} for e in self.errors],
             "notes": self.notes,
@@ -86,8 +89,10 @@ class _Quarantine:
             self._fh.close()
 
 
-def _open(path: str | Path, fmt: str | None, file_type: str | None, max_line_bytes: int) -> tuple[RecordStream, Summary]:
-    stream = RecordStream(path, fmt, file_type=file_type, max_line_bytes=max_line_bytes)
+def _open(path: str | Path, fmt: str | None, file_type: str | None, max_line_bytes: int,
+          require_answer: bool) -> tuple[RecordStream, Summary]:
+    stream = RecordStream(path, fmt, file_type=file_type, max_line_bytes=max_line_bytes,
+                          require_answer=require_answer)
     summary = Summary(stream.source.display, stream.file_type, stream.encoding,
                       stream.format.name if stream.format else None, stream.detected,
                       notes=list(stream.source.notes))
@@ -111,11 +116,17 @@ def _results(stream: RecordStream, what: str) -> Any:
     return track_stream(stream, f"{what} {stream.path.name}")
 
 
+def _count_unanswered(summary: Summary, result: RecordResult) -> None:
+    rec = result.record
+    if isinstance(rec, Conversation) and rec.messages and rec.messages[-1].role == "user":
+        summary.unanswered += 1
+
+
 def validate_file(path: str | Path, fmt: str | None = None, *, quarantine: str | Path | None = None,
                   strict: bool = False, file_type: str | None = None,
-                  max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Summary:
+                  max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, require_answer: bool = True) -> Summary:
     """Read every record and report (and optionally quarantine) the invalid ones."""
-    stream, summary = _open(path, fmt, file_type, max_line_bytes)
+    stream, summary = _open(path, fmt, file_type, max_line_bytes, require_answer)
     q = _Quarantine(Path(quarantine) if quarantine else None, always=True)
     summary.quarantine = str(quarantine) if quarantine else None
     try:
@@ -124,6 +135,8 @@ def validate_file(path: str | Path, fmt: str | None = None, *, quarantine: str |
             summary.records_in += 1
             if result.error is not None:
                 _reject(summary, q, result.error, result.raw, "read", strict)
+            else:
+                _count_unanswered(summary, result)
     finally:
         q.close()
     summary.format = stream.format.name if stream.format else None
@@ -138,14 +151,15 @@ def default_quarantine(out: str | Path) -> Path:
 def convert_file(src: str | Path, dst: str | Path, *, from_fmt: str | None = None, to_fmt: str = "messages",
                  quarantine: str | Path | None = None, strict: bool = False,
                  in_file_type: str | None = None, out_file_type: str | None = None,
-                 encoding: str = "utf-8", max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Summary:
+                 encoding: str = "utf-8", max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+                 require_answer: bool = True) -> Summary:
     """Convert `src` to `dst` in format `to_fmt`; records that cannot be read or written go to
     the quarantine file (by default `<dst>.quarantine.jsonl`, created only when needed)."""
     out_fmt = get_format(to_fmt)
-    out_kind = file_type_of(dst, out_file_type)
+    out_kind = output_type_of(dst, out_file_type)
     if Path(src).resolve() == Path(dst).resolve():
         raise UsageError("the output would overwrite the input", path=dst, hint="choose another output path")
-    stream, summary = _open(src, from_fmt, in_file_type, max_line_bytes)
+    stream, summary = _open(src, from_fmt, in_file_type, max_line_bytes, require_answer)
     qpath = Path(quarantine) if quarantine else default_quarantine(dst)
     q = _Quarantine(qpath, always=quarantine is not None)
     summary.output, summary.output_format = str(dst), out_fmt.name
@@ -160,6 +174,7 @@ def convert_file(src: str | Path, dst: str | Path, *, from_fmt: str | None = Non
             assert record is not None
             try:
                 rows.append(record_to_row(record, out_fmt, out_kind, encoding))
+                _count_unanswered(summary, result)
             except RowError as exc:
                 err = DataError(f"cannot be written as {out_fmt.name} {out_kind}: {exc.message}",
                                 path=stream.source.display, line=result.line, field=exc.field, hint=exc.hint,

@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from oshie.console import warn
-from oshie.errors import DataError, UsageError
+from oshie.errors import UsageError
 from oshie.llm.base import LLM
 from oshie.llm.config import LLMConfig, validate_llm_config
-from oshie.records import Conversation, Message, PreferencePair
+from oshie.records import Conversation, PreferencePair
 from oshie.synth.license import check_models, load_rules
 from oshie.synth.run import Summary, SynthRun
 
@@ -75,58 +75,21 @@ def build(config: LLMConfig) -> LLM:
 
 
 def load_inputs(path: str | Path) -> list[Conversation]:
-    """Records of any supported file; preference pairs become their prompt conversations.
+    """Records of any supported file, answers optional; preference pairs become their
+    prompt conversations.
 
-    Synthesis also takes instructions without answers, which training-data readers
-    reject: a `.txt` file (one instruction a line) or JSONL rows whose `messages` end with
-    the user, or with just `instruction` (+ `input`) or a `prompt` string.
+    Synthesis takes instructions without answers, which training reads reject: a `.txt`
+    file (one instruction a line), chats ending with the user, alpaca/ichikara rows
+    without `output`, `prompt`-only rows (see `oshie.data.io`, `require_answer=False`).
     """
     from oshie.data.io import load_records
 
-    p = Path(path)
-    if p.suffix == ".txt":
-        out = [Conversation(id=f"line{i}", messages=[Message(role="user", content=line.strip())])
-               for i, line in enumerate(p.read_text(encoding="utf-8-sig").splitlines(), 1)
-               if line.strip()]
-    else:
-        try:
-            records = load_records(p)
-        except DataError as exc:
-            records = _load_instructions(p, exc)
-        out = []
-        for rec in records:
-            if isinstance(rec, PreferencePair):
-                rec = Conversation(id=rec.id, system=rec.system, messages=rec.prompt,
-                                   metadata=rec.metadata)
-            out.append(rec)
-    if not out:
-        raise DataError("no records", path=path, hint="the input file is empty")
-    return out
-
-
-def _load_instructions(path: Path, original: DataError) -> list[Conversation]:
-    """Instruction-only JSONL; if a row fits none of the shapes, the reader's error stands."""
-    import json
-
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            rid = str(row.get("id", f"line{n}"))
-            if isinstance(row.get("messages"), list):
-                out.append(Conversation.model_validate({**row, "id": rid}))
-            elif isinstance(row.get("instruction"), str):
-                text = row["instruction"] + (f"\n\n{row['input']}" if row.get("input") else "")
-                out.append(Conversation(id=rid, messages=[Message(role="user", content=text)]))
-            elif isinstance(row.get("prompt"), str):
-                out.append(Conversation(id=rid, messages=[Message(role="user",
-                                                                  content=row["prompt"])]))
-            else:
-                raise original
-        except (ValueError, AttributeError, TypeError):
-            raise original from None
+    for rec in load_records(path, require_answer=False):
+        if isinstance(rec, PreferencePair):
+            rec = Conversation(id=rec.id, system=rec.system, messages=rec.prompt,
+                               metadata=rec.metadata)
+        out.append(rec)
     return out
 
 
