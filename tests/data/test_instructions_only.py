@@ -293,3 +293,17 @@ def test_synth_reads_instructions_through_the_shared_loader(tmp_path: Path) -> N
     with pytest.raises(DataError) as info:
         load_inputs(bad)
     assert (info.value.line, info.value.field) == (2, "instruction")
+
+
+def test_synth_output_without_answers_reads_back(tmp_path: Path) -> None:
+    """`oshie synth evol/magpie --no-answer` writes user-only records; the next stage reads them."""
+    from oshie.synth.output import ResumableJsonl
+
+    rec = Conversation(id="evol-1", messages=[Message(role="user", content="もっと難しい質問にして")],
+                       metadata=Provenance(generator_model="tiny", stage="evol", parent_id="seed-3",
+                                           generation_params={"temperature": 0.7, "seed": 1}))
+    out = ResumableJsonl(tmp_path / "evolved.jsonl")
+    out.write(rec.model_dump(mode="json", exclude_none=True))  # as SynthRun.keep writes it
+    out.close()
+    assert load_records(out.path, require_answer=False) == [rec]
+    assert load_inputs(out.path) == [rec]
