@@ -48,7 +48,7 @@ def score_batch(lm: LocalModel, requests: Sequence[LoglikRequest]) -> list[list[
     with torch.inference_mode():
         out = lm.model(
             input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=positions.to(dev),
-            use_cache=True,
+            use_cache=True, logits_to_keep=1,  # only the last position scores a first token
         )
         first_logp = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
         owner = [i for i, (_, conts) in enumerate(encoded) for _ in conts]
