@@ -211,7 +211,8 @@ def formats() -> None:
     t.add_column("detected by fields")
     t.add_column("shape")
     for f in FORMATS.values():
-        t.add_row(f.name, ", ".join(f.required), escape(f.summary))
+        unanswered = f"  (without answer: {', '.join(f.prompt_fields)})" if f.prompt_fields else ""
+        t.add_row(f.name, ", ".join(f.required) + unanswered, escape(f.summary))
     out.print(t)
     out.print(f"file types: {', '.join(FILE_TYPES)}")
 

@@ -7,8 +7,8 @@
 The format is detected from the fields of the first rows unless given; the stream says
 which format, file type and encoding it found.
 
-Training data needs answers, so by default every record must have one. Synthesis and
-judging read instructions without answers: pass `require_answer=False` and chats ending
+Training data needs answers, so by default every record must have one. Synthesis
+reads instructions without answers: pass `require_answer=False` and chats ending
 with the user, rows whose answer field is missing or blank, and `.txt` files (one
 instruction per line, ids `<stem>-<line>`) become user-only `Conversation`s.
 """
