@@ -114,6 +114,7 @@ def test_label_tasks_and_resume(tmp_path, tiny_model_dir, plain_model):
     assert results["jnli"]["acc"]["n"] == 6
     assert (tmp_path / "report.html").read_text(encoding="utf-8").count("jnli") >= 2
     assert manifest["inputs"]["jnli.data"]["sha256"]
+    assert manifest["model"]["fingerprint"] == manifest["inputs"]["model"]["fingerprint"]
 
 
 def test_generation_tasks(tmp_path, tiny_model_dir):

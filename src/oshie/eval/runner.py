@@ -71,6 +71,27 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> Sui
         raise ConfigError(err["msg"], path=p, field=field, hint=hint) from exc
 
 
+SMALL_FILE = 1 << 20
+
+
+def model_fingerprint(model_dir: str | Path) -> str:
+    """A cheap identity of a model directory: small files (config, tokenizer) by content,
+    weight files by name, size and modification time (hashing gigabytes on every run
+    would cost more than scoring a small task)."""
+    import hashlib
+
+    root = Path(model_dir)
+    h = hashlib.sha256()
+    for f in sorted(q for q in root.rglob("*") if q.is_file()):
+        st = f.stat()
+        h.update(str(f.relative_to(root)).encode())
+        if st.st_size <= SMALL_FILE:
+            h.update(f.read_bytes())
+        else:
+            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
 def _read_done(path: Path, run_key: str) -> dict[str, dict[str, Any]]:
     """Finished records of this exact configuration; others are dropped from the file."""
     if not path.is_file():
@@ -168,7 +189,8 @@ def run_eval(
     task_objs = [get_task_class(s.task)(s, chat=chat) for s in specs]  # validates all data first
     manifest = Manifest(out, "eval", config={"tasks": [s.model_dump(mode="json") for s in specs],
                                                "batch_size": batch_size, "device": device})
-    model_hash = manifest.add_input("model", model_dir)
+    model_hash = model_fingerprint(model_dir)
+    manifest.data["inputs"]["model"] = {"path": str(model_dir), "fingerprint": model_hash}
     for s in specs:
         manifest.add_input(f"{s.key}.data", s.data)
         if s.train_data:
@@ -181,7 +203,7 @@ def run_eval(
         details[task.spec.key] = {k: r[k] for k in ("n_items", "n_resumed", "settings")}
         details[task.spec.key]["records"] = r["records"]
     write_json(out / "results.json", results)
-    manifest.set("model", {"path": str(model_dir), "sha256": model_hash})
+    manifest.set("model", {"path": str(model_dir), "fingerprint": model_hash})
     manifest.set("tasks", {k: {kk: v for kk, v in d.items() if kk != "records"}
                            for k, d in details.items()})
     manifest.write()
