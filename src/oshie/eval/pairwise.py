@@ -124,10 +124,10 @@ def pairwise_metrics(records: Sequence[dict[str, Any]], names: Sequence[str],
             "inconsistent": mean_entry([r["inconsistent"] for r in rows if r["outcome_for_x"]],
                                        seed=seed, count=sum(r["inconsistent"] for r in rows),
                                        note="verdict changed with the order; counted as a tie"),
-            "undecided": metric_entry(len(failed), (len(failed), len(failed)), len(rows),
-                                      count=len(failed), unparsable_verdicts=unparsable,
-                                      judge_errors=errors,
-                                      note="items without a usable verdict in both orders"),
+            "undecided": mean_entry([r["outcome_for_x"] is None for r in rows], seed=seed,
+                                    count=len(failed), unparsable_verdicts=unparsable,
+                                    judge_errors=errors,
+                                    note="items without a usable verdict in both orders"),
         }
     if len(names) > 2:
         results["bradley_terry"] = bradley_terry_entries(records, names, seed)
