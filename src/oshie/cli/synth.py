@@ -57,37 +57,10 @@ def _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, time
 
 def _config(cls: type, sets: list[str] | None, path: Path | None, **given: Any) -> Any:
     """The stage config: YAML file < explicit options (None = not given) < --set overrides."""
-    import yaml
-    from pydantic import ValidationError
+    from oshie.config import load_config, parse_overrides
 
-    from oshie.errors import ConfigError
-    from oshie.llm.config import parse_overrides
-
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"invalid YAML: {exc}", path=path) from exc
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError("the config must be a mapping of settings to values", path=path)
-        data = dict(loaded or {})
-    from_file = set(data)
-    data.update({k: v for k, v in given.items() if v is not None})
-    overrides = parse_overrides(sets)
-    data.update(overrides)
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"]) or None
-        top = str(err["loc"][0]) if err["loc"] else ""
-        where = path if top in from_file and top not in overrides and top not in given else None
-        hint = ("known settings: " + ", ".join(cls.model_fields)
-                if err["type"] == "extra_forbidden" else None)
-        msg = ("unknown setting" if err["type"] == "extra_forbidden"
-               else err["msg"].removeprefix("Value error, "))
-        raise ConfigError(msg, path=where, field=field, hint=hint) from exc
+    options = [(k, v) for k, v in given.items() if v is not None]
+    return load_config(cls, path, options + parse_overrides(sets, example="temperature=0.7"))
 
 
 def _print(summary: Any) -> None:

@@ -27,10 +27,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from oshie.errors import ConfigError
+from oshie import config as shared
 
 RESOURCE_PREFIX = "oshie:"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -247,43 +246,9 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
     return config
 
 
-def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    node: Any = data
-    parts = key.split(".")
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ConfigError(
-                    f"override '{key}': '{part}' is not an index of a {len(node)}-item list"
-                )
-            if last:
-                node[int(part)] = value
-            else:
-                node = node[int(part)]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            else:
-                node = node.setdefault(part, {})
-        else:
-            raise ConfigError(f"override '{key}': '{'.'.join(parts[:i])}' is not a mapping")
-
-
 def parse_overrides(items: list[str] | None) -> dict[str, Any]:
     """['recipe.sft.max_steps=10'] -> {'recipe.sft.max_steps': 10} (values parsed as YAML)."""
-    out: dict[str, Any] = {}
-    for text in items or []:
-        key, sep, raw = text.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(
-                f"override '{text}' is not key=value", hint="e.g. --set recipe.sft.max_steps=20"
-            )
-        try:
-            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = raw
-    return out
+    return dict(shared.parse_overrides(items, example="recipe.sft.max_steps=20"))
 
 
 def load_experiment(
@@ -298,36 +263,10 @@ def load_experiment(
         root = Path(base_dir) if base_dir else Path.cwd()
     else:
         source = Path(path)
-        if not source.is_file():
-            raise ConfigError(
-                "experiment file not found",
-                path=source,
-                hint="see examples/experiment.yaml for a starting point",
-            )
-        try:
-            data = yaml.safe_load(source.read_text("utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ConfigError(
-                f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                path=source,
-                line=mark.line + 1 if mark else None,
-            ) from exc
-        if not isinstance(data, dict):
-            raise ConfigError(
-                "the experiment file must be a mapping of keys to values", path=source
-            )
+        data = shared.load_yaml(
+            source, what="experiment file", hint="see examples/experiment.yaml for a starting point"
+        )
         root = Path(base_dir) if base_dir else source.parent
-    for key, value in (overrides or {}).items():
-        _set_dotted(data, key, value)
-    try:
-        config = ExperimentConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
-        if err["type"] == "extra_forbidden":
-            message, hint = f"unknown key '{loc[-1]}'", "remove it or check its spelling"
-        else:
-            message, hint = err["msg"].removeprefix("Value error, "), None
-        raise ConfigError(message, path=source, field=".".join(loc) or None, hint=hint) from None
+    data = shared.apply_overrides(data, overrides)
+    config = shared.validate(ExperimentConfig, data, path=source, overridden=list(overrides or {}))
     return _resolve_all(config, root.resolve())

@@ -17,9 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from oshie.errors import ConfigError
+from oshie import config as shared
 from oshie.llm.base import LLM
 
 _KEY_FIELDS = ("api_key", "key", "openai_api_key", "token")
@@ -114,53 +114,25 @@ def build_llm(config: LLMConfig, *, no_cache: bool = False) -> LLM:
 
 def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
     """`--set key=value` pairs to a dict; values are parsed as YAML (numbers, null, lists)."""
-    import yaml
-
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise ConfigError(f"--set {pair!r} is not key=value", hint="e.g. --set timeout=30")
-        key, value = pair.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value) if value else ""
-    return out
+    return dict(shared.parse_overrides(pairs, example="timeout=30"))
 
 
 def load_llm_config(
     path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> LLMConfig:
-    """Read an LLMConfig from YAML (or just from overrides), naming the file and key on error."""
-    import yaml
+    """Read an LLMConfig from YAML (or just from overrides), naming the file and key on error.
 
+    Override keys may be dotted (`extra_body.top_k=20`)."""
     data: dict[str, Any] = {}
     if path is not None:
-        p = Path(path)
-        try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"{p}: no such config file") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"invalid YAML: {exc}", path=p) from exc
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError("the config must be a mapping of keys to values", path=p)
-        data = loaded or {}
+        data = shared.load_yaml(path)
         if isinstance(data.get("llm"), dict) and "model" not in data:
             data = data["llm"]  # accept a file with the settings under an `llm:` key
-    data = {**data, **(overrides or {})}
-    return validate_llm_config(data, path)
+    data = shared.apply_overrides(data, overrides)
+    return validate_llm_config(data, path, overridden=list(overrides or {}))
 
 
-def validate_llm_config(data: dict[str, Any], path: str | Path | None = None) -> LLMConfig:
-    try:
-        return LLMConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or None
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-            hint = f"known keys: {', '.join(LLMConfig.model_fields)}"
-        elif err["type"] == "missing":
-            hint = "add it to the config or pass --set " + (loc or "key") + "=..."
-        else:
-            hint = None
-        raise ConfigError(msg, path=path, field=loc, hint=hint) from exc
+def validate_llm_config(
+    data: dict[str, Any], path: str | Path | None = None, *, overridden: list[str] | tuple[str, ...] = ()
+) -> LLMConfig:
+    return shared.validate(LLMConfig, data, path=path, overridden=overridden)

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from oshie import config as shared
 from oshie.errors import ConfigError
 
 
@@ -155,72 +156,20 @@ CONFIG_CLASSES: dict[str, type[TrainCommon]] = {"sft": SFTConfig, "dpo": DPOConf
 
 def parse_override(text: str) -> tuple[str, Any]:
     """'lora.r=8' -> ('lora.r', 8); the value is parsed as YAML ('[a, b]', 'true', '1e-3')."""
-    if "=" not in text:
-        raise ConfigError(f"override '{text}' is not key=value", hint="e.g. --set learning_rate=1e-4")
-    key, _, raw = text.partition("=")
-    key = key.strip()
-    if not key:
-        raise ConfigError(f"override '{text}' has no key")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key, value
+    return shared.parse_override(text)
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
-    """Set dotted keys in a nested dict/list structure (lists indexed by number)."""
-    if not overrides:
-        return data
-    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
-    for key, value in items:
-        parts = key.split(".")
-        node: Any = data
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise ConfigError(f"override '{key}': '{part}' is not an index of a {len(node)}-item list")
-                if last:
-                    node[int(part)] = value
-                else:
-                    node = node[int(part)]
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = value
-                else:
-                    node = node.setdefault(part, {})
-            else:
-                raise ConfigError(f"override '{key}': '{'.'.join(parts[:i])}' is not a mapping")
-    return data
-
-
-def _line_of(path: Path | None, loc: tuple[Any, ...]) -> int | None:
-    """The YAML line of a key path, for error messages (best effort)."""
-    if path is None:
-        return None
-    try:
-        node = yaml.compose(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((kv for kv in node.value if kv[0].value == str(part)), None)
-            if match is None:
-                break
-            line = match[0].start_mark.line + 1
-            node = match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
+    """A copy of `data` with dotted keys set in the nested dict/list structure (lists indexed by number)."""
+    return shared.apply_overrides(data, overrides)
 
 
 def validate_config(
-    data: dict[str, Any], kind: str | None = None, *, source: Path | None = None
+    data: dict[str, Any],
+    kind: str | None = None,
+    *,
+    source: Path | None = None,
+    overridden: list[str] | tuple[str, ...] = (),
 ) -> AnyConfig:
     """Validate a dict as the config of `kind` (or of its own `kind:` key; default sft)."""
     kind = kind or data.get("kind") or "sft"
@@ -231,43 +180,9 @@ def validate_config(
             f"this is a '{data['kind']}' config, not '{kind}'",
             path=source, field="kind", hint=f"run 'oshie train {data['kind']}' instead",
         )
-    try:
-        config = CONFIG_CLASSES[kind].model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc) or None
-        if err["type"] == "extra_forbidden":
-            message = f"unknown key '{loc[-1]}'"
-            hint = f"valid keys: {', '.join(_keys_at(CONFIG_CLASSES[kind], loc[:-1]))}"
-        else:
-            message = err["msg"].removeprefix("Value error, ")
-            hint = None
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(message, path=source, line=_line_of(source, loc), field=field, hint=hint) from None
+    config = shared.validate(CONFIG_CLASSES[kind], data, path=source, overridden=overridden)
     config._source = str(source) if source else None
     return config  # type: ignore[return-value]
-
-
-def _keys_at(cls: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    model: Any = cls
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            break
-        ann = info.annotation
-        args = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)]
-        inner = [a for a in args if issubclass(a, BaseModel)]
-        for a in getattr(ann, "__args__", ()):  # list[Model]
-            inner += [b for b in getattr(a, "__args__", ()) if isinstance(b, type) and issubclass(b, BaseModel)]
-        if not inner:
-            break
-        model = inner[0]
-    return sorted(model.model_fields)
 
 
 def load_config(
@@ -279,26 +194,11 @@ def load_config(
 
     `kind` is sft, dpo or cpt; when None the config's own `kind:` key decides (default sft).
     """
-    source: Path | None = None
-    if isinstance(path, dict):
-        data = dict(path)
-    else:
-        source = Path(path)
-        if not source.is_file():
-            raise ConfigError("config file not found", path=source)
-        try:
-            data = yaml.safe_load(source.read_text("utf-8")) or {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ConfigError(
-                f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                path=source,
-                line=mark.line + 1 if mark else None,
-            ) from exc
-        if not isinstance(data, dict):
-            raise ConfigError("the config must be a mapping of keys to values", path=source)
-    data = apply_overrides(data, overrides)
-    return validate_config(data, kind, source=source)
+    source = None if isinstance(path, dict) else Path(path)
+    data = dict(path) if isinstance(path, dict) else shared.load_yaml(path)
+    pairs = shared.as_pairs(overrides)
+    data = shared.apply_overrides(data, pairs)
+    return validate_config(data, kind, source=source, overridden=[k for k, _ in pairs])
 
 
 def dump_config(config: BaseModel, path: str | Path) -> Path:

@@ -16,9 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from oshie import config as shared
 from oshie.data.check.base import Check, CheckParams, iter_checks
 from oshie.errors import ConfigError
 
@@ -48,40 +48,12 @@ class CheckConfig(BaseModel):
                                   hint=f"known checks: {', '.join(known)}")
 
 
-def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
-    keys = dotted.split(".")
-    node = data
-    for k in keys[:-1]:
-        node = node.setdefault(k, {})
-        if not isinstance(node, dict):
-            raise ConfigError(f"cannot set {dotted!r}: {k!r} is not a section", field=dotted)
-    node[keys[-1]] = value
-
-
 def load_check_config(path: str | Path | None = None, overrides: list[str] | None = None) -> CheckConfig:
     """Read a YAML check config (or start from defaults) and apply `key=value` overrides,
     e.g. `checks.duplicate.threshold=0.8` or `only=[pii,ng_word]` (values are parsed as YAML)."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError("check config not found", path=p)
-        try:
-            data = yaml.safe_load(p.read_text("utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"not valid YAML: {exc}", path=p) from exc
-        if not isinstance(data, dict):
-            raise ConfigError("a check config must be a mapping (checks:, only:)", path=p)
-    for item in overrides or []:
-        if "=" not in item:
-            raise ConfigError(f"--set needs key=value, got {item!r}", hint="e.g. --set checks.duplicate.threshold=0.8")
-        key, raw = item.split("=", 1)
-        _set_path(data, key.strip(), yaml.safe_load(raw))
-    try:
-        config = CheckConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise ConfigError(err["msg"], path=path, field=".".join(str(x) for x in err["loc"]),
-                          hint="top-level keys: checks, only") from exc
+    data = shared.load_yaml(path, what="check config") if path is not None else {}
+    pairs = shared.parse_overrides(overrides, example="checks.duplicate.threshold=0.8")
+    data = shared.apply_overrides(data, pairs)
+    config = shared.validate(CheckConfig, data, path=path, overridden=[k for k, _ in pairs])
     config.validate_codes()
     return config
