@@ -207,3 +207,29 @@ def test_pairwise_two_systems_with_failures(tmp_path):
     assert r["undecided"]["count"] == 2 and r["undecided"]["judge_errors"] == 1
     assert r["win_rate"]["value"] == pytest.approx(2 / 3) and r["win_rate"]["n"] == 3
     assert r["inconsistent"]["count"] == 1
+
+
+def test_local_model_as_judge_with_user_prompt(tmp_path, tiny_model_dir):
+    """Any oshie.llm backend can judge: here the tiny local model, with a user prompt file.
+    Its verdicts are random text, so each item ends either graded 1-5 or unparsable
+    after exactly two attempts; nothing is dropped or defaulted."""
+    prompt = tmp_path / "my_judge.txt"
+    prompt.write_text("採点してください。\n課題: {{input}}\n回答: {{answer}}\n評価:", encoding="utf-8")
+    tasks = write_tasks(tmp_path / "tasks.csv")
+    answers = tmp_path / "a.jsonl"
+    answers.write_text("".join(json.dumps({"id": k, "answer": v}, ensure_ascii=False) + "\n"
+                               for k, v in ANSWERS.items()), encoding="utf-8")
+    llm = build_llm(LLMConfig(backend="local", model=str(tiny_model_dir), batch_size=4))
+    results = run_judge(tasks, tmp_path / "run", llm, answers_path=answers, prompt=str(prompt),
+                        limit=3, max_attempts=2, judge_max_tokens=4)
+    recs = [json.loads(x) for x in (tmp_path / "run" / "judgments.jsonl").open()]
+    assert len(recs) == 3 and all(r["prompt"] == "my_judge" for r in recs)
+    for r in recs:
+        assert r["status"] in ("ok", "unparsable")
+        if r["status"] == "unparsable":
+            assert r["score"] is None and len(r["attempts"]) == 2
+        else:
+            assert r["score"] in range(1, 6)
+    m = results["judge"]
+    assert m["unparsable"]["count"] == sum(r["status"] == "unparsable" for r in recs)
+    assert m["score"]["n"] + m["unparsable"]["count"] == 3

@@ -119,6 +119,7 @@ def judge(
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N tasks.")] = None,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="With --model: cap on answer length in tokens.")] = 256,
     max_attempts: Attempts = 3,
+    judge_max_tokens: Annotated[int, typer.Option("--judge-max-tokens", min=1, help="Cap on the judge's reply length in tokens.")] = 512,
     judge_config: JudgeConfig = None,
     judge_base_url: JudgeURL = None,
     judge_model: JudgeModel = None,
@@ -133,7 +134,7 @@ def judge(
     try:
         results = run_judge(data, out_dir, llm, answers_path=answers, model_dir=model, prompt=prompt,
                             limit=limit, max_attempts=max_attempts, max_new_tokens=max_new_tokens,
-                            system_name=name, judge_info=info)
+                            system_name=name, judge_info=info, judge_max_tokens=judge_max_tokens)
     finally:
         llm.close()
     _print_results(results, out_dir)

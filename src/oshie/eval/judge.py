@@ -105,11 +105,13 @@ def grade_answers(
     prompt: str = DEFAULT_GRADE_PROMPT,
     max_attempts: int = 3,
     seed: int = 0,
+    judge_max_tokens: int = 512,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """(metrics, per-item records). Unparsable and failed judgments are counted, not dropped."""
     prompt_name, template = load_prompt(prompt)
     msgs = [grade_messages(template, t, a) for t, a in zip(tasks, answers, strict=True)]
-    verdicts = judge_with_retries(llm, msgs, parse_grade, max_attempts=max_attempts)
+    verdicts = judge_with_retries(llm, msgs, parse_grade, max_attempts=max_attempts,
+                                  max_tokens=judge_max_tokens)
     records = []
     for t, a, v in zip(tasks, answers, verdicts, strict=True):
         records.append({"id": t["id"], "input": t["input"], "reference": t["reference"],
@@ -151,6 +153,7 @@ def run_judge(
     seed: int = 0,
     system_name: str | None = None,
     judge_info: dict[str, Any] | None = None,
+    judge_max_tokens: int = 512,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Grade a system's answers to the tasks; returns {'judge': metrics} as in results.json."""
     if (answers_path is None) == (model_dir is None):
@@ -173,7 +176,8 @@ def run_judge(
         for t, a in zip(tasks, answers, strict=True):
             fh.write(json.dumps({"id": t["id"], "input": t["input"], "reference": t["reference"],
                                  "answer": a, "system": system}, ensure_ascii=False) + "\n")
-    metrics, records = grade_answers(llm, tasks, answers, prompt, max_attempts, seed)
+    metrics, records = grade_answers(llm, tasks, answers, prompt, max_attempts, seed,
+                                     judge_max_tokens)
     with open(out / "judgments.jsonl", "w", encoding="utf-8") as fh:
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -98,6 +98,22 @@ async def _call_each(llm: LLM, requests: Sequence[LLMRequest], desc: str) -> lis
         return list(await asyncio.gather(*(one(r) for r in requests)))
 
 
+def _is_local(llm: LLM) -> bool:
+    inner = getattr(llm, "inner", None)  # CachedLLM wraps another backend
+    return "local" in (getattr(llm, "backend", None), getattr(inner, "backend", None))
+
+
+async def _call_all(llm: LLM, requests: Sequence[LLMRequest], desc: str) -> list[Any]:
+    """A local model answers the whole list in batches; an HTTP judge one request per call
+    (concurrently), so that one request failing after its retries fails alone."""
+    if _is_local(llm):
+        try:
+            return list(await llm.agenerate(requests, desc=desc))
+        except LLMError:
+            pass  # e.g. one prompt too long for the window: isolate it below
+    return await _call_each(llm, requests, desc)
+
+
 def judge_with_retries(
     llm: LLM,
     messages: Sequence[list[dict[str, str]]],
@@ -117,7 +133,7 @@ def judge_with_retries(
                            params=GenerationParams(max_tokens=max_tokens, temperature=temperature))
                 for i in pending]
         desc = "judge" if attempt == 0 else f"judge (retry {attempt})"
-        outs = asyncio.run(_call_each(llm, reqs, desc))
+        outs = asyncio.run(_call_all(llm, reqs, desc))
         still = []
         for i, out in zip(pending, outs, strict=True):
             if isinstance(out, LLMError):

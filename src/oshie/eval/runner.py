@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from oshie.config import apply_overrides, load_yaml, validate
 from oshie.console import progress
-from oshie.errors import ConfigError, DataError, UsageError
+from oshie.errors import DataError, UsageError
 from oshie.eval.generation import generate_requests
 from oshie.eval.lm import LocalModel, load_local_model
 from oshie.eval.loglik import score_requests
@@ -48,13 +48,7 @@ class SuiteConfig(BaseModel):
 
 def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> SuiteConfig:
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError("suite file not found", path=p)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid YAML: {exc}", path=p) from exc
-    raw.update(overrides or {})
+    raw = apply_overrides(load_yaml(p, what="suite file"), overrides)
     base = p.parent
     for t in raw.get("tasks", []) or []:  # data paths in a suite are relative to the suite file
         for key in ("data", "train_data"):
@@ -62,13 +56,7 @@ def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> Sui
                 t[key] = str(base / t[key])
     if raw.get("model") and not Path(str(raw["model"])).is_absolute():
         raw["model"] = str(base / str(raw["model"]))
-    try:
-        return SuiteConfig.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"])
-        hint = "remove the unknown key" if err["type"] == "extra_forbidden" else None
-        raise ConfigError(err["msg"], path=p, field=field, hint=hint) from exc
+    return validate(SuiteConfig, raw, path=p, overridden=list(overrides or {}))
 
 
 SMALL_FILE = 1 << 20
