@@ -80,6 +80,7 @@ def load_answers(path: str | Path, tasks: Sequence[dict[str, Any]]) -> list[str]
 def generate_answers(model_dir: str | Path, tasks: Sequence[dict[str, Any]],
                      max_new_tokens: int = 256, batch_size: int = 8) -> list[str]:
     """Answers from a local model, through its chat template (greedy)."""
+    from oshie.console import progress
     from oshie.eval.generation import generate_requests
     from oshie.eval.lm import load_local_model
     from oshie.eval.prompting import chat_formatter
@@ -89,7 +90,11 @@ def generate_answers(model_dir: str | Path, tasks: Sequence[dict[str, Any]],
     chat = chat_formatter(lm.tokenizer)
     reqs = [GenerateRequest(chat([{"role": "user", "content": t["input"]}]),
                             max_new_tokens=max_new_tokens, stop=[]) for t in tasks]
-    return [a.strip() for a in generate_requests(lm, reqs, batch_size=batch_size)]
+    with progress() as bar:
+        task = bar.add_task("answers", total=len(reqs))
+        answers = generate_requests(lm, reqs, batch_size=batch_size,
+                                    on_batch=lambda idx, _: bar.advance(task, len(idx)))
+    return [a.strip() for a in answers]
 
 
 def grade_messages(template: str, task: dict[str, Any], answer: str) -> list[dict[str, str]]:
