@@ -145,3 +145,7 @@ def test_an_error_in_an_overridden_value_does_not_blame_the_file(tmp_path: Path)
     with pytest.raises(ConfigError) as err:
         load_config(Settings, p, ["adapter.rnak=2"])
     assert err.value.message.startswith("unknown key 'rnak'") and err.value.hint == "valid keys: alpha, r"
+    # the most specific override is named, whatever the order
+    with pytest.raises(ConfigError) as err:
+        load_config(Settings, p, ["adapter=null", "adapter.r=x", "sources.0.weight=1"])
+    assert err.value.field == "adapter.r" and "override 'adapter.r'" in err.value.message

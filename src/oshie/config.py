@@ -186,12 +186,10 @@ def allowed_keys(model_cls: type[BaseModel], loc: Iterable[Any]) -> list[str] | 
 
 
 def _from_override(loc: tuple[Any, ...], overridden: Iterable[str]) -> str | None:
+    """The most specific override that set the value at `loc`, if any."""
     path = [str(p) for p in loc]
-    for key in overridden:
-        parts = key.split(".")
-        if path and path[: len(parts)] == parts:
-            return key
-    return None
+    hits = [key for key in overridden if path and path[: len(key.split("."))] == key.split(".")]
+    return max(hits, key=lambda k: k.count("."), default=None)
 
 
 def validate(
