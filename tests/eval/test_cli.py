@@ -43,7 +43,7 @@ def test_eval_run_suite(tmp_path, tiny_model_dir):
         f"  - task: jnli\n    data: {FIX / 'jnli_valid.jsonl'}\n    limit: 2\n    template: plain\n",
         encoding="utf-8")
     res = runner.invoke(app, ["-q", "eval", "run", "--suite", str(suite), "--set", "batch_size=1",
-                              "--out", str(tmp_path / "s")])
+                              "--set", "tasks.0.limit=1", "--out", str(tmp_path / "s")])
     assert res.exit_code == 0, res.output
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert manifest["config"]["batch_size"] == 1
@@ -52,6 +52,7 @@ def test_eval_run_suite(tmp_path, tiny_model_dir):
     assert isinstance(res.exception, ConfigError) and "batchsize" in str(res.exception)
     results = json.loads((tmp_path / "s" / "results.json").read_text())
     assert set(results) == {"marc_ja", "jnli"}
+    assert results["marc_ja"]["acc"]["n"] == 1 and results["jnli"]["acc"]["n"] == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"model: {tiny_model_dir}\ntasks:\n  - task: jnli\n    data: x.jsonl\n    shot: 2\n",
                    encoding="utf-8")

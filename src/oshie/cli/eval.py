@@ -81,20 +81,20 @@ def run(
     suite: Annotated[Path | None, typer.Option("--suite", help="YAML suite: model, batch_size and a list of tasks (each with task, data, ...).")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Requests per forward pass (default 8).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to write (re-running it resumes).")] = None,
-    sets: Annotated[list[str] | None, typer.Option("--set", help="Override a top-level suite field, e.g. --set device=cuda (repeatable).")] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="Override a suite field, dotted for nested ones, e.g. --set tasks.0.limit=50 (repeatable).")] = None,
 ) -> None:
     """Evaluate a local model on one task (--task/--data) or a suite (--suite)."""
+    from oshie.config import parse_overrides
     from oshie.eval.runner import load_suite, run_eval, run_suite
-    from oshie.llm.config import parse_overrides
 
     if sets and suite is None:
         raise UsageError("--set only applies to a --suite file")
     if suite is not None:
-        overrides: dict[str, Any] = parse_overrides(sets)
+        overrides: list[tuple[str, Any]] = parse_overrides(sets, example="tasks.0.limit=50")
         if model is not None:
-            overrides["model"] = str(model.resolve())
+            overrides.append(("model", str(model.resolve())))
         if batch_size is not None:
-            overrides["batch_size"] = batch_size
+            overrides.append(("batch_size", batch_size))
         cfg = load_suite(suite, overrides)
         target = out_dir or cfg.out
         results = run_suite(cfg, target)

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from oshie.config import apply_overrides, load_yaml, validate
+from oshie.config import Overrides, apply_overrides, as_pairs, load_yaml, validate
 from oshie.console import progress
 from oshie.errors import DataError, UsageError
 from oshie.eval.generation import generate_requests
@@ -46,17 +46,20 @@ class SuiteConfig(BaseModel):
     tasks: list[TaskSpec]
 
 
-def load_suite(path: str | Path, overrides: dict[str, Any] | None = None) -> SuiteConfig:
+def load_suite(path: str | Path, overrides: Overrides = None) -> SuiteConfig:
+    """Read a suite YAML; relative paths in it are relative to the file; then `--set` overrides."""
     p = Path(path)
-    raw = apply_overrides(load_yaml(p, what="suite file"), overrides)
+    raw = load_yaml(p, what="suite file")
     base = p.parent
-    for t in raw.get("tasks", []) or []:  # data paths in a suite are relative to the suite file
+    for t in raw.get("tasks", []) or []:
         for key in ("data", "train_data"):
-            if isinstance(t, dict) and t.get(key) and not Path(t[key]).is_absolute():
-                t[key] = str(base / t[key])
+            if isinstance(t, dict) and t.get(key) and not Path(str(t[key])).is_absolute():
+                t[key] = str(base / str(t[key]))
     if raw.get("model") and not Path(str(raw["model"])).is_absolute():
         raw["model"] = str(base / str(raw["model"]))
-    return validate(SuiteConfig, raw, path=p, overridden=list(overrides or {}))
+    pairs = as_pairs(overrides)
+    raw = apply_overrides(raw, pairs)
+    return validate(SuiteConfig, raw, path=p, overridden=[k for k, _ in pairs])
 
 
 SMALL_FILE = 1 << 20
