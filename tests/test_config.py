@@ -149,3 +149,14 @@ def test_an_error_in_an_overridden_value_does_not_blame_the_file(tmp_path: Path)
     with pytest.raises(ConfigError) as err:
         load_config(Settings, p, ["adapter=null", "adapter.r=x", "sources.0.weight=1"])
     assert err.value.field == "adapter.r" and "override 'adapter.r'" in err.value.message
+
+
+def test_a_section_validated_later_still_names_its_file_line_and_full_key(tmp_path: Path) -> None:
+    p = _write(tmp_path, YAML.replace("  r: 8", "  r: eight"))
+    section = load_yaml(p)["adapter"]
+    with pytest.raises(ConfigError) as err:
+        validate(Adapter, section, path=p, at=("adapter",))
+    assert (err.value.path, err.value.line, err.value.field) == (str(p), 3, "adapter.r")
+    with pytest.raises(ConfigError) as err:
+        validate(Adapter, section, path=p, at=("adapter",), overridden=["adapter.r"])
+    assert (err.value.path, err.value.line) == (None, None)

@@ -192,24 +192,38 @@ def _from_override(loc: tuple[Any, ...], overridden: Iterable[str]) -> str | Non
     return max(hits, key=lambda k: k.count("."), default=None)
 
 
+def where(
+    path: str | Path | None, loc: Iterable[Any], overridden: Iterable[str] = ()
+) -> tuple[str | Path | None, int | None]:
+    """(file, line) to name in an error about the value at `loc`; (None, None) when an
+    override set it."""
+    loc = tuple(loc)
+    if path is None or _from_override(loc, overridden) is not None:
+        return None, None
+    return path, line_of(path, loc)
+
+
 def validate(
     model_cls: type[M],
     data: Mapping[str, Any],
     *,
     path: str | Path | None = None,
     overridden: Iterable[str] = (),
+    at: tuple[Any, ...] = (),
 ) -> M:
     """`model_cls.model_validate(data)` with errors naming file, line, key and the fix.
 
     `overridden` lists the dotted keys set by overrides: an error in one of them does not
-    point at the file (the file is not where the bad value came from)."""
+    point at the file (the file is not where the bad value came from). `at` is where `data`
+    sits in the file when it is a section of it, e.g. ("checks", "pii")."""
     try:
         return model_cls.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         err = errors[0]
         loc = _data_loc(data, tuple(err["loc"]))
-        field = ".".join(str(p) for p in loc) or None
+        full = (*at, *loc)
+        field = ".".join(str(p) for p in full) or None
         hint = None
         if err["type"] == "extra_forbidden":
             message = f"unknown key '{loc[-1]}'"
@@ -223,11 +237,11 @@ def validate(
         more = len(errors) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        source = _from_override(loc, overridden)
+        source = _from_override(full, overridden)
         if source is not None:
             message += f" (set by the override '{source}')"
             path = None
-        raise ConfigError(message, path=path, line=line_of(path, loc), field=field, hint=hint) from None
+        raise ConfigError(message, path=path, line=line_of(path, full), field=field, hint=hint) from None
 
 
 def load_config(model_cls: type[M], source: str | Path | Mapping[str, Any] | None, overrides: Overrides = None) -> M:

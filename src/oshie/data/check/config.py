@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from oshie import config as shared
 from oshie.data.check.base import Check, CheckParams, iter_checks
@@ -28,23 +28,23 @@ class CheckConfig(BaseModel):
 
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     only: list[str] | None = None
+    # Where the settings came from, so errors found later name the file and line.
+    _source: str | None = PrivateAttr(default=None)
+    _overridden: list[str] = PrivateAttr(default_factory=list)
 
     def params_for(self, cls: type[Check]) -> CheckParams:
-        try:
-            return cls.Params.model_validate(self.checks.get(cls.code) or {})
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            key = ".".join(str(x) for x in err["loc"])
-            raise ConfigError(
-                f"{err['msg']}", field=f"checks.{cls.code}.{key}",
-                hint=f"options of {cls.code}: {', '.join(cls.Params.model_fields)}",
-            ) from exc
+        return shared.validate(
+            cls.Params, self.checks.get(cls.code) or {},
+            path=self._source, overridden=self._overridden, at=("checks", cls.code),
+        )
 
     def validate_codes(self) -> None:
         known = [c.code for c in iter_checks()]
         for name, where in [(k, "checks") for k in self.checks] + [(k, "only") for k in self.only or []]:
             if name not in known:
-                raise ConfigError(f"unknown check {name!r}", field=f"{where}.{name}",
+                loc = ("checks", name) if where == "checks" else ("only",)
+                path, line = shared.where(self._source, loc, self._overridden)
+                raise ConfigError(f"unknown check {name!r}", path=path, line=line, field=f"{where}.{name}",
                                   hint=f"known checks: {', '.join(known)}")
 
 
@@ -55,5 +55,7 @@ def load_check_config(path: str | Path | None = None, overrides: list[str] | Non
     pairs = shared.parse_overrides(overrides, example="checks.duplicate.threshold=0.8")
     data = shared.apply_overrides(data, pairs)
     config = shared.validate(CheckConfig, data, path=path, overridden=[k for k, _ in pairs])
+    config._source = str(path) if path is not None else None
+    config._overridden = [k for k, _ in pairs]
     config.validate_codes()
     return config
