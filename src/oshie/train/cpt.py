@@ -17,7 +17,7 @@ from typing import Any
 from oshie.errors import ConfigError, DataError, require
 from oshie.train import data as tdata
 from oshie.train import runtime
-from oshie.train.config import CPTConfig, RopeScaling, load_config
+from oshie.train.config import CPTConfig, RopeScaling
 from oshie.train.corpus import read_texts
 from oshie.train.runtime import TrainResult
 
@@ -59,7 +59,7 @@ def build_cpt_trainer(
     config: CPTConfig, *, resume: bool = False, overwrite: bool = False
 ) -> tuple[Any, dict[str, Any], Any, Path | None]:
     trl = require("trl", "train")
-    datasets = require("datasets", "train")
+    require("datasets", "train")  # fail before any loading when the extra is missing
     transformers = require("transformers", "train")
     runtime.check_method(config)
     runtime.check_model_dir(config.model, source=config.source)
@@ -104,13 +104,9 @@ def build_cpt_trainer(
         packing=False,  # already packed into full blocks
         completion_only_loss=False,
     )
-    trainer = trl.SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=datasets.Dataset.from_list(train_rows),
-        eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
-        processing_class=tokenizer,
-        peft_config=runtime.lora_config(config),
+    trainer = runtime.make_trainer(
+        trl.SFTTrainer, config, model=model, args=args, train_rows=train_rows, eval_rows=eval_rows,
+        tokenizer=tokenizer,
     )
     data_stats = stats.as_dict() | {"train_examples": len(train_rows), "eval_examples": len(eval_rows)}
     if config.rope_scaling:
@@ -127,14 +123,5 @@ def train_cpt(
     overwrite: bool = False,
 ) -> TrainResult:
     """Run continued pre-training from a config (object or YAML path)."""
-    if not isinstance(config, CPTConfig):
-        config = load_config(config, overrides, kind="cpt")  # type: ignore[assignment]
-    elif overrides:
-        raise ConfigError("pass overrides with a config path, or apply them to the config object")
-    runtime.log_start("cpt", config)
-    with runtime.quiet_library_warnings():
-        trainer, stats, tokenizer, resume_from = build_cpt_trainer(
-            config, resume=resume, overwrite=overwrite)
-        manifest = runtime.new_manifest(config, "cpt")
-        return runtime.run(trainer, config, kind="cpt", manifest=manifest, data_stats=stats,
-                           resume_from=resume_from, tokenizer=tokenizer)
+    return runtime.train_from_config("cpt", CPTConfig, build_cpt_trainer, config, overrides,
+                                     resume=resume, overwrite=overwrite)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from oshie.errors import ConfigError, DataError, require
+from oshie.errors import DataError, require
 from oshie.train import data as tdata
 from oshie.train import runtime
-from oshie.train.config import DPOConfig, load_config
+from oshie.train.config import DPOConfig
 from oshie.train.runtime import TrainResult
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
@@ -26,7 +26,7 @@ def build_dpo_trainer(
 ) -> tuple[Any, dict[str, Any], Any, Path | None]:
     """Check everything, prepare data, return (trainer, data stats, tokenizer, checkpoint)."""
     trl = require("trl", "train")
-    datasets = require("datasets", "train")
+    require("datasets", "train")  # fail before any loading when the extra is missing
     runtime.check_method(config)
     runtime.check_model_dir(config.model, source=config.source)
     if config.ref_model:
@@ -65,14 +65,9 @@ def build_dpo_trainer(
         beta=config.beta,
         loss_type=[config.loss_type],
     )
-    trainer = trl.DPOTrainer(
-        model=model,
-        ref_model=ref_model,
-        args=args,
-        train_dataset=datasets.Dataset.from_list(train_rows),
-        eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
-        processing_class=tokenizer,
-        peft_config=runtime.lora_config(config),
+    trainer = runtime.make_trainer(
+        trl.DPOTrainer, config, model=model, args=args, train_rows=train_rows, eval_rows=eval_rows,
+        tokenizer=tokenizer, ref_model=ref_model,
     )
     stats |= {"examples": len(rows), "train_examples": len(train_rows), "eval_examples": len(eval_rows)}
     return trainer, stats, tokenizer, resume_from
@@ -101,14 +96,5 @@ def train_dpo(
     overwrite: bool = False,
 ) -> TrainResult:
     """Run DPO from a config (object or YAML path); returns a `TrainResult`."""
-    if not isinstance(config, DPOConfig):
-        config = load_config(config, overrides, kind="dpo")  # type: ignore[assignment]
-    elif overrides:
-        raise ConfigError("pass overrides with a config path, or apply them to the config object")
-    runtime.log_start("dpo", config)
-    with runtime.quiet_library_warnings():
-        trainer, stats, tokenizer, resume_from = build_dpo_trainer(
-            config, resume=resume, overwrite=overwrite)
-        manifest = runtime.new_manifest(config, "dpo")
-        return runtime.run(trainer, config, kind="dpo", manifest=manifest, data_stats=stats,
-                           resume_from=resume_from, tokenizer=tokenizer)
+    return runtime.train_from_config("dpo", DPOConfig, build_dpo_trainer, config, overrides,
+                                     resume=resume, overwrite=overwrite)

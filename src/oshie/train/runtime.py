@@ -10,7 +10,7 @@ import os
 import shutil
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from oshie.console import info, warn
 from oshie.errors import ConfigError, ModelError, UsageError, require
 from oshie.runs import Manifest
-from oshie.train.config import LoraSettings, TrainCommon
+from oshie.train.config import LoraSettings, TrainCommon, load_config
 
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
@@ -166,6 +166,30 @@ def lora_config(config: TrainCommon, task_type: str = "CAUSAL_LM") -> Any | None
     return peft.LoraConfig(
         r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
         target_modules=lora.target_modules, task_type=task_type,
+    )
+
+
+def make_trainer(
+    trainer_cls: Any,
+    config: TrainCommon,
+    *,
+    model: Any,
+    args: Any,
+    train_rows: list[dict[str, Any]],
+    eval_rows: list[dict[str, Any]],
+    tokenizer: Any,
+    **extra: Any,
+) -> Any:
+    """A TRL trainer over prepared rows (eval set only when there are eval rows), with LoRA as configured."""
+    datasets = require("datasets", "train")
+    return trainer_cls(
+        model=model,
+        args=args,
+        train_dataset=datasets.Dataset.from_list(train_rows),
+        eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
+        processing_class=tokenizer,
+        peft_config=lora_config(config),
+        **extra,
     )
 
 
@@ -368,3 +392,31 @@ def log_start(kind: str, config: TrainCommon) -> None:
     device = "cuda" if use_cuda(config) else "cpu"
     if is_main_process():
         info(f"oshie train {kind}: model {config.model}, method {config.method}, device {device}")
+
+
+# build(config, resume=..., overwrite=...) -> (trainer, data stats, tokenizer, checkpoint to resume)
+TrainerBuilder = Callable[..., tuple[Any, dict[str, Any], Any, Path | None]]
+
+
+def train_from_config(
+    kind: str,
+    config_type: type[TrainCommon],
+    build: TrainerBuilder,
+    config: TrainCommon | str | Path,
+    overrides: dict[str, Any] | list[str] | None,
+    *,
+    resume: bool,
+    overwrite: bool,
+) -> TrainResult:
+    """The run every method shares: load the config (object or YAML path), announce the run,
+    build the trainer (all checks happen there, before any step), then train and record it."""
+    if not isinstance(config, config_type):
+        config = load_config(config, overrides, kind=kind)  # type: ignore[arg-type]
+    elif overrides:
+        raise ConfigError("pass overrides with a config path, or apply them to the config object")
+    log_start(kind, config)
+    with quiet_library_warnings():
+        trainer, stats, tokenizer, resume_from = build(config, resume=resume, overwrite=overwrite)
+        manifest = new_manifest(config, kind)
+        return run(trainer, config, kind=kind, manifest=manifest, data_stats=stats,
+                   resume_from=resume_from, tokenizer=tokenizer)

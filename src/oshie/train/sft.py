@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from oshie.console import warn
-from oshie.errors import ConfigError, DataError, require
+from oshie.errors import DataError, require
 from oshie.train import data as tdata
 from oshie.train import runtime
-from oshie.train.config import SFTConfig, load_config
+from oshie.train.config import SFTConfig
 from oshie.train.runtime import TrainResult
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
@@ -30,7 +30,7 @@ def build_sft_trainer(
     All validation happens here, before any training step.
     """
     trl = require("trl", "train")
-    datasets = require("datasets", "train")
+    require("datasets", "train")  # fail before any loading when the extra is missing
     runtime.check_method(config)
     runtime.check_model_dir(config.model, source=config.source)
     resume_from = runtime.prepare_output_dir(config, resume, overwrite)
@@ -82,13 +82,9 @@ def build_sft_trainer(
         completion_only_loss=False,
         dataset_num_proc=None,
     )
-    trainer = trl.SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=datasets.Dataset.from_list(train_rows),
-        eval_dataset=datasets.Dataset.from_list(eval_rows) if eval_rows else None,
-        processing_class=tokenizer,
-        peft_config=runtime.lora_config(config),
+    trainer = runtime.make_trainer(
+        trl.SFTTrainer, config, model=model, args=args, train_rows=train_rows, eval_rows=eval_rows,
+        tokenizer=tokenizer,
     )
     data_stats = stats.as_dict() | {"train_examples": len(train_rows), "eval_examples": len(eval_rows),
                                     "records": len(records)}
@@ -103,14 +99,5 @@ def train_sft(
     overwrite: bool = False,
 ) -> TrainResult:
     """Run SFT from a config (object or YAML path); returns a `TrainResult`."""
-    if not isinstance(config, SFTConfig):
-        config = load_config(config, overrides, kind="sft")  # type: ignore[assignment]
-    elif overrides:
-        raise ConfigError("pass overrides with a config path, or apply them to the config object")
-    runtime.log_start("sft", config)
-    with runtime.quiet_library_warnings():
-        trainer, stats, tokenizer, resume_from = build_sft_trainer(
-            config, resume=resume, overwrite=overwrite)
-        manifest = runtime.new_manifest(config, "sft")
-        return runtime.run(trainer, config, kind="sft", manifest=manifest, data_stats=stats,
-                           resume_from=resume_from, tokenizer=tokenizer)
+    return runtime.train_from_config("sft", SFTConfig, build_sft_trainer, config, overrides,
+                                     resume=resume, overwrite=overwrite)
