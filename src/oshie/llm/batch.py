@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from oshie.errors import DataError
+from oshie.jsonl import json_lines, read_utf8
 from oshie.llm.base import LLM, GenerationParams, LLMRequest
 from oshie.runs import Manifest
 
@@ -39,21 +40,7 @@ def read_requests(
     p = Path(path)
     out: list[tuple[str, LLMRequest]] = []
     base = (defaults or GenerationParams()).model_dump()
-    try:
-        lines = p.read_text(encoding="utf-8-sig").splitlines()
-    except FileNotFoundError as exc:
-        raise DataError("no such file", path=p) from exc
-    except UnicodeDecodeError as exc:
-        raise DataError("not UTF-8 text", path=p, hint="save the file as UTF-8") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON ({exc.msg})", path=p, line=number) from exc
-        if not isinstance(row, dict):
-            raise DataError("each line must be a JSON object", path=p, line=number)
+    for number, row in json_lines(read_utf8(p), p):
         rid = str(row.get("id", f"line{number}"))
         messages = row.get("messages")
         if messages is not None and row.get("system"):

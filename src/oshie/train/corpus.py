@@ -6,12 +6,12 @@ paragraph with `by="paragraph"`; `.jsonl` files give the string in `text_field` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
 from oshie.errors import DataError
+from oshie.jsonl import json_lines, read_utf8
 
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -45,15 +45,8 @@ def read_texts(paths: Iterable[str | Path], **kwargs) -> list[str]:
     return list(iter_texts(paths, **kwargs))
 
 
-def _read_utf8(path: Path) -> str:
-    try:
-        return path.read_text("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=path) from exc
-
-
 def _plain_texts(path: Path, by: str) -> Iterator[str]:
-    text = _read_utf8(path)
+    text = read_utf8(path)
     if by == "paragraph":
         for block in text.split("\n\n"):
             if block.strip():
@@ -65,14 +58,8 @@ def _plain_texts(path: Path, by: str) -> Iterator[str]:
 
 
 def _jsonl_texts(path: Path, text_field: str) -> Iterator[str]:
-    for lineno, line in enumerate(_read_utf8(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=lineno) from exc
-        value = obj.get(text_field) if isinstance(obj, dict) else None
+    for lineno, obj in json_lines(read_utf8(path), path):
+        value = obj.get(text_field)
         if not isinstance(value, str):
             raise DataError(
                 "missing or non-string text field",

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from oshie.errors import DataError, UsageError
 from oshie.eval.prompting import TEMPLATES, Example, build_prompt
 from oshie.eval.requests import ChoiceScore, GenerateRequest, LoglikRequest
+from oshie.jsonl import json_lines, read_utf8
 
 Item = dict[str, Any]
 
@@ -45,29 +46,19 @@ def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     blank lines skipped; a bad line is a DataError naming it."""
     if not path.is_file():
         raise DataError("file not found", path=path, hint="pass an existing local file")
+    text = read_utf8(path)
+    if not text.lstrip().startswith("["):
+        return list(json_lines(text, path))
+    # a JSON array of objects is accepted too
     rows = []
-    text = path.read_text(encoding="utf-8-sig")
-    if text.lstrip().startswith("["):  # a JSON array of objects is accepted too
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
-        for n, obj in enumerate(data, 1):
-            if not isinstance(obj, dict):
-                raise DataError(f"element {n} of the array is not an object", path=path)
-            rows.append((n, obj))
-        return rows
-    with open(path, encoding="utf-8-sig") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON: {exc.msg}", path=path, line=n) from exc
-            if not isinstance(obj, dict):
-                raise DataError("each line must be a JSON object", path=path, line=n)
-            rows.append((n, obj))
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
+    for n, obj in enumerate(data, 1):
+        if not isinstance(obj, dict):
+            raise DataError(f"element {n} of the array is not an object", path=path)
+        rows.append((n, obj))
     return rows
 
 
