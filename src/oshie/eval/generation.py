@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from oshie.errors import require
 from oshie.eval.lm import LocalModel
-from oshie.eval.requests import GenerateRequest
+from oshie.eval.requests import GenerateRequest, run_longest_first
 
 
 def cut_at_stop(text: str, stops: Sequence[str]) -> str:
@@ -56,12 +56,5 @@ def generate_requests(
     on_batch: Callable[[list[int], list[str]], None] | None = None,
 ) -> list[str]:
     """Generate for all requests; similar prompt lengths share a batch; order preserved."""
-    order = sorted(range(len(requests)), key=lambda i: -len(requests[i].prompt))
-    results: list[str | None] = [None] * len(requests)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        for i, text in zip(chunk, generate_batch(lm, [requests[i] for i in chunk]), strict=True):
-            results[i] = text
-        if on_batch is not None:
-            on_batch(chunk, [results[i] for i in chunk])
-    return results  # type: ignore[return-value]
+    return run_longest_first(requests, lambda r: len(r.prompt), lambda batch: generate_batch(lm, batch),
+                             batch_size, on_batch)

@@ -17,7 +17,7 @@ from typing import Any
 
 from oshie.errors import DataError, require
 from oshie.eval.lm import LocalModel
-from oshie.eval.requests import ChoiceScore, LoglikRequest
+from oshie.eval.requests import ChoiceScore, LoglikRequest, run_longest_first
 
 
 def _encode_request(lm: LocalModel, req: LoglikRequest) -> tuple[list[int], list[list[int]]]:
@@ -95,12 +95,5 @@ def score_requests(
     on_batch: Any = None,
 ) -> list[list[ChoiceScore]]:
     """Score all requests, batching contexts of similar length together; order preserved."""
-    order = sorted(range(len(requests)), key=lambda i: -len(requests[i].context))
-    results: list[list[ChoiceScore] | None] = [None] * len(requests)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        for i, scores in zip(chunk, score_batch(lm, [requests[i] for i in chunk]), strict=True):
-            results[i] = scores
-        if on_batch is not None:
-            on_batch(chunk, [results[i] for i in chunk])
-    return results  # type: ignore[return-value]
+    return run_longest_first(requests, lambda r: len(r.context), lambda batch: score_batch(lm, batch),
+                             batch_size, on_batch)
