@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from oshie.cli.common import key_value_table
 from oshie.console import console, out
 from oshie.errors import DataError
 
@@ -31,9 +32,7 @@ def _mb(value: float) -> int:
 
 
 def _summary_table(summary: Any) -> Table:
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
+    t = key_value_table()
     how = "detected" if summary.detected else "given"
     t.add_row("input", escape(summary.source))
     t.add_row("file type", summary.file_type)
@@ -52,6 +51,17 @@ def _summary_table(summary: Any) -> Table:
     for note in summary.notes:
         t.add_row("note", escape(note))
     return t
+
+
+def _print_summary(summary: Any, as_json: bool, all_valid_note: bool = False) -> None:
+    if as_json:
+        out.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    out.print(_summary_table(summary))
+    if summary.errors:
+        out.print(_error_table(summary))
+    elif all_valid_note:
+        out.print("[green]all records are valid[/green]")
 
 
 def _error_table(summary: Any) -> Table:
@@ -88,12 +98,7 @@ def convert(
     summary = convert_file(src, dst, from_fmt=from_fmt, to_fmt=to_fmt, quarantine=quarantine, strict=strict,
                            in_file_type=in_type, out_file_type=out_type, encoding=encoding,
                            max_line_bytes=_mb(max_line_mb), require_answer=not allow_unanswered)
-    if as_json:
-        out.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
-    else:
-        out.print(_summary_table(summary))
-        if summary.errors:
-            out.print(_error_table(summary))
+    _print_summary(summary, as_json)
     if summary.written == 0:
         raise DataError("no record could be converted; nothing was written", path=src,
                         hint=f"see the problems above{' and in ' + summary.quarantine if summary.quarantine else ''}")
@@ -115,14 +120,7 @@ def validate(
 
     summary = validate_file(src, fmt, quarantine=quarantine, strict=strict, file_type=in_type,
                             max_line_bytes=_mb(max_line_mb), require_answer=not allow_unanswered)
-    if as_json:
-        out.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
-    else:
-        out.print(_summary_table(summary))
-        if summary.errors:
-            out.print(_error_table(summary))
-        else:
-            out.print("[green]all records are valid[/green]")
+    _print_summary(summary, as_json, all_valid_note=True)
     if summary.quarantined:
         raise typer.Exit(DataError.exit_code)
 
@@ -173,9 +171,7 @@ def stats(
     if as_json:
         out.print_json(json.dumps(s, ensure_ascii=False))
         return
-    head = Table(show_header=False, box=None, pad_edge=False)
-    head.add_column(style="bold")
-    head.add_column()
+    head = key_value_table()
     head.add_row("input", escape(s["file"]))
     head.add_row("file type / encoding", f"{s['file_type']} / {s['encoding']}")
     head.add_row("format", f"{s['format']} ({'detected' if s['format_detected'] else 'given'})")

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from oshie.cli.common import llm_overrides
 from oshie.console import out
 from oshie.errors import UsageError
 
@@ -42,15 +43,8 @@ def _judge_llm(config: Path | None, base_url: str | None, model: str | None,
                api_key_env: str | None, cache: Path | None, sets: list[str] | None):
     from oshie.llm.config import build_llm, load_llm_config, parse_overrides
 
-    overrides: dict[str, Any] = {}
-    if base_url:
-        overrides.update(backend="openai", base_url=base_url)
-    if model:
-        overrides["model"] = model
-    if api_key_env:
-        overrides["api_key_env"] = api_key_env
-    if cache:
-        overrides["cache"] = str(cache)
+    # --set wins over the flags here
+    overrides = llm_overrides(base_url=base_url, model=model, api_key_env=api_key_env, cache=cache)
     overrides.update(parse_overrides(sets))
     if config is None and "model" not in overrides:
         raise UsageError("no judge given", hint="pass --judge-model (and --judge-base-url) or --judge-config")

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
+from oshie.cli.common import key_value_table, llm_overrides
 from oshie.console import console, info, is_quiet, out
 
 app = typer.Typer(no_args_is_help=True, help="LLM backends and the call cache.")
@@ -86,16 +86,9 @@ def _config(
         logging.getLogger("oshie.llm").setLevel(logging.ERROR)
 
     overrides = parse_overrides(sets)
-    if base_url:
-        overrides.update(backend="openai", base_url=base_url)
-    if local:
-        overrides["backend"] = "local"
-    if model:
-        overrides["model"] = model
-    if api_key_env:
-        overrides["api_key_env"] = api_key_env
-    if cache:
-        overrides["cache"] = str(cache)
+    # the flags win over --set here
+    overrides.update(llm_overrides(base_url=base_url, model=model, api_key_env=api_key_env,
+                                   cache=cache, local=local))
     return load_llm_config(config, overrides)
 
 
@@ -222,9 +215,7 @@ def cache_stats(
     if as_json:
         out.print_json(json.dumps(stats, ensure_ascii=False))
         return
-    table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table = key_value_table()
     table.add_row("cache", Text(stats["path"]))
     table.add_row("entries", str(stats["entries"]))
     table.add_row("size", f"{stats['size_bytes'] / 1024:.1f} KiB")
