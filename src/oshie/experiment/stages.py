@@ -77,6 +77,28 @@ def _resume_flags(train_dir: Path) -> dict[str, bool]:
     return {"overwrite": True}
 
 
+def _train(train: Callable[..., Any], config: Any, train_dir: Path, *fields: str) -> dict[str, Any]:
+    """Train (resuming an interrupted run); the stage outputs name the model and its log,
+    plus the `fields` of the training result the stage records."""
+    result = train(config, **_resume_flags(train_dir))
+    return {
+        "model": TRAIN_DIR,
+        "log_history": f"{TRAIN_DIR}/log_history.jsonl",
+        **{f: getattr(result, f) for f in fields},
+    }
+
+
+def _tuning_config(stage: Stage, kind: str, model: Path, train_dir: Path, datasets: list[dict[str, Any]]) -> Any:
+    """An SFT or DPO config from the stage's recipe settings, its model and its data."""
+    from oshie.train.config import load_config
+
+    settings = {"seed": stage.params["seed"], **stage.params["settings"]}
+    return load_config(
+        {**settings, "model": str(model), "output_dir": str(train_dir), "datasets": datasets},
+        kind=kind,
+    )
+
+
 def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.train.config import CPTConfig
     from oshie.train.cpt import train_cpt
@@ -97,13 +119,7 @@ def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
         warmup_ratio=0.05,
         save_total_limit=1,
     )
-    result = train_cpt(config, **_resume_flags(train_dir))
-    return {
-        "model": TRAIN_DIR,
-        "log_history": f"{TRAIN_DIR}/log_history.jsonl",
-        "final_loss": result.final_loss,
-        "global_step": result.global_step,
-    }
+    return _train(train_cpt, config, train_dir, "final_loss", "global_step")
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -213,35 +229,17 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
 
 
 def run_sft(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
-    from oshie.train.config import load_config
     from oshie.train.sft import train_sft
 
     data = _only(upstream, "data/")
     model = next(o for sid, o in upstream.items() if not sid.startswith("data/")).path("model")
     train_dir = stage_dir / TRAIN_DIR
-    settings = {"seed": stage.params["seed"], **stage.params["settings"]}
-    config = load_config(
-        {
-            **settings,
-            "model": str(model),
-            "output_dir": str(train_dir),
-            "datasets": [{"path": str(data.path("train")), "format": "messages"}],
-        },
-        kind="sft",
-    )
-    result = train_sft(config, **_resume_flags(train_dir))
-    return {
-        "model": TRAIN_DIR,
-        "log_history": f"{TRAIN_DIR}/log_history.jsonl",
-        "initial_loss": result.initial_loss,
-        "final_loss": result.final_loss,
-        "global_step": result.global_step,
-        "resumed_from": result.resumed_from,
-    }
+    datasets = [{"path": str(data.path("train")), "format": "messages"}]
+    config = _tuning_config(stage, "sft", model, train_dir, datasets)
+    return _train(train_sft, config, train_dir, "initial_loss", "final_loss", "global_step", "resumed_from")
 
 
 def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
-    from oshie.train.config import load_config
     from oshie.train.dpo import train_dpo
 
     train_dir = stage_dir / TRAIN_DIR
@@ -249,23 +247,8 @@ def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
         {"path": path, **spec}
         for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)
     ]
-    settings = {"seed": stage.params["seed"], **stage.params["settings"]}
-    config = load_config(
-        {
-            **settings,
-            "model": str(_model_of(upstream)),
-            "output_dir": str(train_dir),
-            "datasets": datasets,
-        },
-        kind="dpo",
-    )
-    result = train_dpo(config, **_resume_flags(train_dir))
-    return {
-        "model": TRAIN_DIR,
-        "log_history": f"{TRAIN_DIR}/log_history.jsonl",
-        "final_loss": result.final_loss,
-        "global_step": result.global_step,
-    }
+    config = _tuning_config(stage, "dpo", _model_of(upstream), train_dir, datasets)
+    return _train(train_dpo, config, train_dir, "final_loss", "global_step")
 
 
 # --- evaluation ----------------------------------------------------------------------------
