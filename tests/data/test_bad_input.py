@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from tests.support.cli import run_cli as run
 
-from oshie.cli.app import app
 from oshie.data import iter_records
-from oshie.errors import OshieError
 
 GOOD = {"instruction": "日本の首都はどこですか？", "output": "東京です。"}
 GOOD_MSG = {"messages": [{"role": "user", "content": "こんにちは"}, {"role": "assistant", "content": "こんにちは！"}]}
@@ -178,17 +176,6 @@ CASES = [
          delimited([["ID", "text", "output", "meta"], ["1", "質問", "答え", "{壊れた"], ["2", "質問", "答え", "{}"]]),
          2, "meta", "not valid JSON text", 2),
 ]
-
-
-def run(args: list[str]) -> tuple[int, str, str]:
-    """Invoke the CLI in-process like `oshie.cli.app.main` does: (exit code, stdout, error text)."""
-    result = CliRunner().invoke(app, ["-q", *args])
-    exc = result.exception
-    if isinstance(exc, OshieError):
-        return exc.exit_code, result.stdout, exc.render()
-    if exc is not None and not isinstance(exc, SystemExit):
-        raise exc
-    return result.exit_code, result.stdout, ""
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

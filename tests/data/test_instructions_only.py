@@ -13,11 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from tests.support.cli import run_cli as run
 
-from oshie.cli.app import app
 from oshie.data import iter_records, load_records, write_records
-from oshie.errors import DataError, OshieError, UsageError
+from oshie.errors import DataError, UsageError
 from oshie.records import Conversation, Message, PreferencePair, Provenance
 from oshie.synth.api import load_inputs
 
@@ -33,17 +32,6 @@ def _jsonl(path: Path, rows: list[object]) -> Path:
 def _roles(rec: object) -> list[str]:
     assert isinstance(rec, Conversation)
     return [m.role for m in rec.messages]
-
-
-def run(args: list[str]) -> tuple[int, str, str]:
-    """The CLI in-process: (exit code, stdout, rendered oshie error)."""
-    result = CliRunner().invoke(app, ["-q", *args])
-    exc = result.exception
-    if isinstance(exc, OshieError):
-        return exc.exit_code, result.stdout, exc.render()
-    if exc is not None and not isinstance(exc, SystemExit):
-        raise exc
-    return result.exit_code, result.stdout, ""
 
 
 # ---------------------------------------------------------------- each format, answer missing
