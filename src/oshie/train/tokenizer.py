@@ -27,9 +27,19 @@ TokenizerType = Literal["bpe", "sp-unigram", "sp-bpe"]
 TOKENIZER_TYPES: tuple[str, ...] = ("bpe", "sp-unigram", "sp-bpe")
 
 
-def _finish(fast: Any, out_dir: str | Path) -> Path:
+def _finish(backend: Any, unk_token: str | None, out_dir: str | Path) -> Path:
+    """Wrap a trained `tokenizers` backend with the ChatML special tokens and template; save it."""
+    transformers = require("transformers", "train")
     from oshie.train.templates import chatml_template
 
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=None,
+        eos_token=IM_END,
+        pad_token=PAD,
+        unk_token=unk_token,
+        additional_special_tokens=[IM_START, IM_END, EOS],
+    )
     fast.chat_template = chatml_template()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -40,7 +50,7 @@ def _finish(fast: Any, out_dir: str | Path) -> Path:
 def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
     """Train a byte-level BPE tokenizer on `texts` and save it under `out_dir`."""
     tokenizers = require("tokenizers", "train")
-    transformers = require("transformers", "train")
+    require("transformers", "train")  # needed to save: fail before training
     from tokenizers import decoders, models, pre_tokenizers, trainers
 
     tok = tokenizers.Tokenizer(models.BPE())
@@ -53,15 +63,7 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Pa
         show_progress=not is_quiet(),
     )
     tok.train_from_iterator(texts, trainer=trainer)
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token=None,
-        eos_token=IM_END,
-        pad_token=PAD,
-        unk_token=None,
-        additional_special_tokens=[IM_START, IM_END, EOS],
-    )
-    return _finish(fast, out_dir)
+    return _finish(tok, None, out_dir)  # byte-level: nothing is unknown
 
 
 def train_sentencepiece_tokenizer(
@@ -72,7 +74,7 @@ def train_sentencepiece_tokenizer(
 ) -> Path:
     """Train SentencePiece (byte fallback, no normalisation) and save it as a HF tokenizer."""
     spm = require("sentencepiece", "train")
-    transformers = require("transformers", "train")
+    require("transformers", "train")  # needed to save: fail before training
     lines = [t for t in texts if t.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         prefix = str(Path(tmp) / "sp")
@@ -107,15 +109,7 @@ def train_sentencepiece_tokenizer(
         backend = (
             _unigram_backend(sp) if model_type == "unigram" else _bpe_backend(prefix + ".model")
         )
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        bos_token=None,
-        eos_token=IM_END,
-        pad_token=PAD,
-        unk_token=UNK,
-        additional_special_tokens=[IM_START, IM_END, EOS],
-    )
-    return _finish(fast, out_dir)
+    return _finish(backend, UNK, out_dir)
 
 
 def _sp_decoder_pieces():
