@@ -72,7 +72,7 @@ def test_japanese_near_copy_is_dropped() -> None:
 def test_rouge_score_default_tokenizer_cannot_see_japanese() -> None:
     """Why oshie scores characters: rouge_score's default tokenizer drops every Japanese
     character, so two near-identical instructions score 0 and are never filtered."""
-    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+    from rouge_score import rouge_scorer
     a = "日本の四季の特徴について説明してください。"
     b = "日本の四季の特徴について説明して下さい。"
     default = rouge_scorer.RougeScorer(["rougeL"]).score(a, b)["rougeL"].fmeasure
@@ -84,7 +84,7 @@ def test_rouge_score_default_tokenizer_cannot_see_japanese() -> None:
 
 
 def test_matches_rouge_score_with_a_character_tokenizer() -> None:
-    rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+    from rouge_score import rouge_scorer
 
     class Chars:
         def tokenize(self, text: str) -> list[str]:
