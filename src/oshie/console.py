@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -34,7 +33,8 @@ def is_quiet() -> bool:
 
 
 def progress() -> Progress:
-    """A rich Progress writing to stderr; disabled when quiet or not a terminal in CI logs."""
+    """A rich Progress writing to stderr; off when quiet or when stderr is not a terminal
+    (a log file or CI gets the summaries, not a blank line per finished bar)."""
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
@@ -43,8 +43,7 @@ def progress() -> Progress:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
-        disable=_state["quiet"],
-        transient=not sys.stderr.isatty(),
+        disable=_state["quiet"] or not console.is_terminal,
     )
 
 
