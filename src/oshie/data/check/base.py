@@ -7,6 +7,7 @@ need the whole dataset at once (duplicates, contamination) implement `apply_data
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -118,7 +119,7 @@ class CheckParams(BaseModel):
     severity: Severity | None = None  # None: the check's default severity
 
 
-class Check:
+class Check(ABC):
     """A per-record check. Subclasses set the class variables and implement `apply`."""
 
     code: ClassVar[str]
@@ -139,8 +140,9 @@ class Check:
     def span(self, f: TextField, start: int, end: int) -> Span:
         return Span(f.path, start, end, f.text[start:end])
 
+    @abstractmethod
     def apply(self, record: Record) -> list[Finding]:
-        raise NotImplementedError
+        """The findings for one record (empty when it passes)."""
 
 
 class DatasetCheck(Check):
@@ -149,8 +151,9 @@ class DatasetCheck(Check):
     def apply(self, record: Record) -> list[Finding]:  # pragma: no cover - not used per record
         return []
 
+    @abstractmethod
     def apply_dataset(self, records: Sequence[Record], sources: Sequence[str]) -> list[Finding]:
-        raise NotImplementedError
+        """The findings over all records at once."""
 
 
 REGISTRY: dict[str, type[Check]] = {}

@@ -127,8 +127,9 @@ class Task(ABC):
     def prompt(self, item: Item) -> str:
         return build_prompt(self.template, self.instruction, self.query(item), self.shots, self.chat)
 
+    @abstractmethod
     def request(self, item: Item) -> LoglikRequest | GenerateRequest:
-        raise NotImplementedError
+        """The typed request the runner batches for this item."""
 
     def settings(self) -> dict[str, Any]:
         """What changes the per-item results (part of the resume key and the manifest)."""
