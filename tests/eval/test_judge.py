@@ -233,3 +233,32 @@ def test_local_model_as_judge_with_user_prompt(tmp_path, tiny_model_dir):
     m = results["judge"]
     assert m["unparsable"]["count"] == sum(r["status"] == "unparsable" for r in recs)
     assert m["score"]["n"] + m["unparsable"]["count"] == 3
+
+
+def test_judge_rerun_reuses_the_model_answers(tmp_path, tiny_model_dir):
+    """Answers a local model generated are reused by a rerun of the same directory (same
+    model, same settings), and regenerated when a setting that changes them differs."""
+
+    def reply(kind, body):
+        return "評価: 3"
+
+    tasks = write_tasks(tmp_path / "tasks.csv")
+    out = tmp_path / "run"
+    with OpenAITestServer(reply) as srv:
+        llm = judge_llm(srv.base_url)
+        first = run_judge(tasks, out, llm, model_dir=tiny_model_dir, limit=3, max_new_tokens=6)
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        assert manifest["answers_reused"] is False
+        answers_before = (out / "answers.jsonl").read_text("utf-8")
+
+        second = run_judge(tasks, out, llm, model_dir=tiny_model_dir, limit=3, max_new_tokens=6)
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        assert manifest["answers_reused"] is True
+        assert (out / "answers.jsonl").read_text("utf-8") == answers_before
+        assert second == first
+
+        run_judge(tasks, out, llm, model_dir=tiny_model_dir, limit=3, max_new_tokens=4)
+        manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+        assert manifest["answers_reused"] is False
+        rows = [json.loads(x) for x in (out / "answers.jsonl").open(encoding="utf-8")]
+        assert all(r["generated_by"]["max_new_tokens"] == 4 for r in rows)
