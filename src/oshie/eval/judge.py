@@ -195,8 +195,10 @@ def run_judge(
     if model_dir is not None:
         from oshie.eval.runner import model_fingerprint
 
-        manifest.add_input("model", model_dir)
-        generated_by = {"model": model_fingerprint(model_dir), "max_new_tokens": max_new_tokens}
+        # the cheap fingerprint the runner uses, not a hash of every weight byte
+        fingerprint = model_fingerprint(model_dir)
+        manifest.data["inputs"]["model"] = {"path": str(model_dir), "fingerprint": fingerprint}
+        generated_by = {"model": fingerprint, "max_new_tokens": max_new_tokens}
         answers = _answers_from_earlier_run(out, tasks, generated_by)
         manifest.set("answers_reused", answers is not None)
         if answers is None:
