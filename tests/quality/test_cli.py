@@ -116,3 +116,20 @@ def test_checks_lists_every_check_and_help_is_fast():
                             "print(any(m in sys.modules for m in ('torch', 'fugashi', 'oshie.data.check')))"],
                            capture_output=True, text=True, timeout=120)
     assert probe.stdout.strip() == "False", probe.stderr
+
+
+def test_dedup_quarantines_unreadable_rows(tmp_path):
+    """Rows that are not records cannot be compared, but none is lost: in = kept + removed + quarantined."""
+    src = tmp_path / "a.jsonl"
+    good = {"id": "g", "messages": [{"role": "user", "content": "富士山の高さは？"},
+                                    {"role": "assistant", "content": "3776メートルです。"}]}
+    src.write_text(json.dumps(good, ensure_ascii=False) + "\n{broken json\n"
+                   + json.dumps({**good, "id": "g2"}, ensure_ascii=False) + "\n", "utf-8")
+    out = tmp_path / "dedup"
+    result = oshie("data", "dedup", str(src), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    quarantined = read_jsonl(out / "quarantine.jsonl")
+    assert [(q["line"], q["raw"]) for q in quarantined] == [(2, "{broken json")]
+    assert quarantined[0]["reasons"][0]["check"] == "invalid_record"
+    kept, removed = read_jsonl(out / "kept.jsonl"), read_jsonl(out / "removed.jsonl")
+    assert len(kept) + len(removed) + len(quarantined) == 3

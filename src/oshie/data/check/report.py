@@ -20,6 +20,13 @@ SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
 SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
 
 
+def invalid_quarantine_row(bad: dict[str, Any]) -> dict[str, Any]:
+    """The quarantine entry of a row that is not a readable record (see `load_inputs`)."""
+    return {"raw": bad["raw"], "source": bad["source"], "line": bad["line"],
+            "reasons": [{"check": "invalid_record", "severity": "error", "message": bad["error"],
+                         "span": None}]}
+
+
 def _jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for row in rows:
@@ -169,11 +176,7 @@ def write_check_run(
              "reasons": [{"check": f.check, "severity": f.severity, "message": f.message,
                           "span": f.span.to_dict() if f.span else None} for f in fs]}
             for i, fs in quarantined
-        ] + [
-            {"raw": bad["raw"], "source": bad["source"], "line": bad["line"],
-             "reasons": [{"check": "invalid_record", "severity": "error", "message": bad["error"], "span": None}]}
-            for bad in invalid
-        ])
+        ] + [invalid_quarantine_row(bad) for bad in invalid])
         summary["drop"] = {"severity": drop, "kept": len(kept), "quarantined": len(quarantined) + len(invalid)}
     paths["summary"] = out / "summary.json"
     write_json(paths["summary"], summary)

@@ -12,7 +12,7 @@ from oshie.data.check.base import Record, Severity
 from oshie.data.check.config import CheckConfig
 from oshie.data.check.duplicates import record_text
 from oshie.data.check.pipeline import CheckResult, check_records
-from oshie.data.check.report import record_row, write_check_run
+from oshie.data.check.report import invalid_quarantine_row, record_row, write_check_run
 from oshie.data.dedup import DedupConfig, find_duplicates
 from oshie.runs import Manifest, write_json
 
@@ -75,7 +75,8 @@ def dedup_files(
     fmt: str | None = None,
 ) -> dict[str, Any]:
     """Drop exact and near duplicates from `inputs` (first of each cluster kept) into `out_dir`:
-    kept.jsonl, removed.jsonl (with the record each duplicates), clusters.jsonl, manifest."""
+    kept.jsonl, removed.jsonl (with the record each duplicates), clusters.jsonl, manifest, and
+    quarantine.jsonl for rows that are not readable records."""
     cfg = config or DedupConfig()
     out = Path(out_dir)
     manifest = Manifest(out, "data.dedup", cfg)
@@ -83,7 +84,12 @@ def dedup_files(
         manifest.add_input(f"input{i}", p)
     records, sources, invalid = load_inputs(inputs, fmt)
     if invalid:
-        warn(f"{len(invalid)} invalid rows skipped (first: {invalid[0]['error'].splitlines()[0]})")
+        # unreadable rows cannot be compared, but they are not lost: rows in = kept + removed + quarantined
+        with open(out / "quarantine.jsonl", "w", encoding="utf-8") as fh:
+            for bad in invalid:
+                fh.write(json.dumps(invalid_quarantine_row(bad), ensure_ascii=False) + "\n")
+        warn(f"{len(invalid)} invalid rows quarantined in {out / 'quarantine.jsonl'} "
+             f"(first: {invalid[0]['error'].splitlines()[0]})")
     result = find_duplicates([record_text(r) for r in records], cfg)
     drop = result.duplicates()
     rep_of = {m: c.representative for c in result.clusters for m in c.members}
