@@ -7,7 +7,6 @@ A group module exports `app` (a `typer.Typer`); a single-command module exports
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 import typer
@@ -60,10 +59,7 @@ def _root(
 
 def _register() -> None:
     for module_name, name, help_text in COMMANDS:
-        full = f"oshie.cli.{module_name}"
-        if importlib.util.find_spec(full) is None:
-            continue
-        module = importlib.import_module(full)
+        module = importlib.import_module(f"oshie.cli.{module_name}")
         if hasattr(module, "app"):
             app.add_typer(module.app, name=name, help=help_text)
         else:
