@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.oshie-installed
 
-.PHONY: setup demo test lint bench-deps browser clean
+.PHONY: setup demo test lint bench-deps browser system-deps clean
 
 setup: $(STAMP)
 
@@ -23,16 +23,21 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(VENV)/bin/oshie quickstart --out runs/quickstart
 
-# Headless Chromium renders the HTML reports in tests, and a CJK font draws Japanese plot
-# labels; both come from Debian when missing (as root), otherwise those tests are skipped.
-browser:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans CJK"; } || \
+# System parts the tests start themselves: headless Chromium (HTML reports, studio browser
+# tests through Playwright), a CJK font for Japanese plot labels, and PostgreSQL (studio on a
+# team database; the test session runs initdb/pg_ctl in a temp dir). All come from Debian when
+# missing (as root); otherwise the tests that need them are skipped with a reason.
+SYSTEM_PKGS := chromium fonts-noto-cjk postgresql
+system-deps:
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans CJK" && \
+	   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
 	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-	      || echo "warning: could not install chromium/fonts-noto-cjk; browser tests will be skipped"; \
-	    else echo "warning: chromium or fonts-noto-cjk missing; browser tests will be skipped"; fi; }
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PKGS) >/dev/null) \
+	      || echo "warning: could not install $(SYSTEM_PKGS); tests that need them will be skipped"; \
+	    else echo "warning: some of $(SYSTEM_PKGS) are missing; tests that need them will be skipped"; fi; }
+browser: system-deps
 
-test: setup browser
+test: setup system-deps
 	$(VENV)/bin/ruff check src tests bench
 	$(PY) -m pytest -q
 
