@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from oshie.errors import UsageError
+from oshie.prompts import check_fields, load_prompt
 from oshie.synth.filters import Changed, NotRefusal, instruction_filters
 from oshie.synth.jsonparse import find_json
 from oshie.synth.keep_expr import KeepExpression
 from oshie.synth.license import check_models, load_rules, match
 from oshie.synth.output import ResumableJsonl
 from oshie.synth.preference import parse_score
-from oshie.synth.prompts import check_fields, load_prompt
 from oshie.synth.screen import TAGS, parse_tags
 from oshie.synth.self_instruct import parse_candidates
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from oshie.errors import DataError, UsageError
-from oshie.eval.judging import escape_fenced, fill, judge_with_retries, load_prompt
+from oshie.eval.judging import judge_with_retries
 from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.verdicts import parse_grade
 from oshie.llm.base import LLM
+from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.runs import Manifest, write_json
 
 DEFAULT_GRADE_PROMPT = "judge_grade_v1"
@@ -116,9 +117,10 @@ def _answers_from_earlier_run(out: Path, tasks: Sequence[dict[str, Any]],
     return [r["answer"] for r in rows] if same else None
 
 
-def grade_messages(template: str, task: dict[str, Any], answer: str) -> list[dict[str, str]]:
-    text = fill(template, input=task["input"], reference=task["reference"],
-                eval_aspect=task["eval_aspect"] or "（特になし）", answer=escape_fenced(answer))
+def grade_messages(template: PromptTemplate, task: dict[str, Any],
+                   answer: str) -> list[dict[str, str]]:
+    text = template.render(input=task["input"], reference=task["reference"],
+                           eval_aspect=task["eval_aspect"] or "（特になし）", answer=answer)
     return [{"role": "user", "content": text}]
 
 
@@ -132,7 +134,8 @@ def grade_answers(
     judge_max_tokens: int = 512,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """(metrics, per-item records). Unparsable and failed judgments are counted, not dropped."""
-    prompt_name, template = load_prompt(prompt)
+    template = check_fields(load_prompt(prompt), {"answer"})
+    prompt_name = template.name
     msgs = [grade_messages(template, t, a) for t, a in zip(tasks, answers, strict=True)]
     verdicts = judge_with_retries(llm, msgs, parse_grade, max_attempts=max_attempts,
                                   max_tokens=judge_max_tokens)

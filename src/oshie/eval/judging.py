@@ -1,9 +1,8 @@
-"""Shared machinery for LLM judges: prompt files, fencing, and calls retried on unparsable verdicts.
+"""Shared machinery for LLM judges: calls retried on unparsable verdicts.
 
-Prompts are files under `resources/prompts/` (`judge_grade_v1`, `judge_pairwise_v1`) or a
-user path; `{{name}}` placeholders are filled in one pass, so text inside an answer can
-never be taken for a placeholder. Answers go inside delimiter blocks, and delimiter-like
-text inside an answer is escaped, so the judge grades it as data.
+Judge prompts (`judge_grade_v1`, `judge_pairwise_v1` or a user's file) are loaded and
+filled by `oshie.prompts`, which also escapes the fenced answers so the judge grades them
+as data.
 
 An unparsable verdict is asked again with a new `sample_index` (a distinct cache entry)
 and a non-zero temperature; after the last attempt it is counted, never defaulted.
@@ -12,46 +11,15 @@ and a non-zero temperature; after the last attempt it is counted, never defaulte
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from oshie.console import progress
-from oshie.errors import LLMError, UsageError
+from oshie.errors import LLMError
 from oshie.llm.base import LLM, GenerationParams, LLMRequest
 
 T = TypeVar("T")
-_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
-
-
-def load_prompt(name_or_path: str) -> tuple[str, str]:
-    """(name, text) of a shipped prompt (e.g. 'judge_grade_v1') or of a user's file."""
-    p = Path(name_or_path)
-    if p.suffix == ".txt" and p.is_file():
-        return p.stem, p.read_text(encoding="utf-8")
-    res = resources.files("oshie").joinpath(f"resources/prompts/{name_or_path}.txt")
-    if not res.is_file():
-        raise UsageError(f"prompt '{name_or_path}' not found",
-                         hint="give a shipped name such as judge_grade_v1 or a path to a .txt file")
-    return name_or_path, res.read_text(encoding="utf-8")
-
-
-def fill(template: str, **values: str) -> str:
-    """Replace `{{name}}` placeholders in one pass (inserted text is never re-scanned)."""
-    def sub(m: re.Match) -> str:
-        if m.group(1) not in values:
-            raise UsageError(f"prompt placeholder '{{{{{m.group(1)}}}}}' has no value",
-                             hint=f"available: {', '.join(values)}")
-        return values[m.group(1)]
-    return _PLACEHOLDER.sub(sub, template)
-
-
-def escape_fenced(text: str) -> str:
-    """Neutralise delimiter look-alikes so an answer cannot close its own fence."""
-    return text.replace("<<<", "＜＜＜").replace(">>>", "＞＞＞")
 
 
 @dataclass

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 
 from oshie.errors import DataError, UsageError
-from oshie.eval.judging import escape_fenced, fill, judge_with_retries, load_prompt
+from oshie.eval.judging import judge_with_retries
 from oshie.eval.metrics.bootstrap import bootstrap_ci, mean_entry, metric_entry
 from oshie.eval.metrics.bradley_terry import Game, elo_scale, fit_bradley_terry
 from oshie.eval.verdicts import parse_winner
 from oshie.llm.base import LLM
+from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.runs import Manifest, write_json
 
 DEFAULT_PAIRWISE_PROMPT = "judge_pairwise_v1"
@@ -48,11 +49,11 @@ def load_system(path: str | Path) -> tuple[str, list[dict[str, Any]]]:
     return (p.name if p.is_dir() else p.stem), rows
 
 
-def pair_messages(template: str, task: dict[str, Any], a: str, b: str) -> list[dict[str, str]]:
+def pair_messages(template: PromptTemplate, task: dict[str, Any], a: str,
+                  b: str) -> list[dict[str, str]]:
     ref = task.get("reference")
     ref_block = f"\n# 模範解答（参考）\n{ref}\n" if ref else ""
-    text = fill(template, input=task["input"], reference_block=ref_block,
-                answer_a=escape_fenced(a), answer_b=escape_fenced(b))
+    text = template.render(input=task["input"], reference_block=ref_block, answer_a=a, answer_b=b)
     return [{"role": "user", "content": text}]
 
 
@@ -83,7 +84,8 @@ def compare_systems(
         if [r["id"] for r in systems[n]] != ids:
             raise DataError(f"system '{n}' answered different tasks than '{names[0]}'",
                             hint="compare runs made on the same tasks file")
-    prompt_name, template = load_prompt(prompt)
+    template = check_fields(load_prompt(prompt), {"answer_a", "answer_b"})
+    prompt_name = template.name
     jobs, msgs = [], []
     for x, y in combinations(names, 2):
         for k, task in enumerate(base):

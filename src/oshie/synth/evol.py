@@ -13,6 +13,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from oshie.llm.base import GenerationParams, LLMRequest
+from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.records import Conversation, Message, stable_hash
 from oshie.synth.answers import answer_problem, answer_request
 from oshie.synth.filters import (
@@ -23,7 +24,6 @@ from oshie.synth.filters import (
     JapaneseRatio,
     NotCopied,
 )
-from oshie.synth.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.synth.run import SynthRun
 
 OPERATIONS = {

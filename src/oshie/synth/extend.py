@@ -11,10 +11,10 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from oshie.llm.base import GenerationParams, LLMRequest
+from oshie.prompts import check_fields, load_prompt
 from oshie.records import Conversation, Message
 from oshie.synth.answers import answer_problem, answer_request
 from oshie.synth.filters import CharLength, FilterChain, HasContent, JapaneseRatio
-from oshie.synth.prompts import check_fields, load_prompt
 from oshie.synth.run import SynthRun
 from oshie.synth.screen import format_conversation
 

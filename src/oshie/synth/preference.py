@@ -13,10 +13,10 @@ import re
 from pydantic import BaseModel, ConfigDict, Field
 
 from oshie.llm.base import LLM, GenerationParams, LLMRequest
+from oshie.prompts import check_fields, load_prompt
 from oshie.records import Conversation, Message, PreferencePair
 from oshie.synth.answers import answer_problem, answer_request, prompt_messages
 from oshie.synth.jsonparse import find_json
-from oshie.synth.prompts import check_fields, load_prompt
 from oshie.synth.run import SynthRun, generator_name
 
 

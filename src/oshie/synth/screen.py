@@ -14,10 +14,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from oshie.llm.base import GenerationParams, LLMRequest
+from oshie.prompts import check_fields, load_prompt
 from oshie.records import Conversation
 from oshie.synth.jsonparse import find_json
 from oshie.synth.keep_expr import KeepExpression
-from oshie.synth.prompts import check_fields, load_prompt
 from oshie.synth.run import SynthRun
 
 TAGS = ("input_quality", "difficulty", "category", "safety", "quality")

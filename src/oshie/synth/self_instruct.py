@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from oshie.console import progress, warn
 from oshie.errors import DataError
 from oshie.llm.base import GenerationParams, LLMRequest
+from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.records import Conversation, Message
 from oshie.synth.filters import NotCopied, instruction_filters, load_word_list
 from oshie.synth.jsonparse import find_json
 from oshie.synth.novelty import NoveltyFilter
-from oshie.synth.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.synth.run import SynthRun, record_id
 
 
