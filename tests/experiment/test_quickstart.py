@@ -72,6 +72,14 @@ def test_report_renders_in_chromium_with_table_plots_and_links(quickstart_run) -
         png = base64.b64decode(m.group(1))
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert 'id="audit"' in dom and "flawed-audited" in dom
+    # paired comparisons: every pair of rows on every per-item metric, Holm-corrected
+    comps = re.search(r'<table id="comparisons-table">(.*?)</table>', dom, re.S)
+    assert comps, "paired comparisons missing"
+    pairs = set(re.findall(r'data-a="([^"]+)" data-b="([^"]+)"', comps.group(1)))
+    assert ("base", "clean") in pairs and ("clean", "flawed") in pairs and len(pairs) == 6
+    # a delta is coloured only when its corrected test says so
+    for cls in re.findall(r'<span class="delta ([^"]+)"', table.group(1)):
+        assert cls == "muted" or cls.startswith("significant ")
     hrefs = re.findall(r'href="([^"#]+)"', dom)
     assert any(h.endswith("items.jsonl") for h in hrefs)
     for h in hrefs:

@@ -165,6 +165,40 @@ def compare(
     _print_results(results, out_dir)
 
 
+@app.command("diff")
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="Eval run directory of system A (`oshie eval run --out`).")],
+    run_b: Annotated[Path, typer.Argument(help="Eval run directory of system B, on the same items.")],
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparisons as JSON instead of a table.")] = False,
+) -> None:
+    """Paired comparison B - A on the items both runs scored: the difference, its paired
+    bootstrap 95% CI, McNemar (0/1 scores) or sign-flip (continuous) p, and Holm's correction
+    across all metrics. '*' marks a difference that survives the correction."""
+    from oshie.eval.diff import diff_runs
+
+    results, skipped = diff_runs(run_a, run_b, seed=seed)
+    if as_json:
+        import json
+
+        out.print_json(json.dumps({"comparisons": [r.to_dict() for r in results], "skipped": skipped},
+                                  ensure_ascii=False))
+        return
+    table = Table(title=f"B - A   (A = {escape(str(run_a))}, B = {escape(str(run_b))})", title_justify="left")
+    for col in ("metric", "n", "A", "B", "B - A", "95% CI (paired)", "test", "p", "p (Holm)", "verdict"):
+        table.add_column(col, justify="left" if col in ("metric", "test", "verdict") else "right")
+    for r in results:
+        mark = "*" if r.significant else ""
+        table.add_row(escape(r.metric), str(r.n), _fmt(r.a), _fmt(r.b), f"{r.diff:+.4f}{mark}",
+                      f"[{r.ci95[0]:+.4f}, {r.ci95[1]:+.4f}]", r.test, f"{r.p:.4g}",
+                      f"{r.p_holm:.4g}", r.verdict)
+    out.print(table)
+    if skipped:
+        out.print(f"not per-item means (no paired test): {escape(', '.join(skipped))}")
+    if not any(r.significant for r in results):
+        out.print("no detectable difference after Holm correction")
+
+
 @app.command("tasks")
 def tasks() -> None:
     """List the evaluation tasks and their defaults."""

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from oshie import __version__
+from oshie.eval.metrics.paired import PairedResult
 from oshie.experiment.cache import StageOutput
+from oshie.experiment.compare import Comparison, against_base, compare_rows, row_items
 from oshie.experiment.config import ExperimentConfig
 from oshie.experiment.plan import BASE_ROW, Plan
 from oshie.report.html import figure_data_uri, new_figure, render
@@ -28,6 +30,8 @@ class ResultRow:
     variant: str
     metrics: dict[str, dict[str, Any]]  # "task/metric" -> {"value", "ci95", "n"}
     delta: dict[str, float | None] = field(default_factory=dict)
+    # metric -> paired comparison with the untuned base (CI, Holm-adjusted p, verdict)
+    paired: dict[str, PairedResult] = field(default_factory=dict)
     links: list[tuple[str, str]] = field(default_factory=list)  # (label, relative href)
     train: dict[str, Any] = field(default_factory=dict)  # records, final loss, steps
 
@@ -46,7 +50,7 @@ def _rel(path: Path, out: Path) -> str:
 
 def collect_rows(
     config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput], out: Path
-) -> tuple[list[ResultRow], list[str]]:
+) -> tuple[list[ResultRow], list[str], list[Comparison]]:
     rows: list[ResultRow] = []
     for r in plan.rows:
         ev = finished[r.eval_stage]
@@ -87,13 +91,20 @@ def collect_rows(
                 row.delta[n] = None
             else:
                 row.delta[n] = row.metrics[n]["value"] - ref.metrics[n]["value"]
-    return rows, names
+    items = {r.eval_stage: row_items(finished[r.eval_stage]) for r in plan.rows}
+    comparisons = compare_rows(plan.rows, items, names, seed=config.seed)
+    vs_base = against_base(comparisons)
+    for row in rows:
+        row.paired = {n: vs_base[key] for n in names if (key := (row.model, row.variant, n)) in vs_base}
+    return rows, names, comparisons
 
 
 def write_csv(path: Path, rows: list[ResultRow], names: list[str]) -> Path:
     header = ["model", "variant", "train_records", "final_train_loss"]
     for n in names:
         header += [n, f"{n} ci95_lo", f"{n} ci95_hi", f"{n} delta_vs_base"]
+        header += [f"{n} delta_ci95_lo", f"{n} delta_ci95_hi", f"{n} delta_p_holm"]
+        header += [f"{n} delta_verdict"]
     with open(path, "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
@@ -107,10 +118,15 @@ def write_csv(path: Path, rows: list[ResultRow], names: list[str]) -> Path:
             for n in names:
                 m = row.metrics.get(n)
                 if m is None:
-                    line += ["", "", "", ""]
+                    line += [""] * 8
                     continue
                 lo, hi = m.get("ci95") or [None, None]
                 line += [_fmt(m["value"]), _fmt(lo), _fmt(hi), _fmt(row.delta.get(n))]
+                pr = row.paired.get(n)
+                if pr is None:
+                    line += [""] * 4
+                else:
+                    line += [_fmt(pr.ci95[0]), _fmt(pr.ci95[1]), f"{pr.p_holm:.4g}", pr.verdict]
             w.writerow(line)
     return path
 
@@ -202,7 +218,7 @@ def winrate_matrix(results: dict[str, Any], systems: list[str]) -> list[list[Any
 def write_outputs(
     config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput], out: Path
 ) -> tuple[dict[str, Any], Path, Path]:
-    rows, names = collect_rows(config, plan, finished, out)
+    rows, names, comparisons = collect_rows(config, plan, finished, out)
     csv_path = write_csv(out / "results.csv", rows, names)
     curves = {}
     for sid, o in finished.items():
@@ -252,6 +268,7 @@ def write_outputs(
             }
             for r in rows
         ],
+        "comparisons": [c.to_dict() for c in comparisons],
         "pairwise": pairwise,
         "audit": audits,
     }
@@ -268,6 +285,7 @@ def write_outputs(
         losses=loss_curves(curves),
         pairwise=pairwise,
         audits=audits,
+        comparisons=comparisons,
         fmt=_fmt,
         descriptions={v.name: v.description or "" for v in config.variants},
     )
