@@ -29,18 +29,71 @@ _PACKAGES = (
 )
 
 
+# Weight files are fingerprinted by sampling (see `fingerprint`); every other file in a model
+# directory (config, tokenizer, chat template, generation config) is hashed in full.
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".onnx", ".h5",
+                   ".msgpack", ".npz")
+_EDGE = 1 << 20  # bytes hashed at each end of a weight file
+_SAMPLES, _SAMPLE = 16, 1 << 16  # evenly spaced blocks hashed in between
+_memo: dict[tuple[str, int, int, int], str] = {}
+_RACY_SECONDS = 2.0
+
+
 def file_hash(path: str | Path, chunk: int = 1 << 20) -> str:
-    """sha256 of a file, or of every file under a directory (names and contents)."""
-    p = Path(path)
+    """sha256 of one file's whole content."""
     h = hashlib.sha256()
-    files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
-    for f in files:
-        if p.is_dir():
-            h.update(str(f.relative_to(p)).encode())
-        with open(f, "rb") as fh:
-            while block := fh.read(chunk):
-                h.update(block)
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
     return h.hexdigest()
+
+
+def _sampled_hash(path: Path, size: int) -> str:
+    """sha256 of a weight file's size, first and last MiB and 16 blocks spread between."""
+    if size <= 2 * _EDGE + _SAMPLES * _SAMPLE:
+        return file_hash(path)
+    h = hashlib.sha256(f"sampled:{size}".encode())
+    with open(path, "rb") as fh:
+        h.update(fh.read(_EDGE))
+        span = size - 2 * _EDGE - _SAMPLE
+        for i in range(_SAMPLES):
+            fh.seek(_EDGE + span * i // (_SAMPLES - 1))
+            h.update(fh.read(_SAMPLE))
+        fh.seek(size - _EDGE)
+        h.update(fh.read())
+    return h.hexdigest()
+
+
+def fingerprint(path: str | Path) -> str:
+    """The identity of an input file or a model directory, for cache keys and manifests.
+
+    A file is its whole content (sha256): datasets and task files are small enough, and a
+    changed record must change the key (a weight file alone is sampled as below). A directory is the sha256 of its sorted file list
+    (relative path, then the file's hash) where every file is hashed in full except weight
+    files (`WEIGHT_SUFFIXES`), which are hashed by size, their first and last MiB and 16
+    evenly spaced 64 KiB blocks. Why that is enough: a safetensors file opens with a header
+    naming every tensor's dtype, shape and offsets, and retraining or merging changes
+    values throughout every tensor, so a different model differs in the sampled bytes;
+    reading whole multi-GB weights on every run would cost more than the work a cache saves.
+    Modification times are ignored: copying a model keeps its identity, and `touch` does
+    not make a cache stale. Results are memoised in-process per (path, size, mtime, inode),
+    except for files modified in the last two seconds (timestamps are too coarse to trust).
+    """
+    p = Path(path)
+    if p.is_dir():
+        h = hashlib.sha256(b"dir:")
+        for f in sorted(q for q in p.rglob("*") if q.is_file()):
+            h.update(f"{f.relative_to(p).as_posix()}\0{fingerprint(f)}\n".encode())
+        return h.hexdigest()
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key in _memo:
+        return _memo[key]
+    digest = _sampled_hash(p, st.st_size) if p.name.endswith(WEIGHT_SUFFIXES) else file_hash(p)
+    # file times tick coarsely: a file changed in the last seconds may change again unseen
+    if time.time() - st.st_mtime > _RACY_SECONDS:
+        _memo[key] = digest
+    return digest
 
 
 def package_versions(names: Iterable[str] = _PACKAGES) -> dict[str, str]:
@@ -112,8 +165,10 @@ class Manifest:
         self._t0 = time.perf_counter()
 
     def add_input(self, name: str, path: str | Path) -> str:
-        digest = file_hash(path)
-        self.data["inputs"][name] = {"path": str(path), "sha256": digest}
+        """Record an input by path and `fingerprint` (a file's sha256, a directory's fingerprint)."""
+        digest = fingerprint(path)
+        kind = "fingerprint" if Path(path).is_dir() else "sha256"
+        self.data["inputs"][name] = {"path": str(path), kind: digest}
         return digest
 
     def set(self, key: str, value: Any) -> None:

@@ -196,12 +196,9 @@ def run_judge(
         answers = load_answers(answers_path, tasks)
     generated_by: dict[str, Any] | None = None
     if model_dir is not None:
-        from oshie.eval.runner import model_fingerprint
-
-        # the cheap fingerprint the runner uses, not a hash of every weight byte
-        fingerprint = model_fingerprint(model_dir)
-        manifest.data["inputs"]["model"] = {"path": str(model_dir), "fingerprint": fingerprint}
-        generated_by = {"model": fingerprint, "max_new_tokens": max_new_tokens}
+        # runs.fingerprint: config and tokenizer in full, weights sampled
+        generated_by = {"model": manifest.add_input("model", model_dir),
+                        "max_new_tokens": max_new_tokens}
         answers = _answers_from_earlier_run(out, tasks, generated_by)
         manifest.set("answers_reused", answers is not None)
         if answers is None:

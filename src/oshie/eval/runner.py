@@ -29,7 +29,7 @@ from oshie.eval.prompting import chat_formatter
 from oshie.eval.report import write_eval_report
 from oshie.eval.tasks import Task, TaskSpec, get_task_class
 from oshie.records import stable_hash
-from oshie.runs import Manifest, file_hash, write_json
+from oshie.runs import Manifest, fingerprint, write_json
 
 ITEMS_FILE = "items.jsonl"
 
@@ -60,27 +60,6 @@ def load_suite(path: str | Path, overrides: Overrides = None) -> SuiteConfig:
     pairs = as_pairs(overrides)
     raw = apply_overrides(raw, pairs)
     return validate(SuiteConfig, raw, path=p, overridden=[k for k, _ in pairs])
-
-
-SMALL_FILE = 1 << 20
-
-
-def model_fingerprint(model_dir: str | Path) -> str:
-    """A cheap identity of a model directory: small files (config, tokenizer) by content,
-    weight files by name, size and modification time (hashing gigabytes on every run
-    would cost more than scoring a small task)."""
-    import hashlib
-
-    root = Path(model_dir)
-    h = hashlib.sha256()
-    for f in sorted(q for q in root.rglob("*") if q.is_file()):
-        st = f.stat()
-        h.update(str(f.relative_to(root)).encode())
-        if st.st_size <= SMALL_FILE:
-            h.update(f.read_bytes())
-        else:
-            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()
 
 
 def _read_done(path: Path, run_key: str) -> dict[str, dict[str, Any]]:
@@ -117,9 +96,9 @@ def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_s
     """Score one task; returns {'metrics', 'n_items', 'n_resumed', 'settings'}."""
     _check_ids(task)
     settings = task.settings()
-    inputs = {"data": file_hash(task.spec.data)}
+    inputs = {"data": fingerprint(task.spec.data)}
     if task.shots_n and task.spec.train_data:
-        inputs["train_data"] = file_hash(task.spec.train_data)
+        inputs["train_data"] = fingerprint(task.spec.train_data)
     if task.kind == "generate":
         settings["max_new_tokens"] = task.max_new_tokens(lm.encode)  # type: ignore[attr-defined]
     run_key = stable_hash({"settings": settings, "model": model_hash, "inputs": inputs})
@@ -180,8 +159,7 @@ def run_eval(
     task_objs = [get_task_class(s.task)(s, chat=chat) for s in specs]  # validates all data first
     manifest = Manifest(out, "eval", config={"tasks": [s.model_dump(mode="json") for s in specs],
                                                "batch_size": batch_size, "device": device})
-    model_hash = model_fingerprint(model_dir)
-    manifest.data["inputs"]["model"] = {"path": str(model_dir), "fingerprint": model_hash}
+    model_hash = manifest.add_input("model", model_dir)
     for s in specs:
         manifest.add_input(f"{s.key}.data", s.data)
         if s.train_data:

@@ -21,7 +21,7 @@ from typing import Any
 
 from oshie.errors import DataError
 from oshie.records import stable_hash
-from oshie.runs import file_hash, package_versions, write_json
+from oshie.runs import fingerprint, package_versions, write_json
 
 MARKER = "DONE.json"
 KEY_LENGTH = 10
@@ -30,23 +30,9 @@ CACHE_FORMAT = 1
 # libraries whose version can change a stage's outputs: upgrading one recomputes the stages
 KEY_PACKAGES = ("oshie", "torch", "transformers", "trl", "peft", "tokenizers")
 
-_file_hashes: dict[tuple[str, float, int], str] = {}
-
-
-def dir_fingerprint(path: Path) -> str:
-    """A directory (a local base model) by the names, sizes and mtimes of its files: reading
-    every byte of a many-GB model on each run would cost more than the stages it guards."""
-    listing = [
-        (str(f.relative_to(path)), f.stat().st_size, f.stat().st_mtime_ns)
-        for f in sorted(path.rglob("*"))
-        if f.is_file()
-    ]
-    return stable_hash(listing, length=64)
-
-
 def cached_file_hash(path: str | Path) -> str:
-    """Content sha256 of a file (memoised per path, mtime and size within one process);
-    a directory's fingerprint."""
+    """`runs.fingerprint` of an input file or a local base model directory, with an error
+    that names the experiment file's path rules when it is missing."""
     p = Path(path)
     if not p.exists():
         raise DataError(
@@ -55,13 +41,7 @@ def cached_file_hash(path: str | Path) -> str:
             hint="fix the path in the experiment file "
             "(relative paths are relative to it; 'oshie:...' names a shipped file)",
         )
-    if p.is_dir():
-        return dir_fingerprint(p)
-    st = p.stat()
-    k = (str(p.resolve()), st.st_mtime, st.st_size)
-    if k not in _file_hashes:
-        _file_hashes[k] = file_hash(p)
-    return _file_hashes[k]
+    return fingerprint(p)
 
 
 @functools.cache

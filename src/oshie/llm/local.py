@@ -10,7 +10,6 @@ whatever else shares its batch. Stop strings and `max_tokens` are checked per ro
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import math
 import secrets
 import threading
@@ -21,29 +20,13 @@ from typing import Any
 from oshie.console import is_quiet
 from oshie.errors import LLMError, ModelError, require
 from oshie.llm.base import LLM, Generation, LLMRequest, ResultCallback, Usage, _Progress
+from oshie.runs import fingerprint
 
 # Used only when a model directory has no chat template of its own.
 CHATML_FALLBACK = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-
-
-def model_fingerprint(model_dir: Path) -> str:
-    """A cheap content fingerprint of a model directory (config, tokenizer, weight edges),
-    so a retrained model in the same directory never reuses cached answers."""
-    h = hashlib.sha256()
-    for f in sorted(model_dir.iterdir()):
-        if not f.is_file():
-            continue
-        size = f.stat().st_size
-        h.update(f"{f.name}:{size}".encode())
-        with open(f, "rb") as fh:
-            h.update(fh.read(1 << 20))
-            if size > 2 << 20:
-                fh.seek(-(1 << 20), 2)
-                h.update(fh.read())
-    return h.hexdigest()[:16]
 
 
 class LocalLLM(LLM):
@@ -70,7 +53,7 @@ class LocalLLM(LLM):
         self.batch_size = max(1, batch_size)
         self.device = device
         self.dtype = dtype
-        self.fingerprint = model_fingerprint(path)
+        self.fingerprint = fingerprint(path)
         self._tokenizer: Any = None
         self._net: Any = None
         self._lock = threading.Lock()  # one forward pass at a time (server threads)
