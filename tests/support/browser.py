@@ -1,4 +1,5 @@
-"""Headless Chromium for report tests: `dump_dom(html_path)` and `screenshot(html_path, png_path)`.
+"""Headless Chromium for tests: `dump_dom(html_path)` and `screenshot(html_path, png_path)` for
+reports, and `playwright_chromium()` (the same system binary driven by Playwright) for the studio.
 
 Tests that need a browser call these; when no Chromium binary is installed they
 `pytest.skip` (CI installs one with `make browser`). Each call uses a fresh throw-away
@@ -10,7 +11,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +58,20 @@ def screenshot(html_path: str | Path, png_path: str | Path, width: int = 1200, h
     if not out.is_file() or out.stat().st_size == 0:
         raise RuntimeError(f"chromium wrote no screenshot to {out}")
     return out
+
+
+@contextmanager
+def playwright_chromium() -> Iterator[Any]:
+    """A headless Playwright `Browser` on the system Chromium (`executable_path`; Playwright
+    never downloads one). Skips when Chromium or the playwright package is missing."""
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("no chromium binary installed (run `make browser`)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (dev extra)")
+    args = [f for f in _FLAGS if f not in ("--headless", "--hide-scrollbars")]
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=binary, headless=True, args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,1 +1,2 @@
-"""Evaluation metrics: QA (EM/F1), ROUGE, classification, bootstrap CIs, Bradley–Terry."""
+"""Evaluation metrics: QA (EM/F1), ROUGE, classification, bootstrap CIs, Bradley–Terry,
+inter-rater agreement (Cohen's / Fleiss' kappa)."""

@@ -22,11 +22,16 @@ def bootstrap_ci(
     seed: int = 0,
     level: float = 0.95,
 ) -> tuple[float, float]:
-    """95% percentile interval of `statistic(indices)` over resampled item indices."""
+    """95% percentile interval of `statistic(indices)` over resampled item indices. Resamples
+    on which the statistic is undefined (NaN, e.g. a kappa when every vote fell in one class)
+    are left out; when all are, the interval is NaN."""
     if n == 0:
         return (float("nan"), float("nan"))
     idx = resample_indices(n, n_resamples, seed)
     stats = np.array([statistic(row) for row in idx], dtype=float)
+    stats = stats[~np.isnan(stats)]
+    if stats.size == 0:
+        return (float("nan"), float("nan"))
     alpha = (1 - level) / 2 * 100
     lo, hi = np.percentile(stats, [alpha, 100 - alpha])
     return (float(lo), float(hi))
