@@ -28,6 +28,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("llm", "llm", "LLM backends and the call cache."),
     ("serve", "serve", "Serve a local model over an OpenAI-compatible HTTP API."),
     ("studio", "studio", "The web app for writers, answerers, checkers and blind human evaluation."),
+    ("corpus", "corpus", "Pre-training corpora: clean, dedup, mix, quality classifier, stats."),
     ("experiment", "experiment", "Data variants x base models -> tune -> evaluate -> report."),
     ("quickstart", "quickstart", "The end-to-end demo, offline on a CPU."),
 ]

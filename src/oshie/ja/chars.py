@@ -90,3 +90,31 @@ def latin_runs(text: str, min_words: int = 1) -> list[tuple[int, int, int]]:
 
 def latin_word_count(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+CLASS_INDEX: dict[str, int] = {name: i for i, name in enumerate(CHAR_CLASSES)}
+_TABLE: list = []
+
+
+def class_table():
+    """`char_class` of every BMP code point as a numpy uint8 array of `CLASS_INDEX` values
+    (index 0xFFFF stands for every code point above the BMP, classed by `char_class` one by one
+    where that matters: see `class_ids`). Built once, from `char_class` itself, so the vectorised
+    ratios used on corpora agree with the per-character ones by construction. numpy is imported
+    here, lazily: the rest of `oshie.ja` stays light."""
+    if not _TABLE:
+        import numpy as np
+
+        _TABLE.append(np.array([CLASS_INDEX[char_class(chr(o))] for o in range(0x10000)], dtype=np.uint8))
+    return _TABLE[0]
+
+
+def class_ids(codes):
+    """The class index of each code point in a numpy uint32 array (see `class_table`)."""
+    import numpy as np
+
+    ids = class_table()[np.minimum(codes, 0xFFFF)]
+    astral = codes > 0xFFFF
+    if astral.any():
+        ids[astral] = [CLASS_INDEX[char_class(chr(int(c)))] for c in codes[astral]]
+    return ids

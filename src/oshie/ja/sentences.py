@@ -6,19 +6,32 @@ but never inside 「」『』（）() brackets, so quoted speech stays within it
 
 from __future__ import annotations
 
+import re
+
 _TERMINATORS = frozenset("。！？!?．")
 _OPEN = {"「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "〈": "〉", "《": "》"}
 _CLOSERS = frozenset(_OPEN.values()) | frozenset("”’\"'")
 
 
+_MARKS = re.compile(
+    "[" + re.escape("".join(sorted(_TERMINATORS | set(_OPEN) | set(_OPEN.values())))) + "\n]"
+)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """`(start, end)` offsets of the sentences of `text`, surrounding whitespace excluded."""
+    """`(start, end)` offsets of the sentences of `text`, surrounding whitespace excluded.
+
+    Only the characters that can change the state (terminators, brackets, line breaks) are
+    visited, found by one regular-expression scan: corpus filters call this on every document."""
     spans: list[tuple[int, int]] = []
     stack: list[str] = []
     start = 0
-    i = 0
+    skip_to = 0
     n = len(text)
-    while i < n:
+    for m in _MARKS.finditer(text):
+        i = m.start()
+        if i < skip_to:
+            continue
         ch = text[i]
         if ch in _OPEN:
             stack.append(_OPEN[ch])
@@ -33,9 +46,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             while j < n and (text[j] in _TERMINATORS or text[j] in _CLOSERS):
                 j += 1
             spans.append((start, j))
-            start = i = j
-            continue
-        i += 1
+            start = skip_to = j
     spans.append((start, n))
     out = []
     for s, e in spans:

@@ -1,0 +1,89 @@
+"""`oshie corpus`: clean, deduplicate and mix pre-training corpora, locally or on Ray.
+
+Parsing and printing only; the work is in `oshie.corpus`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from oshie.console import out
+
+app = typer.Typer(no_args_is_help=True, help="Pre-training corpora: clean, dedup, mix, classifier, stats.")
+
+InputsArg = Annotated[list[Path], typer.Argument(
+    help="Corpus files or directories: .jsonl(.gz/.zst), .parquet, .txt(.gz/.zst), .warc.wet.gz.")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output directory (kept/, rejected/, quarantine/, manifest.json).")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="local (processes over shards) or ray (Ray Data over the same shards).")]
+RayOpt = Annotated[str | None, typer.Option("--ray-address", help="An existing Ray cluster: auto or ray://host:10001 (default: a local one).")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-j", help="Local worker processes (default: CPU count).")]
+TextFieldOpt = Annotated[str, typer.Option("--text-field", help="JSONL key / Parquet column holding the text.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="Output shards: parquet or jsonl.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="YAML settings (see the README).")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a setting: key=value (repeatable).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
+
+
+def _opts(engine: str, workers: int | None, ray_address: str | None) -> Any:
+    from oshie.corpus.run import EngineOptions
+
+    return EngineOptions(engine=engine, workers=workers, ray_address=ray_address)
+
+
+def _summary(result: Any, title: str, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps({"totals": result.totals, "by_source": result.by_source, **result.extra},
+                                  ensure_ascii=False, default=str))
+        return
+    t = Table(title=title, title_justify="left")
+    t.add_column("ソース")
+    for col in ("入力", "残す", "文字数(残)"):
+        t.add_column(col, justify="right")
+    for source, c in result.by_source.items():
+        t.add_row(escape(source), str(c.get("in_docs", 0)), str(c.get("kept_docs", 0)), str(c.get("kept_chars", 0)))
+    out.print(t)
+    tot = result.totals
+    out.print(f"入力 {tot['in']} = 残す {tot['kept']} + 除外 {tot['rejected']} + 隔離 {tot['quarantined']}"
+              f"  -> {escape(str(result.out_dir))}")
+
+
+@app.command("clean")
+def clean(
+    inputs: InputsArg,
+    out_dir: OutOpt,
+    preset: Annotated[str | None, typer.Option("--preset", "-p", help="swallow-v1 or llm-jp-v1 (overrides the config file).")] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    text_field: TextFieldOpt = "text",
+    source: Annotated[str | None, typer.Option("--source", help="Source name for documents without one (default: the parent directory).")] = None,
+    fmt: FormatOpt = "parquet",
+    engine: EngineOpt = "local",
+    workers: WorkersOpt = None,
+    ray_address: RayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rule filters (Swallow / llm-jp presets) and boilerplate removal; every drop has a reason."""
+    from oshie.config import load_config
+    from oshie.corpus.clean import run_clean
+    from oshie.corpus.presets import CleanConfig
+
+    pairs = list(overrides or [])
+    if preset:
+        pairs.insert(0, f"preset={preset}")
+    cfg = load_config(CleanConfig, config, pairs)
+    result = run_clean(inputs, out_dir, cfg, text_field=text_field, source=source, fmt=fmt,
+                       opts=_opts(engine, workers, ray_address))
+    _summary(result, f"corpus clean ({cfg.preset})", as_json)
+    if not as_json:
+        t = Table(title="フィルタ別", title_justify="left")
+        for col in ("filter", "seen", "dropped", "changed", "seconds"):
+            t.add_column(col, justify="left" if col == "filter" else "right")
+        for code, st in result.extra["filters"].items():
+            t.add_row(code, str(st["seen"]), str(st["dropped"]), str(st["changed"]), f"{st['seconds']:.2f}")
+        out.print(t)

@@ -1,0 +1,3 @@
+"""Pre-training corpora: document streams, rule filters and presets, a learned quality
+classifier, corpus-scale dedup (the MinHash of `oshie.data.dedup`) and mixtures, run over
+shards locally or on Ray."""

@@ -1,0 +1,126 @@
+"""Output shards of a corpus step: kept, rejected (with a reason) and quarantined documents.
+
+Every shard is written under a temporary name and renamed when complete, so a killed or
+retried task never leaves half a shard, and a rerun skips shards whose `done/part-NNNNN.json`
+records the same input and settings (resume). Documents are written in batches: a shard is
+never held whole in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from oshie.corpus.streams import Document, Quarantined
+
+SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("meta", pa.string())])
+REJECT_SCHEMA = SCHEMA.append(pa.field("reason", pa.string()))
+FORMATS = ("parquet", "jsonl")
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}"
+
+
+class ShardWriter:
+    """Appends batches of documents to one Parquet (or JSONL) file, atomically on close."""
+
+    def __init__(self, path: Path, fmt: str = "parquet", schema: pa.Schema = SCHEMA) -> None:
+        self.path = path.with_suffix(".parquet" if fmt == "parquet" else ".jsonl")
+        self.fmt, self.schema = fmt, schema
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._pq: pq.ParquetWriter | None = None
+        self._fh = open(self.tmp, "w", encoding="utf-8") if fmt == "jsonl" else None
+        self.count = 0
+
+    def write(self, docs: list[dict[str, Any]]) -> None:
+        if not docs:
+            return
+        self.count += len(docs)
+        if self._fh is not None:
+            for d in docs:
+                self._fh.write(json.dumps({k: d.get(k) for k in self.schema.names}, ensure_ascii=False) + "\n")
+            return
+        if self._pq is None:
+            self._pq = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+        self._pq.write_table(pa.Table.from_pylist([{k: d.get(k) for k in self.schema.names} for d in docs],
+                                                  schema=self.schema))
+
+    def close(self) -> Path:
+        if self._fh is not None:
+            self._fh.close()
+        else:
+            if self._pq is None:  # an empty shard is still a shard: the next step reads it
+                self._pq = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+            self._pq.close()
+        self.tmp.replace(self.path)
+        return self.path
+
+
+def write_quarantine(path: Path, items: list[Quarantined]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for q in items:
+            fh.write(json.dumps(q.to_dict(), ensure_ascii=False) + "\n")
+    tmp.replace(path)
+
+
+def input_fingerprint(path: str | Path) -> str:
+    """Cheap identity of an input shard for resuming: path, size and modification time."""
+    st = Path(path).stat()
+    return hashlib.sha256(f"{Path(path).resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+
+
+def settings_key(config: Any) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def done_path(out_dir: Path, index: int) -> Path:
+    return out_dir / "done" / f"{part_name(index)}.json"
+
+
+def finished(out_dir: Path, index: int, key: str) -> dict[str, Any] | None:
+    """The stats of a shard already finished with the same inputs and settings, else None."""
+    p = done_path(out_dir, index)
+    if not p.exists():
+        return None
+    try:
+        data = json.loads(p.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if data.get("key") == key else None
+
+
+def mark_done(out_dir: Path, index: int, stats: dict[str, Any]) -> None:
+    p = done_path(out_dir, index)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(stats, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    tmp.replace(p)
+
+
+def doc_counts(docs: list[Document], tally: dict[str, dict[str, int]], *, bucket: str) -> None:
+    """Add documents, UTF-8 bytes and characters per source to `tally[source][bucket_*]`."""
+    for d in docs:
+        t = tally.setdefault(d["source"], {})
+        t[f"{bucket}_docs"] = t.get(f"{bucket}_docs", 0) + 1
+        t[f"{bucket}_chars"] = t.get(f"{bucket}_chars", 0) + len(d["text"])
+        t[f"{bucket}_bytes"] = t.get(f"{bucket}_bytes", 0) + len(d["text"].encode("utf-8", "surrogatepass"))
+
+
+def merge_tallies(tallies: list[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    total: dict[str, dict[str, int]] = {}
+    for tally in tallies:
+        for source, counts in tally.items():
+            t = total.setdefault(source, {})
+            for k, v in counts.items():
+                t[k] = t.get(k, 0) + v
+    return dict(sorted(total.items()))
