@@ -18,7 +18,9 @@ def command(
             "run's output."
         ),
     ],
-    port: Annotated[int, typer.Option("--port", "-p", help="TCP port to listen on.")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=0, max=65535, help="TCP port to listen on.")
+    ] = 8000,
     host: Annotated[
         str,
         typer.Option(
@@ -50,8 +52,14 @@ def command(
         typer.Option("--batch-size", min=1, help="Most prompts generated together in one batch."),
     ] = 8,
     device: Annotated[
-        str, typer.Option("--device", help="torch device: cpu, cuda, cuda:1 ...")
-    ] = "cpu",
+        str, typer.Option("--device", help="torch device: auto (cuda when present), cpu, cuda:1 ...")
+    ] = "auto",
+    max_request_mb: Annotated[
+        float,
+        typer.Option(
+            "--max-request-mb", min=0.001, help="Largest request body accepted (413 above)."
+        ),
+    ] = 4.0,
 ) -> None:
     """Serve MODEL_DIR at /v1/chat/completions, /v1/completions and /v1/models."""
     from oshie.llm.server import LOOPBACK, serve
@@ -73,4 +81,5 @@ def command(
         batch_size=batch_size,
         device=device,
         on_ready=ready,
+        max_body_bytes=int(max_request_mb * (1 << 20)),
     )

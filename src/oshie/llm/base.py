@@ -19,15 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 # commit every finished call before the batch ends, so a killed run loses nothing.
 ResultCallback = Callable[[int, "Generation"], None]
 
+# Seeds are int64 (what torch and the OpenAI API take), with room for seed + sample index.
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1 - 1024
+
 
 class GenerationParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Sampling settings of one request. Numbers must be finite and in range, so a NaN
+    temperature or an overflowing seed is refused here, before any backend sees it."""
 
-    max_tokens: int = 512
-    temperature: float = 0.0
-    top_p: float = 1.0
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    max_tokens: int = Field(512, ge=1)
+    temperature: float = Field(0.0, ge=0)
+    top_p: float = Field(1.0, ge=0, le=1)
     stop: list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=SEED_MIN, le=SEED_MAX)
 
 
 class LLMRequest(BaseModel):

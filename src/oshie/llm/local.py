@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from oshie.console import is_quiet
 from oshie.errors import LLMError, ModelError, require
 from oshie.llm.base import LLM, Generation, LLMRequest, ResultCallback, Usage, _Progress
 from oshie.runs import fingerprint
@@ -38,7 +37,7 @@ class LocalLLM(LLM):
         self,
         model_dir: str | Path,
         batch_size: int = 8,
-        device: str = "cpu",
+        device: str = "auto",
         model_name: str | None = None,
         dtype: str | None = None,
     ) -> None:
@@ -84,8 +83,8 @@ class LocalLLM(LLM):
     def _load_now(self) -> None:
         torch = require("torch", "train")
         transformers = require("transformers", "train")
-        if is_quiet():
-            transformers.utils.logging.disable_progress_bar()
+        # the "Loading weights" bar is noise between oshie's own messages (and in server logs)
+        transformers.utils.logging.disable_progress_bar()
         try:
             tokenizer = transformers.AutoTokenizer.from_pretrained(str(self.model_dir))
             net = transformers.AutoModelForCausalLM.from_pretrained(
@@ -99,6 +98,8 @@ class LocalLLM(LLM):
                 f"cannot load the model in {self.model_dir}: {exc}",
                 hint="the directory needs config.json, *.safetensors and a tokenizer",
             ) from exc
+        if self.device == "auto":
+            self.device = "cuda" if torch.cuda.is_available() else "cpu"
         net.to(self.device).eval()
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
@@ -134,8 +135,10 @@ class LocalLLM(LLM):
         desc: str | None = None,
     ) -> list[Generation]:
         results: list[Generation | None] = [None] * len(requests)
-        # similar lengths share a batch: less padding
-        order = sorted(range(len(requests)), key=lambda i: len(self.prompt_ids(requests[i])))
+        # similar lengths share a batch: less padding (tokenised in a thread: a server's
+        # event loop must not stall on a long prompt)
+        lengths = await asyncio.to_thread(lambda: [len(self.prompt_ids(r)) for r in requests])
+        order = sorted(range(len(requests)), key=lengths.__getitem__)
         with _Progress(desc, len(requests)) as bar:
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]

@@ -20,20 +20,22 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from oshie.errors import LLMError, require
-from oshie.llm.base import Generation, GenerationParams, LLMRequest
+from oshie.llm.base import Generation, LLMRequest
+from oshie.llm.http_guard import MAX_BODY_BYTES, bind, header_timeout_protocol, read_body
+from oshie.llm.openai_request import BadRequest, parse_body, parse_request
 
 log = logging.getLogger("oshie.llm.server")
 
-MAX_N = 16
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-class BadRequest(Exception):
-    """The client sent something this server cannot do; becomes HTTP 400."""
+__all__ = ["LOOPBACK", "BadRequest", "create_app", "serve"]
 
 
 class _Batcher:
-    """Gathers requests arriving within a few milliseconds into one `generate` call."""
+    """Gathers requests arriving within a few milliseconds into one `generate` call.
+
+    Each HTTP request is an item; when a shared batch fails, every item is generated again
+    alone, so a request that breaks generation fails by itself and the others still get
+    their answers. Items whose client has gone (future cancelled) are skipped."""
 
     def __init__(self, llm: Any, max_batch: int, window_s: float = 0.01) -> None:
         self.llm = llm
@@ -57,19 +59,34 @@ class _Batcher:
                     break
                 items.append(item)
                 size += len(item[0])
-            flat = [r for reqs, _ in items for r in reqs]
-            try:
-                gens = await self.llm.agenerate(flat)
-            except Exception as exc:  # every waiting request learns of the failure
-                for _, fut in items:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            start = 0
-            for reqs, fut in items:
-                if not fut.done():
-                    fut.set_result(gens[start : start + len(reqs)])
-                start += len(reqs)
+            items = [(reqs, fut) for reqs, fut in items if not fut.done()]
+            if items:
+                await self._generate(items)
+
+    async def _generate(self, items: list[tuple[list[LLMRequest], asyncio.Future]]) -> None:
+        flat = [r for reqs, _ in items for r in reqs]
+        try:
+            gens = await self.llm.agenerate(flat)
+        except Exception as exc:
+            if len(items) == 1:
+                _settle(items[0][1], exc=exc)
+            else:  # find the culprit: each request on its own
+                for item in items:
+                    await self._generate([item])
+            return
+        start = 0
+        for reqs, fut in items:
+            _settle(fut, result=gens[start : start + len(reqs)])
+            start += len(reqs)
+
+
+def _settle(fut: asyncio.Future, result: Any = None, exc: BaseException | None = None) -> None:
+    if fut.done():  # the client disconnected meanwhile
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
 
 
 def _error(
@@ -83,85 +100,24 @@ def _error(
     )
 
 
-def _number(
-    body: dict[str, Any],
-    name: str,
-    default: Any,
-    cast: Callable = float,
-    lo: float | None = None,
-    hi: float | None = None,
-) -> Any:
-    value = body.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequest(f"'{name}' must be a number")
-    value = cast(value)
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise BadRequest(f"'{name}' must be between {lo} and {hi}")
-    return value
-
-
-def sampling_params(body: dict[str, Any], default_max_tokens: int) -> tuple[GenerationParams, int]:
-    """GenerationParams and `n` from an OpenAI request body (400 on bad values)."""
-    stop = body.get("stop")
-    if isinstance(stop, str):
-        stop = [stop]
-    if stop is not None and not (isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
-        raise BadRequest("'stop' must be a string or a list of strings")
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-    params = GenerationParams(
-        max_tokens=_number({"max_tokens": max_tokens}, "max_tokens", default_max_tokens, int, 1),
-        temperature=_number(body, "temperature", 1.0, float, 0.0, 2.0),
-        top_p=_number(body, "top_p", 1.0, float, 0.0, 1.0),
-        stop=stop or None,
-        seed=_number(body, "seed", None, int),
-    )
-    return params, _number(body, "n", 1, int, 1, MAX_N)
-
-
-def _message_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-        parts = [
-            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
-        ]
-        if len(parts) == len(content):
-            return "".join(parts)
-    raise BadRequest("message content must be a string or a list of text parts")
-
-
-def chat_messages(body: dict[str, Any]) -> list[dict[str, str]]:
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise BadRequest("'messages' must be a non-empty list")
-    out = []
-    for i, m in enumerate(messages):
-        if not isinstance(m, dict) or m.get("role") not in (
-            "system",
-            "user",
-            "assistant",
-            "developer",
-        ):
-            raise BadRequest(f"messages[{i}] needs a role of system, user or assistant")
-        role = "system" if m["role"] == "developer" else m["role"]
-        out.append({"role": role, "content": _message_text(m.get("content") or "")})
-    return out
-
-
 def create_app(
-    llm: Any, model_name: str, api_key: str | None = None, batch_window_s: float = 0.01
+    llm: Any,
+    model_name: str,
+    api_key: str | None = None,
+    batch_window_s: float = 0.01,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Any:
     """A Starlette app serving `llm` (a LocalLLM or any LLM with `agenerate`)."""
     require("starlette", "serve")
     from starlette.applications import Starlette
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse, StreamingResponse
     from starlette.routing import Route
 
     max_positions = getattr(llm, "max_positions", None) or 4096
+    fingerprint = getattr(llm, "fingerprint", None)
     batcher = _Batcher(llm, getattr(llm, "batch_size", 8), batch_window_s)
+    check = getattr(llm, "check_fits", None)
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -177,16 +133,17 @@ def create_app(
         given = request.headers.get("authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode())
 
-    async def read_body(request: Request) -> dict[str, Any]:
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError as exc:
-            raise BadRequest("the request body is not valid JSON") from exc
-        if not isinstance(body, dict):
-            raise BadRequest("the request body must be a JSON object")
-        if body.get("logprobs") or body.get("echo") or body.get("best_of", 1) not in (1, None):
-            raise BadRequest("logprobs, echo and best_of are not supported by oshie serve")
-        return body
+    async def requests_of(kind: str, request: Request) -> tuple[dict[str, Any], list[LLMRequest]]:
+        raw = await read_body(request, max_body_bytes)
+        # big bodies are parsed and tokenised in a thread: /health stays responsive
+        if len(raw) > 1 << 16:
+            body = await asyncio.to_thread(parse_body, raw)
+        else:
+            body = parse_body(raw)
+        reqs = parse_request(kind, body, max_positions)
+        if check is not None:  # one check per distinct prompt
+            await asyncio.to_thread(lambda: [check(r) for r in reqs if r.sample_index == 0])
+        return body, reqs
 
     def handler(kind: str) -> Callable:
         async def endpoint(request: Request) -> Any:
@@ -197,42 +154,21 @@ def create_app(
                     code="invalid_api_key",
                 )
             try:
-                body = await read_body(request)
-                if kind == "chat":
-                    params, n = sampling_params(body, max_positions)
-                    messages = chat_messages(body)
-                    prompts: list[dict[str, Any]] = [{"messages": messages}]
-                else:
-                    params, n = sampling_params(body, 16)
-                    raw = body.get("prompt")
-                    raw = [raw] if isinstance(raw, str) else raw
-                    if (
-                        not isinstance(raw, list)
-                        or not raw
-                        or not all(isinstance(p, str) for p in raw)
-                    ):
-                        raise BadRequest("'prompt' must be a string or a list of strings")
-                    prompts = [{"prompt": p} for p in raw]
-                reqs = [
-                    LLMRequest(**p, params=params, sample_index=j)
-                    for p in prompts
-                    for j in range(n)
-                ]
-                check = getattr(llm, "check_fits", None)
-                if check is not None:
-                    for req in reqs[::n]:  # one check per distinct prompt
-                        check(req)
+                body, reqs = await requests_of(kind, request)
                 gens = await batcher.submit(reqs)
             except BadRequest as exc:
-                return _error(400, str(exc))
+                return _error(exc.status, str(exc))
             except LLMError as exc:
                 return _error(400, exc.message)
+            except ClientDisconnect:  # nobody is left to answer
+                log.debug("client disconnected before its request was read")
+                return _error(400, "client disconnected")
             except Exception as exc:  # a generation failure: answer in the API's shape
                 log.exception("generation failed")
                 return _error(
                     500, f"generation failed: {type(exc).__name__}: {exc}", kind="server_error"
                 )
-            payload = _payload(kind, model_name, gens, reqs)
+            payload = _payload(kind, model_name, gens, reqs, fingerprint)
             if body.get("stream"):
                 return StreamingResponse(_stream(kind, payload), media_type="text/event-stream")
             return JSONResponse(payload)
@@ -251,6 +187,7 @@ def create_app(
                         "object": "model",
                         "created": int(time.time()),
                         "owned_by": "oshie",
+                        "fingerprint": fingerprint,
                     }
                 ],
             }
@@ -271,7 +208,11 @@ def create_app(
 
 
 def _payload(
-    kind: str, model_name: str, gens: list[Generation], reqs: list[LLMRequest]
+    kind: str,
+    model_name: str,
+    gens: list[Generation],
+    reqs: list[LLMRequest],
+    fingerprint: str | None = None,
 ) -> dict[str, Any]:
     # prompt tokens are counted once per distinct prompt, as the OpenAI API does with n > 1
     prompt_tokens = sum(
@@ -298,6 +239,7 @@ def _payload(
         "object": "chat.completion" if kind == "chat" else "text_completion",
         "created": int(time.time()),
         "model": model_name,
+        "system_fingerprint": fingerprint,
         "choices": choices,
         "usage": {
             "prompt_tokens": prompt_tokens,
@@ -338,15 +280,30 @@ def serve(
     api_key: str | None = None,
     model_name: str | None = None,
     batch_size: int = 8,
-    device: str = "cpu",
+    device: str = "auto",
     on_ready: Callable[[str], None] | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> None:
-    """Load `model_dir` and serve it until interrupted."""
+    """Bind the port (a port in use fails here, before anything loads), load `model_dir`,
+    then serve it until interrupted."""
     uvicorn = require("uvicorn", "serve")
     from oshie.llm.local import LocalLLM
 
-    llm = LocalLLM(model_dir, batch_size=batch_size, device=device, model_name=model_name).load()
-    app = create_app(llm, llm.model, api_key=api_key)
-    if on_ready is not None:
-        on_ready(f"http://{host if ':' not in host else f'[{host}]'}:{port}/v1")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    sock = bind(host, port)
+    try:
+        llm = LocalLLM(model_dir, batch_size=batch_size, device=device, model_name=model_name)
+        app = create_app(llm.load(), llm.model, api_key=api_key, max_body_bytes=max_body_bytes)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            http=header_timeout_protocol(),
+            timeout_keep_alive=5,
+            limit_concurrency=1024,
+        )
+        if on_ready is not None:
+            bound = sock.getsockname()[1]
+            on_ready(f"http://{host if ':' not in host else f'[{host}]'}:{bound}/v1")
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
