@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import re
 import subprocess
 import time
 from collections.abc import Iterable
@@ -128,12 +129,33 @@ def is_secret_key(name: str) -> bool:
     return lowered in _SECRET_NAMES or lowered.endswith(_SECRET_SUFFIXES)
 
 
+# `scheme://user:password@host` and `?api_key=...`: credentials written into a URL
+_URL_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#@\s]*@")
+_URL_SECRET_PARAM = re.compile(
+    r"([?&](?:[a-z0-9]*[_-])*(?:api_?key|key|token|secret|password|signature|sig|auth)=)[^&#\s]*",
+    re.I,
+)
+
+
+def redact_url(text: str) -> str:
+    """Text with the credentials of every URL in it replaced by '***': the user:password
+    part (`http://***@host/v1`) and the values of key/token/secret query parameters. The
+    one function for every URL oshie prints, logs or stores."""
+    if "://" not in text:
+        return text
+    text = _URL_USERINFO.sub(r"\1***@", text)
+    return _URL_SECRET_PARAM.sub(r"\1***", text)
+
+
 def redact(obj: Any) -> Any:
-    """Replace values of secret-looking keys with '***' (recursively)."""
+    """Replace values of secret-looking keys with '***' and URL credentials in any string
+    (recursively)."""
     if isinstance(obj, dict):
         return {k: ("***" if is_secret_key(str(k)) and v else redact(v)) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [redact(v) for v in obj]
+    if isinstance(obj, str):
+        return redact_url(obj)
     return obj
 
 

@@ -103,9 +103,12 @@ def test_key_covers_params_seed_sample_index_and_model(tmp_path):
         CachedLLM(client(srv.base_url, extra_body={"top_k": 5}), db).generate(variants[:1])
         assert len(srv.calls) == len(variants) + 2
         assert srv.calls[-1].body["top_k"] == 5
-        # a different URL or timeout is the same model: served from the cache
+        # another timeout (or a trailing slash) is the same endpoint: served from the cache
         CachedLLM(client(srv.base_url + "/", timeout=9), db).generate(variants)
         assert len(srv.calls) == len(variants) + 2
+    with OpenAITestServer(echo) as other:  # another endpoint: asked again
+        CachedLLM(client(other.base_url), db).generate(variants[:1])
+        assert len(other.calls) == 1
 
 
 def test_duplicates_in_one_batch_are_sent_once(tmp_path):
@@ -120,18 +123,20 @@ def test_finished_calls_survive_a_failing_batch(tmp_path):
     reqs = batch(6)
     poison = reqs[5].messages[0]["content"] if reqs[5].messages else reqs[5].prompt
 
+    broken = {"now": True}
+
     def fail_one(index, kind, body):
         text = body.get("prompt") or body["messages"][-1]["content"]
-        return Fault(status=500) if text == poison else None
+        return Fault(status=500) if broken["now"] and text == poison else None
 
     with OpenAITestServer(echo, faults=fail_one) as srv:
         with pytest.raises(LLMError):
             CachedLLM(client(srv.base_url, concurrency=1, max_retries=1), db).generate(reqs)
-    assert cache_stats(db).entries == 5
-    with OpenAITestServer(echo) as srv2:
-        resumed = CachedLLM(client(srv2.base_url), db)
+        assert cache_stats(db).entries == 5
+        broken["now"], before = False, len(srv.calls)
+        resumed = CachedLLM(client(srv.base_url), db)
         resumed.generate(reqs)
-    assert len(srv2.calls) == 1 and resumed.hits == 5
+    assert len(srv.calls) == before + 1 and resumed.hits == 5
 
 
 def test_database_is_wal_and_stores_no_url(tmp_path):

@@ -22,7 +22,9 @@ def test_yaml_with_overrides_builds_a_cached_client(tmp_path):
     assert (cfg.timeout, cfg.max_retries, cfg.concurrency) == (5, 0, 2)
     llm = build_llm(cfg)
     assert isinstance(llm, CachedLLM) and isinstance(llm.inner, OpenAICompatLLM)
-    assert llm.inner.timeout == 5 and llm.identity() == {"backend": "openai", "model": "qwen"}
+    assert llm.inner.timeout == 5 and llm.identity() == {
+        "backend": "openai", "model": "qwen", "endpoint": "http://127.0.0.1:1/v1"
+    }
     assert isinstance(build_llm(cfg, no_cache=True), OpenAICompatLLM)
 
 

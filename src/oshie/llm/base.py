@@ -96,6 +96,10 @@ class LLM(ABC):
         """What identifies this generator in a cache key (never secrets)."""
         return {"backend": self.backend, "model": self.model}
 
+    async def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Learn what `identity()` needs before the first key is computed (a served
+        model's fingerprint, say). Called by the cache; cheap after the first time."""
+
     async def agenerate(
         self,
         requests: Sequence[LLMRequest],

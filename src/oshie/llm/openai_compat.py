@@ -4,7 +4,9 @@ Every transient failure is retried with exponential backoff and jitter: 408/409/
 timeouts, connection errors and malformed JSON. A `Retry-After` header wins over the
 computed backoff. After the last retry an `LLMError` names the URL and the last status.
 The API key is read from the environment variable the config names and only ever
-goes into the Authorization header: never into errors, logs, reprs or the cache.
+goes into the Authorization header: never into errors, logs, reprs or the cache. A
+user:password written into the URL is sent as HTTP basic auth and shown as `***` wherever
+the URL appears (`oshie.runs.redact_url`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import Any
 
 import httpx
 
-from oshie.errors import LLMError
+from oshie.errors import LLMError, UsageError
 from oshie.llm.base import LLM, Generation, LLMRequest, ResultCallback, Usage
+from oshie.runs import redact_url
 
 log = logging.getLogger("oshie.llm")
 
@@ -92,7 +95,8 @@ class OpenAICompatLLM(LLM):
         extra_body: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(model=model, concurrency=concurrency)
-        self.base_url = base_url.rstrip("/")
+        self._url, self._auth, self._url_secrets = _split_credentials(base_url.rstrip("/"))
+        self.base_url = redact_url(self._url)  # what errors, logs and manifests show
         self.api_key_env = api_key_env
         self.timeout = timeout
         self.max_retries = max(0, max_retries)
@@ -103,17 +107,46 @@ class OpenAICompatLLM(LLM):
         self._api_key = os.environ.get(api_key_env) if api_key_env else None
         self._client: httpx.AsyncClient | None = None
         self._client_users = 0
+        self._served_fingerprint: str | None = None
+        self._probed = False
 
     def __repr__(self) -> str:
         return f"OpenAICompatLLM(base_url={self.base_url!r}, model={self.model!r})"
 
     def identity(self) -> dict[str, Any]:
-        # vendor options change answers, so they are part of the cache key; the URL is
-        # not (the same model behind a new port or host is still the same model)
+        """Backend, model name, endpoint (without credentials) and, when the server reports
+        one (`oshie serve` does), the model's fingerprint: two models served under one name
+        or one URL never share cache entries. Vendor options change answers too."""
         ident = super().identity()
+        ident["endpoint"] = self.base_url
+        if self._served_fingerprint:
+            ident["fingerprint"] = self._served_fingerprint
         if self.extra_body:
             ident["extra_body"] = self.extra_body
         return ident
+
+    async def prepare(self) -> None:
+        """Ask the server once (GET /models) for the fingerprint of the model it serves."""
+        if self._probed:
+            return
+        self._probed = True
+        try:
+            async with httpx.AsyncClient(
+                headers=self._headers(), auth=self._auth, timeout=min(self.timeout, 10.0)
+            ) as client:
+                resp = await client.get(self._url + "/models")
+            models = resp.json().get("data") if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, AttributeError):
+            models = None
+        if not isinstance(models, list):
+            return
+        entries = [m for m in models if isinstance(m, dict)]
+        named = [m for m in entries if m.get("id") == self.model] or (
+            entries if len(entries) == 1 else []
+        )
+        fingerprint = named[0].get("fingerprint") if named else None
+        if isinstance(fingerprint, str) and fingerprint:
+            self._served_fingerprint = fingerprint
 
     # -- HTTP plumbing -------------------------------------------------------------------
 
@@ -124,10 +157,12 @@ class OpenAICompatLLM(LLM):
         return headers
 
     def _scrub(self, text: str) -> str:
-        """Remove the key from any text we are about to show (a server may echo it)."""
-        if self._api_key and self._api_key in text:
-            text = text.replace(self._api_key, "***")
-        return text
+        """Remove the key and URL credentials from any text we are about to show (a server
+        may echo them)."""
+        for secret in (self._api_key, *self._url_secrets):
+            if secret and secret in text:
+                text = text.replace(secret, "***")
+        return redact_url(text)
 
     async def agenerate(
         self,
@@ -141,6 +176,7 @@ class OpenAICompatLLM(LLM):
         if self._client is None:
             self._client = httpx.AsyncClient(
                 headers=self._headers(),
+                auth=self._auth,
                 # no pool timeout: the semaphore already bounds requests in flight
                 timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0), pool=None),
                 limits=httpx.Limits(
@@ -173,7 +209,7 @@ class OpenAICompatLLM(LLM):
 
     async def _agenerate_one(self, request: LLMRequest) -> Generation:
         path = "/chat/completions" if request.kind == "chat" else "/completions"
-        url = self.base_url + path
+        url, shown = self._url + path, self.base_url + path
         body = self.request_body(request)
         last: _Retryable | None = None
         for attempt in range(self.max_retries + 1):
@@ -187,7 +223,7 @@ class OpenAICompatLLM(LLM):
                 )
                 log.warning(
                     "%s: %s; retry %d/%d in %.2fs",
-                    url,
+                    shown,
                     last.reason,
                     attempt,
                     self.max_retries,
@@ -202,7 +238,7 @@ class OpenAICompatLLM(LLM):
         attempts = self.max_retries + 1
         status = f"HTTP {last.status}" if last.status is not None else "no HTTP status"
         raise LLMError(
-            f"{url} failed after {attempts} attempt{'s' if attempts > 1 else ''}; "
+            f"{shown} failed after {attempts} attempt{'s' if attempts > 1 else ''}; "
             f"last error: {last.reason} "
             f"({status})",
             hint="check that the server is up and the model name is right; raise "
@@ -228,7 +264,7 @@ class OpenAICompatLLM(LLM):
                 parse_retry_after(resp.headers.get("Retry-After")),
             )
         if resp.status_code >= 400:
-            raise self._fatal(url, resp)
+            raise self._fatal(redact_url(url), resp)
         try:
             return parse_response(resp.json(), kind)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -248,6 +284,20 @@ class OpenAICompatLLM(LLM):
         elif resp.status_code == 404:
             hint = "check base_url (it usually ends with /v1) and the model name"
         return LLMError(f"{url} answered HTTP {resp.status_code}: {detail}", hint=hint)
+
+
+def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None, tuple[str, ...]]:
+    """(URL without user:password, basic auth from them, the secrets to scrub): httpx would
+    send them anyway, but then logs every request URL with the password in it."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise UsageError(f"base_url '{redact_url(url)}' is not a URL ({exc})", field="base_url") from exc
+    if not parsed.userinfo:
+        return url, None, ()
+    auth = httpx.BasicAuth(parsed.username, parsed.password)
+    secrets = tuple(s for s in (parsed.username, parsed.password) if len(s) >= 4)
+    return str(parsed.copy_with(username=None, password=None)), auth, secrets
 
 
 def _error_message(resp: httpx.Response) -> str:
