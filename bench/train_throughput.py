@@ -22,8 +22,8 @@ from pathlib import Path
 from oshie.console import set_quiet
 from oshie.train.config import load_config
 from oshie.train.corpus import read_texts
-from oshie.train.runtime import quiet_library_warnings
-from oshie.train.sft import build_sft_trainer
+from oshie.train.loading import quiet_library_warnings
+from oshie.train.sft import SFT
 from oshie.train.tiny import init_model
 from oshie.train.tokenizer import train_bpe_tokenizer
 
@@ -48,7 +48,7 @@ def run(model_dir: Path, data: str, out: Path, strategy: str | None, args: argpa
         "seed": 0,
     }, kind="sft")
     with quiet_library_warnings():
-        trainer, stats, _, _ = build_sft_trainer(config, overwrite=True)
+        trainer, stats, _, _ = SFT.build_trainer(config, overwrite=True)
         pad_frac, positions = padding_fraction(trainer)
         out_metrics = trainer.train()
     seconds = out_metrics.metrics["train_runtime"]

@@ -117,9 +117,9 @@ def test_template_without_markers_stops_training(tmp_path, tiny_model_dir, chat_
     with pytest.raises(ModelError, match="cannot be marked"):
         train_sft(load_config(_base(model, tmp_path / "o", chat_file)))
     # the explicit override trains with ChatML
-    from oshie.train.sft import build_sft_trainer
+    from oshie.train.sft import SFT
 
-    _, stats, _, _ = build_sft_trainer(
+    _, stats, _, _ = SFT.build_trainer(
         load_config(_base(model, tmp_path / "o2", chat_file, template="chatml", max_steps=1)))
     assert stats["trained_tokens"] > 0
 

@@ -88,3 +88,26 @@ def test_cpt_jsonl_text_field(tmp_path):
     assert read_texts([p], text_field="body") == ["一つ目の文書。", "二つ目。"]
     with pytest.raises(DE, match="field 'text'"):
         read_texts([p])
+
+
+def test_cpt_loads_through_the_shared_loader(tiny_model_dir, tmp_path):
+    """CPT follows the loader's rules like SFT and DPO: a bf16 checkpoint trains in fp32 on
+    CPU, and `method: qlora` is refused on a machine without a GPU before anything loads."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from oshie.train.cpt import CPT
+
+    bf16 = tmp_path / "bf16"
+    shutil.copytree(tiny_model_dir, bf16)
+    AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.bfloat16).save_pretrained(bf16)
+    built = CPT.build_trainer(load_config(_cpt_settings(
+        bf16, tmp_path / "o", rope_scaling={"type": "linear", "factor": 2}), kind="cpt"))
+    assert next(built.trainer.model.parameters()).dtype == torch.float32
+    assert built.trainer.model.config.rope_parameters["rope_type"] == "linear"
+    with pytest.raises(ConfigError, match="qlora"):
+        CPT.build_trainer(load_config(_cpt_settings(
+            bf16, tmp_path / "q", method="qlora", device="cpu"), kind="cpt"))
+    assert not (tmp_path / "q").exists()

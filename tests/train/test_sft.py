@@ -66,11 +66,11 @@ def _assistant_spans(text: str, messages: list[dict]) -> list[tuple[int, int]]:
 
 def test_labels_mask_everything_but_assistant_content(tiny_model_dir, chat_file, tmp_path, sft_cfg):
     """Token by token: trained <=> inside an assistant message's content or its <|im_end|>."""
-    from oshie.train.sft import build_sft_trainer
+    from oshie.train.sft import SFT
 
     cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "run", max_steps=1,
                               max_length=512), kind="sft")
-    trainer, stats, tokenizer, _ = build_sft_trainer(cfg)
+    trainer, stats, tokenizer, _ = SFT.build_trainer(cfg)
     assert stats["truncated"] == 0
     records = read_records(chat_file)
     rows = trainer.train_dataset
@@ -122,6 +122,27 @@ def test_resume_continues_from_checkpoint(sft_model_dir, tiny_model_dir, chat_fi
     assert 0 < resumed.tokens_seen < first.tokens_seen
 
 
+@pytest.mark.parametrize("max_steps", [6, 12])
+def test_resume_of_a_finished_run_refuses_and_leaves_it_alone(
+        sft_model_dir, tiny_model_dir, chat_file, tmp_path, sft_cfg, max_steps):
+    """Resuming a run whose last checkpoint already reached max_steps exits 2 before
+    touching anything (it used to train nothing and rewrite the manifest with 0 tokens/s)."""
+    import yaml
+    from tests.support.cli import run_cli
+
+    out, _ = sft_model_dir
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(yaml.safe_dump(sft_cfg(tiny_model_dir, chat_file, run)), encoding="utf-8")
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    code, _, err = run_cli(["train", "sft", str(cfg), "--resume", "--set", f"max_steps={max_steps}"])
+    assert code == 2
+    assert "checkpoint-12 has already trained 12 steps" in err and "--overwrite" in err
+    after = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert after == before
+
+
 def test_same_seed_same_losses(tiny_model_dir, chat_file, tmp_path, sft_model_dir, sft_cfg):
     from oshie.train.sft import train_sft
 
@@ -135,11 +156,11 @@ def test_same_seed_same_losses(tiny_model_dir, chat_file, tmp_path, sft_model_di
 
 
 def test_packing_trains_and_fills_blocks(tiny_model_dir, chat_file, tmp_path, sft_cfg):
-    from oshie.train.sft import build_sft_trainer
+    from oshie.train.sft import SFT
 
     cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "p", packing=True,
                               max_length=192, max_steps=1, batch_size=2), kind="sft")
-    trainer, stats, _, _ = build_sft_trainer(cfg)
+    trainer, stats, _, _ = SFT.build_trainer(cfg)
     packed = trainer.train_dataset
     assert len(packed) < stats["examples"]  # several conversations per block
     total = sum(len(r["input_ids"]) for r in packed)
@@ -155,11 +176,11 @@ def test_packed_documents_do_not_attend_to_each_other(tiny_model_dir, chat_file,
     running it alone: no attention across the packed boundaries."""
     import torch
 
-    from oshie.train.sft import build_sft_trainer
+    from oshie.train.sft import SFT
 
     cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "p", packing=True,
                               max_length=192, max_steps=1, batch_size=1), kind="sft")
-    trainer, _, _, _ = build_sft_trainer(cfg)
+    trainer, _, _, _ = SFT.build_trainer(cfg)
     batch = next(iter(trainer.get_train_dataloader()))
     starts = (batch["position_ids"][0] == 0).nonzero().flatten().tolist()
     assert len(starts) >= 2  # at least two conversations share the row
@@ -174,11 +195,11 @@ def test_packed_documents_do_not_attend_to_each_other(tiny_model_dir, chat_file,
 
 
 def test_dataset_weights_mix(tiny_model_dir, chat_file, tmp_path, sft_cfg):
-    from oshie.train.sft import build_sft_trainer
+    from oshie.train.sft import SFT
 
     cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "w", max_steps=1), kind="sft",
                       overrides=[f"datasets=[{{path: {chat_file}, weight: 2}}, {{path: {chat_file}, weight: 0.5}}]"])
-    _, stats, _, _ = build_sft_trainer(cfg)
+    _, stats, _, _ = SFT.build_trainer(cfg)
     assert stats["records"] == 24 * 2 + 12
 
 

@@ -76,7 +76,7 @@ def _summary(result: Any) -> Table:
 
 
 def _show(result: Any, as_json: bool) -> None:
-    from oshie.train.runtime import is_main_process
+    from oshie.train.loop import is_main_process
 
     if not is_main_process():  # one summary per job, not one per process
         return

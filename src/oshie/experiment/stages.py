@@ -43,7 +43,7 @@ def _model_of(upstream: Upstream) -> Path:
 def run_base(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     p = stage.params
     if "path" in p:  # a local model: nothing to build, the directory is the output
-        from oshie.train.runtime import check_model_dir
+        from oshie.train.loading import check_model_dir
 
         check_model_dir(p["path"], field_name="base_models.path")
         return {"model": str(Path(p["path"]).resolve())}
@@ -65,7 +65,7 @@ def run_base(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
 
 def _resume_flags(train_dir: Path) -> dict[str, bool]:
     """Resume from the last complete checkpoint of an interrupted run, else start clean."""
-    from oshie.train.runtime import last_checkpoint
+    from oshie.train.job import last_checkpoint
 
     # a checkpoint cut short by a kill has no trainer_state.json: it cannot be resumed from
     for ckpt in train_dir.glob("checkpoint-*"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from oshie import config as shared
@@ -154,16 +153,6 @@ AnyConfig = SFTConfig | DPOConfig | CPTConfig
 CONFIG_CLASSES: dict[str, type[TrainCommon]] = {"sft": SFTConfig, "dpo": DPOConfig, "cpt": CPTConfig}
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """'lora.r=8' -> ('lora.r', 8); the value is parsed as YAML ('[a, b]', 'true', '1e-3')."""
-    return shared.parse_override(text)
-
-
-def apply_overrides(data: dict[str, Any], overrides: dict[str, Any] | list[str] | None) -> dict[str, Any]:
-    """A copy of `data` with dotted keys set in the nested dict/list structure (lists indexed by number)."""
-    return shared.apply_overrides(data, overrides)
-
-
 def validate_config(
     data: dict[str, Any],
     kind: str | None = None,
@@ -199,12 +188,3 @@ def load_config(
     pairs = shared.as_pairs(overrides)
     data = shared.apply_overrides(data, pairs)
     return validate_config(data, kind, source=source, overridden=[k for k, _ in pairs])
-
-
-def dump_config(config: BaseModel, path: str | Path) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(
-        yaml.safe_dump(config.model_dump(mode="json"), allow_unicode=True, sort_keys=False), "utf-8"
-    )
-    return p

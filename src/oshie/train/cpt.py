@@ -1,6 +1,6 @@
 """Continued pre-training on raw text, optionally stretching the context with RoPE scaling.
 
-    result = train_cpt(load_config("examples/train/cpt.yaml", kind="cpt"))
+    result = train_cpt("examples/train/cpt.yaml")
 
 Documents are tokenised, joined with the EOS token and cut into `max_length` blocks;
 every token is trained. With `rope_scaling: {type: linear, factor: 2}` the model config
@@ -16,10 +16,11 @@ from typing import Any
 
 from oshie.errors import ConfigError, DataError, require
 from oshie.train import data as tdata
-from oshie.train import runtime
 from oshie.train.config import CPTConfig, RopeScaling
 from oshie.train.corpus import read_texts
-from oshie.train.runtime import TrainResult
+from oshie.train.job import TrainJob
+from oshie.train.loading import load_model
+from oshie.train.loop import TrainResult, base_training_args, make_trainer
 
 # types that need the pre-scaling context length in their parameters
 _NEEDS_ORIGINAL = {"yarn", "llama3", "longrope", "dynamic"}
@@ -55,16 +56,11 @@ def scaled_model_config(
     return config
 
 
-def build_cpt_trainer(
-    config: CPTConfig, *, resume: bool = False, overwrite: bool = False
-) -> tuple[Any, dict[str, Any], Any, Path | None]:
+def _build(config: CPTConfig, tokenizer: Any) -> tuple[Any, dict[str, Any]]:
+    """Raw text -> EOS-joined blocks of max_length tokens -> TRL's SFTTrainer (every token
+    trained); the model loads through the shared loader with the (scaled) config."""
     trl = require("trl", "train")
-    require("datasets", "train")  # fail before any loading when the extra is missing
     transformers = require("transformers", "train")
-    runtime.check_method(config)
-    runtime.check_model_dir(config.model, source=config.source)
-    resume_from = runtime.prepare_output_dir(config, resume, overwrite)
-    tokenizer = runtime.load_tokenizer(config.model, config)
 
     model_config = (
         scaled_model_config(config.model, config.rope_scaling, config.max_position_embeddings,
@@ -92,19 +88,15 @@ def build_cpt_trainer(
             path=", ".join(s.path for s in config.datasets), field="max_length",
             hint="lower max_length or add text",
         )
-    runtime.quiet_transformers()
-    model = runtime.for_training(transformers.AutoModelForCausalLM.from_pretrained(
-        config.model, config=model_config, trust_remote_code=config.trust_remote_code,
-        **({"dtype": "auto"} if runtime.use_cuda(config) else {}),
-    ))
+    model = load_model(config.model, config, model_config=model_config)
     train_rows, eval_rows = tdata.split_eval(rows, config.eval_split, config.seed)
     args = trl.SFTConfig(
-        **runtime.base_training_args(config, has_eval=bool(eval_rows)),
+        **base_training_args(config, has_eval=bool(eval_rows)),
         max_length=config.max_length,
         packing=False,  # already packed into full blocks
         completion_only_loss=False,
     )
-    trainer = runtime.make_trainer(
+    trainer = make_trainer(
         trl.SFTTrainer, config, model=model, args=args, train_rows=train_rows, eval_rows=eval_rows,
         tokenizer=tokenizer,
     )
@@ -112,7 +104,10 @@ def build_cpt_trainer(
     if config.rope_scaling:
         data_stats["rope_parameters"] = model_config.rope_parameters
         data_stats["max_position_embeddings"] = model_config.max_position_embeddings
-    return trainer, data_stats, tokenizer, resume_from
+    return trainer, data_stats
+
+
+CPT = TrainJob("cpt", CPTConfig, _build)
 
 
 def train_cpt(
@@ -123,5 +118,4 @@ def train_cpt(
     overwrite: bool = False,
 ) -> TrainResult:
     """Run continued pre-training from a config (object or YAML path)."""
-    return runtime.train_from_config("cpt", CPTConfig, build_cpt_trainer, config, overrides,
-                                     resume=resume, overwrite=overwrite)
+    return CPT.run(config, overrides, resume=resume, overwrite=overwrite)

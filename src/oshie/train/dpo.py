@@ -1,6 +1,6 @@
 """Direct preference optimisation with TRL's DPOTrainer.
 
-    result = train_dpo(load_config("examples/train/dpo.yaml", kind="dpo"))
+    result = train_dpo("examples/train/dpo.yaml")
 
 The reference model is `ref_model` when given; otherwise TRL uses a frozen copy of
 the starting model (full tuning) or the same model with its adapter disabled (LoRA),
@@ -15,25 +15,16 @@ from typing import Any
 
 from oshie.errors import DataError, require
 from oshie.train import data as tdata
-from oshie.train import runtime
 from oshie.train.config import DPOConfig
-from oshie.train.runtime import TrainResult
+from oshie.train.job import TrainJob
+from oshie.train.loading import load_model
+from oshie.train.loop import TrainResult, base_training_args, make_trainer
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
 
-def build_dpo_trainer(
-    config: DPOConfig, *, resume: bool = False, overwrite: bool = False
-) -> tuple[Any, dict[str, Any], Any, Path | None]:
-    """Check everything, prepare data, return (trainer, data stats, tokenizer, checkpoint)."""
+def _build(config: DPOConfig, tokenizer: Any) -> tuple[Any, dict[str, Any]]:
+    """Preference pairs -> prompt/chosen/rejected rows -> TRL's DPOTrainer."""
     trl = require("trl", "train")
-    require("datasets", "train")  # fail before any loading when the extra is missing
-    runtime.check_method(config)
-    runtime.check_model_dir(config.model, source=config.source)
-    if config.ref_model:
-        runtime.check_model_dir(config.ref_model, field_name="ref_model", source=config.source)
-    resume_from = runtime.prepare_output_dir(config, resume, overwrite)
-
-    tokenizer = runtime.load_tokenizer(config.model, config)
     template = resolve_template(tokenizer, config.template, source=config.model)
     rows: list[dict[str, Any]] = []
     for spec in config.datasets:
@@ -42,8 +33,8 @@ def build_dpo_trainer(
     if not rows:
         raise DataError("the datasets hold no preference pairs", path=config.datasets[0].path)
 
-    model = runtime.load_model(config.model, config)
-    ref_model = runtime.load_model(config.ref_model, config) if config.ref_model else None
+    model = load_model(config.model, config)
+    ref_model = load_model(config.ref_model, config) if config.ref_model else None
     if template == chatml_template():
         added = ensure_chatml_tokens(tokenizer, model)
         if added and ref_model is not None:
@@ -60,17 +51,17 @@ def build_dpo_trainer(
         )
     train_rows, eval_rows = tdata.split_eval(rows, config.eval_split, config.seed)
     args = trl.DPOConfig(
-        **runtime.base_training_args(config, has_eval=bool(eval_rows)),
+        **base_training_args(config, has_eval=bool(eval_rows)),
         max_length=config.max_length,
         beta=config.beta,
         loss_type=[config.loss_type],
     )
-    trainer = runtime.make_trainer(
+    trainer = make_trainer(
         trl.DPOTrainer, config, model=model, args=args, train_rows=train_rows, eval_rows=eval_rows,
         tokenizer=tokenizer, ref_model=ref_model,
     )
     stats |= {"examples": len(rows), "train_examples": len(train_rows), "eval_examples": len(eval_rows)}
-    return trainer, stats, tokenizer, resume_from
+    return trainer, stats
 
 
 def _preference_token_stats(rows: list[dict[str, Any]], tokenizer: Any, max_length: int) -> dict[str, Any]:
@@ -88,6 +79,9 @@ def _preference_token_stats(rows: list[dict[str, Any]], tokenizer: Any, max_leng
     return {"tokens": tokens, "fits": fits}
 
 
+DPO = TrainJob("dpo", DPOConfig, _build, model_fields=("model", "ref_model"))
+
+
 def train_dpo(
     config: DPOConfig | str | Path,
     overrides: dict[str, Any] | list[str] | None = None,
@@ -96,5 +90,4 @@ def train_dpo(
     overwrite: bool = False,
 ) -> TrainResult:
     """Run DPO from a config (object or YAML path); returns a `TrainResult`."""
-    return runtime.train_from_config("dpo", DPOConfig, build_dpo_trainer, config, overrides,
-                                     resume=resume, overwrite=overwrite)
+    return DPO.run(config, overrides, resume=resume, overwrite=overwrite)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from oshie.errors import ModelError, require
-from oshie.train.runtime import (
+from oshie.train.loading import (
     TOKENIZER_FILES,
     check_model_dir,
     quiet_library_warnings,

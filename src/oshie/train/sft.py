@@ -1,6 +1,6 @@
 """Supervised fine-tuning on conversations with TRL's SFTTrainer.
 
-    result = train_sft(load_config("examples/train/sft.yaml"))
+    result = train_sft("examples/train/sft.yaml")
     result.output_dir, result.initial_loss, result.final_loss, result.log_history
 
 Examples are tokenised by oshie (`oshie.train.data.sft_examples`) with a template that
@@ -16,26 +16,16 @@ from typing import Any
 from oshie.console import warn
 from oshie.errors import DataError, require
 from oshie.train import data as tdata
-from oshie.train import runtime
 from oshie.train.config import SFTConfig
-from oshie.train.runtime import TrainResult
+from oshie.train.job import TrainJob
+from oshie.train.loading import load_model
+from oshie.train.loop import TrainResult, base_training_args, make_trainer
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
 
-def build_sft_trainer(
-    config: SFTConfig, *, resume: bool = False, overwrite: bool = False
-) -> tuple[Any, dict[str, Any], Any, Path | None]:
-    """Check everything, prepare data and return (trainer, data stats, tokenizer, checkpoint).
-
-    All validation happens here, before any training step.
-    """
+def _build(config: SFTConfig, tokenizer: Any) -> tuple[Any, dict[str, Any]]:
+    """Records -> tokenised examples with assistant-only labels -> TRL's SFTTrainer."""
     trl = require("trl", "train")
-    require("datasets", "train")  # fail before any loading when the extra is missing
-    runtime.check_method(config)
-    runtime.check_model_dir(config.model, source=config.source)
-    resume_from = runtime.prepare_output_dir(config, resume, overwrite)
-
-    tokenizer = runtime.load_tokenizer(config.model, config)
     template = resolve_template(tokenizer, config.template, source=config.model)
     records = tdata.mix(
         [(tdata.read_records(s.path, s.format), s.weight) for s in config.datasets], config.seed
@@ -43,7 +33,7 @@ def build_sft_trainer(
     if not records:
         raise DataError("the datasets hold no records", path=config.datasets[0].path)
 
-    model = runtime.load_model(config.model, config)
+    model = load_model(config.model, config)
     if template == chatml_template():
         ensure_chatml_tokens(tokenizer, model)
     tokenizer.chat_template = template  # saved with the final model, so inference renders the same
@@ -65,7 +55,7 @@ def build_sft_trainer(
     attn = getattr(model.config, "_attn_implementation", "")
     if config.packing and config.packing_strategy == "bfd" and "flash" not in str(attn) and config.batch_size > 1:
         # bfd is padding-free: TRL flattens each batch into one sequence. Kept correct (see
-        # runtime.for_training) but SDPA/eager attention then spans the whole flattened batch.
+        # loading.for_training) but SDPA/eager attention then spans the whole flattened batch.
         warn(f"packing_strategy bfd with {attn} attention attends over the whole flattened batch "
              "(slower than no packing on CPU, see bench/train_throughput.py); for speed use "
              "batch_size: 1 with a larger max_length, or packing_strategy: wrapped "
@@ -73,7 +63,7 @@ def build_sft_trainer(
     train_rows, eval_rows = tdata.split_eval(rows, config.eval_split, config.seed)
 
     args = trl.SFTConfig(
-        **runtime.base_training_args(config, has_eval=bool(eval_rows)),
+        **base_training_args(config, has_eval=bool(eval_rows)),
         max_length=config.max_length,
         packing=config.packing,
         packing_strategy=config.packing_strategy,
@@ -82,13 +72,16 @@ def build_sft_trainer(
         completion_only_loss=False,
         dataset_num_proc=None,
     )
-    trainer = runtime.make_trainer(
+    trainer = make_trainer(
         trl.SFTTrainer, config, model=model, args=args, train_rows=train_rows, eval_rows=eval_rows,
         tokenizer=tokenizer,
     )
     data_stats = stats.as_dict() | {"train_examples": len(train_rows), "eval_examples": len(eval_rows),
                                     "records": len(records)}
-    return trainer, data_stats, tokenizer, resume_from
+    return trainer, data_stats
+
+
+SFT = TrainJob("sft", SFTConfig, _build)
 
 
 def train_sft(
@@ -99,5 +92,4 @@ def train_sft(
     overwrite: bool = False,
 ) -> TrainResult:
     """Run SFT from a config (object or YAML path); returns a `TrainResult`."""
-    return runtime.train_from_config("sft", SFTConfig, build_sft_trainer, config, overrides,
-                                     resume=resume, overwrite=overwrite)
+    return SFT.run(config, overrides, resume=resume, overwrite=overwrite)

@@ -74,7 +74,7 @@ def init_model(
 
 def parse_fields(pairs: list[str]) -> dict[str, Any]:
     """['hidden_size=192', 'rms_norm_eps=1e-5'] -> {'hidden_size': 192, 'rms_norm_eps': 1e-05}."""
-    from oshie.train.config import parse_override
+    from oshie.config import parse_override
 
     return dict(parse_override(p) for p in pairs)
 
