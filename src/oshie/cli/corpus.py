@@ -87,3 +87,35 @@ def clean(
         for code, st in result.extra["filters"].items():
             t.add_row(code, str(st["seen"]), str(st["dropped"]), str(st["changed"]), f"{st['seconds']:.2f}")
         out.print(t)
+
+
+@app.command("dedup")
+def dedup(
+    inputs: InputsArg,
+    out_dir: OutOpt,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Estimated Jaccard of character 5-grams at or above which documents are near-duplicates (default 0.7).")] = None,
+    text_field: TextFieldOpt = "text",
+    source: Annotated[str | None, typer.Option("--source", help="Source name for documents without one.")] = None,
+    fmt: FormatOpt = "parquet",
+    engine: EngineOpt = "local",
+    workers: WorkersOpt = None,
+    ray_address: RayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Exact + MinHash LSH near-duplicate removal across all shards and sources; clusters.jsonl reports each cluster."""
+    from oshie.config import load_config
+    from oshie.corpus.dedup import CorpusDedupConfig, run_dedup
+
+    pairs = list(overrides or [])
+    if threshold is not None:
+        pairs.append(f"threshold={threshold}")
+    cfg = load_config(CorpusDedupConfig, config, pairs)
+    result = run_dedup(inputs, out_dir, cfg, text_field=text_field, source=source, fmt=fmt,
+                       opts=_opts(engine, workers, ray_address))
+    _summary(result, "corpus dedup", as_json)
+    if not as_json:
+        d = result.extra["dedup"]
+        out.print(f"bands {d['bands']} × rows {d['rows']}, 候補 {d['candidates']}, 重複ペア {d['pairs']}, "
+                  f"クラスタ {d['clusters']} -> {escape(str(result.out_dir / 'clusters.jsonl'))}")

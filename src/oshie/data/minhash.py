@@ -1,0 +1,277 @@
+"""MinHash / LSH core shared by the instruction-data audit and corpus-scale dedup.
+
+Shingle hashing, one-permutation MinHash signatures, LSH band keys and in-memory candidate
+pairs, all vectorised in numpy (see `oshie.data.dedup` for how they fit together and why
+they are fast). `oshie.data.dedup` clusters a dataset in memory with them; `oshie.corpus.dedup`
+writes band keys to disk partitions so a corpus of any size is deduplicated in bounded memory.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_BASE = np.uint64(0x100000001B3)
+_EMPTY = np.iinfo(np.uint64).max
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads every input bit over the whole word."""
+    h = (h ^ (h >> np.uint64(30))) * _M1
+    h = (h ^ (h >> np.uint64(27))) * _M2
+    return h ^ (h >> np.uint64(31))
+
+
+@dataclass
+class Shingles:
+    """Hashes of every text's shingles; text i owns hashes[starts[i] : starts[i] + counts[i]].
+
+    `hashes` holds one hash per window of the concatenated code points, so a text's windows
+    are contiguous and the windows that straddle two texts simply belong to nobody."""
+
+    hashes: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    owner: np.ndarray  # per hash: the owning text, or len(starts) for straddling windows
+
+    def of(self, i: int) -> np.ndarray:
+        return self.hashes[self.starts[i] : self.starts[i] + self.counts[i]]
+
+
+# one class per BMP code point, looked up with a single gather instead of many comparisons
+_STABLE, _ODD, _SPACE, _FULLWIDTH, _UPPER, _PUNCT = 0, 1, 2, 3, 4, 5
+
+
+def _class_table() -> np.ndarray:
+    t = np.full(0x10000, _ODD, dtype=np.uint8)
+    # ranges NFKC leaves alone: ASCII, CJK punctuation and brackets, kana without the
+    # combining/spacing voicing marks, kanji; everything else goes through unicodedata
+    for lo, hi in [(0x00, 0x7F), (0x3001, 0x3035), (0x3041, 0x3096), (0x309D, 0x309E),
+                   (0x30A0, 0x30FE), (0x4E00, 0x9FFF)]:
+        t[lo : hi + 1] = _STABLE
+    t[0xFF01:0xFF5F] = _FULLWIDTH  # NFKC of full-width ASCII is a fixed offset
+    t[ord("A") : ord("Z") + 1] = _UPPER
+    t[[9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x3000]] = _SPACE
+    t[0xFFFF] = _ODD  # stands for every code point above the BMP
+    ascii_punct = [ord(c) for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"]
+    t[ascii_punct] = _PUNCT
+    t[[0x3001, 0x3002, 0x3003, 0x30FB, 0x300C, 0x300D, 0x300E, 0x300F,
+       0x3010, 0x3011, 0x3014, 0x3015, 0x301C, 0x301D, 0x301F]] = _PUNCT
+    return t
+
+
+_CLASS = _class_table()
+
+
+def code_points(texts: Sequence[str], fold: bool, drop_punct: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """All texts as one uint32 code-point array, and each text's length in it.
+
+    With `fold` the comparison form is built: NFKC, ASCII lower case, no whitespace. NFKC
+    runs in Python only on the few texts with characters NFKC would change other than
+    full-width ASCII; the rest is folded in numpy (str methods are slow on kana)."""
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).copy()
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    if not fold or not len(codes):
+        return codes, lengths
+    cls = _CLASS[np.minimum(codes, 0xFFFF)]
+    odd = cls == _ODD
+    if odd.any():
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        pieces, prev = [], 0
+        for i in np.unique(owner[odd]).tolist():
+            fixed = unicodedata.normalize("NFKC", texts[i]).lower()
+            pieces += [codes[prev : starts[i]], np.frombuffer(fixed.encode("utf-32-le"), dtype=np.uint32)]
+            prev = starts[i] + lengths[i]
+            lengths[i] = len(fixed)
+        codes = np.concatenate([*pieces, codes[prev:]])
+        cls = _CLASS[np.minimum(codes, 0xFFFF)]
+    codes[cls == _FULLWIDTH] -= 0xFEE0
+    codes[(cls == _UPPER) | ((codes >= 65) & (codes <= 90))] += 32  # folded full-width capitals too
+    if drop_punct:
+        # re-classify: full-width punctuation became ASCII punctuation above
+        keep = (cls != _SPACE) & (_CLASS[np.minimum(codes, 0xFFFF)] != _PUNCT)
+    else:
+        keep = cls != _SPACE
+    if not keep.all():
+        owner = np.repeat(np.arange(len(texts)), lengths)
+        lengths = np.bincount(owner[keep], minlength=len(texts)).astype(np.int64)
+        codes = codes[keep]
+    return codes, lengths
+
+
+def _rolling(codes: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Hash of every window of n code points (polynomial, then splitmix64), in place, in chunks."""
+    width = max(len(codes) - n + 1, 0)
+    out = np.empty(width, dtype=np.uint64)
+    chunk = 1 << 18  # cache-sized pieces: far fewer trips to memory than whole-array passes
+    for s in range(0, width, chunk):
+        w = min(chunk, width - s)
+        h = np.full(w, np.uint64(seed) * _M2, dtype=np.uint64)
+        for k in range(n):
+            h *= _BASE
+            h += codes[s + k : s + k + w]
+        out[s : s + w] = _mix(h)
+    return out
+
+
+def shingles_of_codes(codes: np.ndarray, lengths: np.ndarray, n: int, seed: int = 1) -> Shingles:
+    """Shingle hashes from concatenated code points (see `code_points`)."""
+    n_docs = len(lengths)
+    hashes = _rolling(codes, n, seed)
+    starts = np.zeros(n_docs, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    counts = np.maximum(lengths - n + 1, 0)
+    owner = np.repeat(np.arange(n_docs, dtype=np.uint64), lengths)[: len(hashes)]
+    # the last n-1 windows of each text run into the next one: nobody owns them
+    tails = (starts + counts)[:, None] + np.arange(n - 1)[None, :]
+    tails = tails[(tails < (starts + lengths)[:, None]) & (tails < len(hashes))]
+    owner[tails] = n_docs
+    short = np.flatnonzero((lengths > 0) & (lengths < n))
+    if len(short):
+        # texts shorter than a shingle hash whole, zero-padded, appended after the windows
+        padded = np.zeros((len(short), n), dtype=np.uint64)
+        for row, i in enumerate(short.tolist()):
+            padded[row, : lengths[i]] = codes[starts[i] : starts[i] + lengths[i]]
+        h = np.full(len(short), np.uint64(seed) * _M2, dtype=np.uint64)
+        for k in range(n):
+            h = h * _BASE + padded[:, k]
+        starts[short] = len(hashes) + np.arange(len(short))
+        counts[short] = 1
+        hashes = np.concatenate([hashes, _mix(h)])
+        owner = np.concatenate([owner, short.astype(np.uint64)])
+    return Shingles(hashes, starts, counts, owner)
+
+
+def shingle_hashes(texts: Sequence[str], n: int, seed: int = 1, fold: bool = False) -> Shingles:
+    """64-bit hashes of the character n-grams of each text (a text shorter than n is one shingle).
+
+    `fold` compares NFKC, lower-cased text without whitespace."""
+    codes, lengths = code_points(texts, fold)
+    return shingles_of_codes(codes, lengths, n, seed)
+
+
+def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None) -> np.ndarray:
+    """One-permutation MinHash signatures with rotation densification, shape (texts, num_perm).
+
+    Texts without shingles (empty) or listed in `skip` get an all-empty row and match nothing.
+    Each hash is split into a bin (low bits) and a 32-bit value (high bits); the minimum per
+    (text, bin) comes from sorting packed (text, bin, value) words, a cache-sized chunk at a
+    time (a text cut by a chunk border is merged with np.minimum)."""
+    n_docs = len(sh.starts)
+    bin_bits = max(int(num_perm - 1).bit_length(), 1)
+    owner = sh.owner
+    if skip is not None and len(skip):
+        owner = owner.copy()
+        owner[np.isin(owner, skip.astype(np.uint64))] = n_docs
+    sig = np.full(n_docs * num_perm, _EMPTY, dtype=np.uint64)
+    low32 = np.uint64(0xFFFFFFFF)
+    chunk = 1 << 20
+    for s in range(0, len(sh.hashes), chunk):
+        o, h = owner[s : s + chunk], sh.hashes[s : s + chunk]
+        real = o != np.uint64(n_docs)
+        if not real.any():
+            continue
+        ids, h = o[real], h[real]
+        lo = ids.min()
+        local = ids - lo
+        uniq = None
+        if int(local.max()).bit_length() + bin_bits > 32:  # sparse ids (short texts): renumber
+            uniq, inverse = np.unique(ids, return_inverse=True)
+            local = inverse.astype(np.uint64)
+        bins = h & np.uint64(num_perm - 1) if num_perm & (num_perm - 1) == 0 else h % np.uint64(num_perm)
+        key = (local << np.uint64(bin_bits + 32)) | (bins << np.uint64(32)) | (h >> np.uint64(32))
+        key.sort()
+        group = key >> np.uint64(32)
+        first = np.empty(len(key), dtype=bool)
+        first[0] = True
+        np.not_equal(group[1:], group[:-1], out=first[1:])
+        group, values = group[first], key[first] & low32
+        doc = (group >> np.uint64(bin_bits)).astype(np.int64)
+        doc = uniq[doc].astype(np.int64) if uniq is not None else doc + int(lo)
+        flat = doc * num_perm + (group & np.uint64((1 << bin_bits) - 1)).astype(np.int64)
+        sig[flat] = np.minimum(sig[flat], values)
+    sig = sig.reshape(n_docs, num_perm)
+    _densify(sig)
+    return sig
+
+
+def _densify(sig: np.ndarray) -> None:
+    """Rotation densification, in place: an empty bin takes the value of the next non-empty
+    bin to its right (cyclically), mixed with the distance so it never equals a genuine value.
+    Rows with no value at all stay empty."""
+    k = sig.shape[1]
+    alive = ~(sig == _EMPTY).all(axis=1)
+    r, c = np.nonzero((sig == _EMPTY) & alive[:, None])
+    donor = (c + 1) % k
+    dist = np.ones(len(r), dtype=np.uint64)
+    while len(r):
+        v = sig[r, donor]
+        ok = v != _EMPTY
+        # donors are read before this round's writes land, so borrowed values never chain
+        fills = (r[ok], c[ok], _mix(v[ok] + dist[ok]))
+        r, c, donor, dist = r[~ok], c[~ok], (donor[~ok] + 1) % k, dist[~ok] + np.uint64(1)
+        sig[fills[0], fills[1]] = fills[2]
+
+
+def band_keys(sig: np.ndarray, bands: int) -> np.ndarray:
+    """A 64-bit key per (record, band): equal keys mean equal band rows (up to 2^-64)."""
+    n, k = sig.shape
+    rows = sig.reshape(n, bands, k // bands)
+    key = np.zeros((n, bands), dtype=np.uint64)
+    for j in range(rows.shape[2]):
+        key = _mix(key * _BASE + rows[:, :, j])
+    return key
+
+
+def candidate_pairs(sig: np.ndarray, bands: int) -> np.ndarray:
+    """Unique record pairs (i < j) sharing at least one band bucket, shape (m, 2)."""
+    keys = band_keys(sig, bands)
+    alive = ~(sig == _EMPTY).all(axis=1)
+    found: list[np.ndarray] = []
+    for b in range(bands):
+        idx = np.flatnonzero(alive)
+        col = keys[idx, b]
+        order = np.argsort(col, kind="stable")
+        sorted_keys, members = col[order], idx[order]
+        same = sorted_keys[1:] == sorted_keys[:-1]
+        if not same.any():
+            continue
+        # runs of equal keys are buckets; pair each member with the bucket's first one (star)
+        # and with its neighbour (chain): linear in bucket size, so boilerplate can't explode it
+        run_start = np.flatnonzero(np.concatenate(([True], ~same)))
+        first = np.repeat(members[run_start], np.diff(np.append(run_start, len(members))))
+        found.append(np.stack([first, members], axis=1))
+        found.append(np.stack([members[:-1][same], members[1:][same]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    a, b = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    n = np.int64(len(sig))
+    code = np.unique((a * n + b)[a != b])  # one int64 per pair: a 1-D unique, not a row unique
+    return np.stack([code // n, code % n], axis=1)
+
+
+def candidate_probability(jaccard: float, bands: int, rows: int) -> float:
+    """P(a pair of this Jaccard similarity shares at least one band) = 1 - (1 - j^r)^b."""
+    return 1.0 - (1.0 - jaccard**rows) ** bands
+
+
+def bands_for(threshold: float, num_perm: int, recall: float = 0.99) -> int:
+    """The number of bands (a divisor of `num_perm`) with the most rows per band that still
+    makes a pair at `threshold` a candidate with probability >= `recall`: more rows mean
+    fewer chance candidates, so less verification work."""
+    best = num_perm
+    for bands in range(1, num_perm + 1):
+        if num_perm % bands:
+            continue
+        if candidate_probability(threshold, bands, num_perm // bands) >= recall:
+            best = bands
+            break  # the first (fewest bands, most rows) that reaches the recall
+    return best
+
