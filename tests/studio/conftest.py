@@ -20,6 +20,13 @@ from tests.support.postgres import SKIP_REASON, PostgresServer, free_port, start
 pytest.importorskip("sqlalchemy", reason="studio extra not installed")
 pytest.importorskip("starlette", reason="studio extra not installed")
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> None:
+    from oshie.studio.auth import use_cheap_hashing
+
+    use_cheap_hashing()
+
 PASSWORD = "correct-horse-42"
 PEOPLE = {"kaori": "writer", "ren": "answerer", "sato": "checker", "boss": "admin",
           "rater1": "answerer", "rater2": "answerer", "rater3": "answerer", "mio": "writer"}

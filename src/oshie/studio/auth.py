@@ -39,6 +39,15 @@ def _argon2():  # type: ignore[no-untyped-def]
     return _hasher
 
 
+def use_cheap_hashing() -> None:
+    """Tests only: argon2's cheapest parameters, so signing in dozens of test users stays fast.
+    Hashes made this way still verify under the default hasher (the parameters are in the hash)."""
+    global _hasher
+    from argon2 import PasswordHasher, profiles
+
+    _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
 def hash_password(password: str) -> str:
     return _argon2().hash(password)
 

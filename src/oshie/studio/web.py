@@ -141,7 +141,7 @@ def _run(studio: Studio, fn: Handler, request: Request, form: dict[str, Any], pu
         csrf = new_token()
     lang = request.cookies.get(LANG_COOKIE, studio.config.language)
     lang = lang if lang in LANGUAGES else "ja"
-    conflict: tuple[User, Conflict] | None = None
+    conflict: tuple[int, Conflict] | None = None
     try:
         with studio.db.transaction() as s:
             ctx = Ctx(request, s, studio, session_user(s, request.cookies.get(SESSION_COOKIE)), form, lang, csrf)
@@ -157,12 +157,12 @@ def _run(studio: Studio, fn: Handler, request: Request, form: dict[str, Any], pu
                 try:
                     response = fn(ctx)
                 except Conflict as exc:
-                    conflict = (ctx.me, exc)
+                    conflict = (ctx.me.id, exc)
                     raise
     except Conflict:
         assert conflict is not None
         with studio.db.transaction() as s:
-            user = s.get(User, conflict[0].id)
+            user = s.get(User, conflict[0])
             assert user is not None
             record_conflict(s, user, conflict[1])
             ctx = Ctx(request, s, studio, user, form, lang, csrf)

@@ -40,23 +40,25 @@
         }
         list.append(li);
       }
+      // overlapping spans: the text is cut at every span boundary, and each piece is marked
+      // with all the checks whose spans cover it
       for (const [field, found] of Object.entries(marks)) {
         const preview = form.querySelector('.preview[data-for="' + field + '"]');
         if (!preview) continue;
         const text = value(field);
-        found.sort((a, b) => a.span.start - b.span.start);
-        let at = 0;
-        for (const f of found) {
-          if (f.span.start < at) continue; // overlapping spans: the first one is shown
-          preview.append(text.slice(at, f.span.start));
+        const cuts = new Set([0, text.length]);
+        for (const f of found) { cuts.add(Math.min(f.span.start, text.length)); cuts.add(Math.min(f.span.end, text.length)); }
+        const points = Array.from(cuts).sort((a, b) => a - b);
+        for (let i = 0; i + 1 < points.length; i++) {
+          const [a, b] = [points[i], points[i + 1]];
+          const covering = found.filter((f) => f.span.start <= a && f.span.end >= b);
+          if (!covering.length) { preview.append(text.slice(a, b)); continue; }
           const mark = document.createElement("mark");
-          mark.className = f.severity;
-          mark.dataset.check = f.check;
-          mark.textContent = text.slice(f.span.start, f.span.end);
+          mark.className = covering.some((f) => f.severity === "error") ? "error" : "warning";
+          mark.dataset.check = covering.map((f) => f.check).join(" ");
+          mark.textContent = text.slice(a, b);
           preview.append(mark);
-          at = f.span.end;
         }
-        preview.append(text.slice(at));
       }
     }
 
