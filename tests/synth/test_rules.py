@@ -46,11 +46,11 @@ def test_length_is_counted_in_characters_not_words() -> None:
 
 
 def test_evol_elimination_rules() -> None:
-    assert Changed("猫について説明してください。").check("猫について説明してください。") is not None
-    assert Changed("猫について説明してください。").check(
+    assert Changed("猫について説明してください。").apply("猫について説明してください。") is not None
+    assert Changed("猫について説明してください。").apply(
         "猫の習性について、具体例を二つ挙げて説明してください。") is None
-    assert NotRefusal().check("申し訳ありませんが、その質問にはお答えできません。") is not None
-    assert NotRefusal().check("光合成とは、植物が光を使って養分を作るしくみです。") is None
+    assert NotRefusal().apply("申し訳ありませんが、その質問にはお答えできません。") is not None
+    assert NotRefusal().apply("光合成とは、植物が光を使って養分を作るしくみです。") is None
 
 
 def test_keep_expression_semantics() -> None:

@@ -21,8 +21,9 @@ How it works, and why it is fast and has high recall:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -163,14 +164,22 @@ def find_duplicates(texts: Sequence[str], config: DedupConfig | None = None) -> 
             edge_sim[a] = min(edge_sim.get(a, 1.0), jac)
             edge_sim[b] = min(edge_sim.get(b, 1.0), jac)
 
+    result.clusters = assemble_clusters(uf, edge_sim, lambda m: forms[m])
+    return result
+
+
+def assemble_clusters(uf: _UnionFind, edge_sim: dict[int, float], form: Callable[[int], Any]) -> list[Cluster]:
+    """Clusters from the joined pairs; `form(i)` is record i's comparison form (or its hash),
+    so a cluster whose members all share one form is "exact"."""
     groups: dict[int, list[int]] = {}
     for i in uf.parent:
         groups.setdefault(uf.find(i), []).append(i)
+    clusters = []
     for root, members in sorted(groups.items()):
         members = sorted(set(members) | {root})
         if len(members) < 2:
             continue
-        exact = len({forms[m] for m in members}) == 1
+        exact = len({form(m) for m in members}) == 1
         sim = 1.0 if exact else min(edge_sim.get(m, 1.0) for m in members)
-        result.clusters.append(Cluster(root, members, "exact" if exact else "near", round(sim, 4)))
-    return result
+        clusters.append(Cluster(root, members, "exact" if exact else "near", round(sim, 4)))
+    return clusters

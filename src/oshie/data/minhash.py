@@ -231,11 +231,15 @@ def band_keys(sig: np.ndarray, bands: int) -> np.ndarray:
 
 def candidate_pairs(sig: np.ndarray, bands: int) -> np.ndarray:
     """Unique record pairs (i < j) sharing at least one band bucket, shape (m, 2)."""
-    keys = band_keys(sig, bands)
-    alive = ~(sig == _EMPTY).all(axis=1)
+    return pairs_from_band_keys(band_keys(sig, bands), ~(sig == _EMPTY).all(axis=1))
+
+
+def pairs_from_band_keys(keys: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Unique pairs (i < j) of `alive` records with an equal key in some band (column of
+    `keys`); the keys may be stored narrower than 64 bits, a collision only adds a candidate."""
     found: list[np.ndarray] = []
-    for b in range(bands):
-        idx = np.flatnonzero(alive)
+    idx = np.flatnonzero(alive)
+    for b in range(keys.shape[1]):
         col = keys[idx, b]
         order = np.argsort(col, kind="stable")
         sorted_keys, members = col[order], idx[order]
@@ -252,7 +256,7 @@ def candidate_pairs(sig: np.ndarray, bands: int) -> np.ndarray:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
     a, b = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
-    n = np.int64(len(sig))
+    n = np.int64(len(keys))
     code = np.unique((a * n + b)[a != b])  # one int64 per pair: a 1-D unique, not a row unique
     return np.stack([code // n, code % n], axis=1)
 

@@ -55,15 +55,19 @@ def char_ratios(text: str, *, ignore_space: bool = True) -> dict[str, float]:
     return {c: (counts.get(c, 0) / total if total else 0.0) for c in classes}
 
 
-def japanese_ratio(text: str) -> float:
-    """Share of hiragana, katakana and kanji among the letters of `text`.
+def japanese_ratio(text: str, word_weight: float = 2.0) -> float:
+    """Share of Japanese in `text`: kana and kanji against kana, kanji, other letters and
+    Latin-alphabet *words*, each word counted as `word_weight` characters.
 
-    Digits, symbols and spaces are left out: a number-heavy Japanese answer is still Japanese.
+    A Latin word is one unit of meaning, not five or ten kana, so a question such as
+    'JavaScriptでconsole.logを使う理由は？' is Japanese and 'The night is bright.' is not.
+    Digits, symbols and spaces are left out: a number-heavy Japanese answer is still
+    Japanese. The one measure for the audit and the synthesis filters alike.
     """
     counts = char_counts(text)
-    letters = sum(n for c, n in counts.items() if c in JAPANESE_CLASSES or c in ("latin", "other"))
     japanese = sum(counts.get(c, 0) for c in JAPANESE_CLASSES)
-    return japanese / letters if letters else 0.0
+    total = japanese + counts.get("other", 0) + word_weight * latin_word_count(text)
+    return japanese / total if total else 0.0
 
 
 def is_japanese_char(ch: str) -> bool:
@@ -72,10 +76,12 @@ def is_japanese_char(ch: str) -> bool:
 
 # A run of Latin words: letters with inner apostrophes/hyphens, separated by spaces and light
 # punctuation. Digits may sit between words ("Windows 11 and later").
+# Accented letters belong to the word ("Álex" is one word, not "lex").
+LATIN_LETTER = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\uff21-\uff3a\uff41-\uff5a"
 _LATIN_RUN = re.compile(
-    r"[A-Za-z][A-Za-z'’\-]*(?:[ \t]*[,.;:!?]?[ \t]+(?:[A-Za-z][A-Za-z'’\-]*|\d+))*[.!?]?"
+    rf"[{LATIN_LETTER}][{LATIN_LETTER}'’\-]*(?:[ \t]*[,.;:!?]?[ \t]+(?:[{LATIN_LETTER}][{LATIN_LETTER}'’\-]*|\d+))*[.!?]?"
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*")
+_WORD = re.compile(rf"[{LATIN_LETTER}][{LATIN_LETTER}'’\-]*")
 
 
 def latin_runs(text: str, min_words: int = 1) -> list[tuple[int, int, int]]:

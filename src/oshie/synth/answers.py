@@ -33,12 +33,12 @@ _BROKEN = NotBroken()
 def answer_problem(gen: Generation, *, refusals: bool = True) -> tuple[str, str] | None:
     """Why an answer cannot be used (reason, detail), or None when it is fine."""
     text = gen.text.strip()
-    if _CONTENT.check(text) is not None:
+    if _CONTENT(text) is not None:
         return "empty_answer", "the answer is empty or only punctuation"
-    if (detail := _BROKEN.check(text)) is not None:
+    if (detail := _BROKEN(text)) is not None:
         return "broken_text", detail
     if gen.finish_reason == "length":
         return "truncated", "the answer hit max_tokens"
-    if refusals and (detail := _REFUSAL.check(text)) is not None:
+    if refusals and (detail := _REFUSAL(text)) is not None:
         return "refusal", detail
     return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from oshie.filters import Compose
 from oshie.llm.base import GenerationParams, LLMRequest
 from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.records import Conversation, Message, stable_hash
@@ -19,7 +20,6 @@ from oshie.synth.answers import answer_problem, answer_request
 from oshie.synth.filters import (
     EVOL_LEAK_WORDS,
     Changed,
-    FilterChain,
     HasContent,
     JapaneseRatio,
     NotCopied,
@@ -91,8 +91,8 @@ def evol(records: list[Conversation], run: SynthRun, config: EvolConfig) -> None
         else:
             run.drop(rec.id, "no_instruction", "the record has no user message")
     leak = NotCopied(markers=EVOL_LEAK_WORDS)
-    leak.name = "template_leak"
-    base = FilterChain([HasContent(), leak, JapaneseRatio(config.min_japanese)])
+    leak.code = "template_leak"
+    base = Compose([HasContent(), leak, JapaneseRatio(config.min_japanese)])
     for rnd in range(1, config.rounds + 1):
         if not current:
             break

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oshie.filters import Compose
 from oshie.llm.base import GenerationParams, LLMRequest
 from oshie.prompts import check_fields, load_prompt
 from oshie.records import Conversation, Message
 from oshie.synth.answers import answer_problem, answer_request
-from oshie.synth.filters import CharLength, FilterChain, HasContent, JapaneseRatio
+from oshie.synth.filters import CharLength, HasContent, JapaneseRatio
 from oshie.synth.run import SynthRun
 from oshie.synth.screen import format_conversation
 
@@ -41,7 +42,7 @@ def extend(records: list[Conversation], run: SynthRun, config: ExtendConfig) -> 
                                    seed=config.seed)
     answer_params = GenerationParams(max_tokens=config.answer_max_tokens,
                                      temperature=config.temperature, seed=config.seed)
-    followup = FilterChain([HasContent(), CharLength(config.min_chars, 10_000),
+    followup = Compose([HasContent(), CharLength(config.min_chars, 10_000),
                             JapaneseRatio(config.min_japanese)])
     convs: dict[str, Conversation] = {}
     ended: dict[str, str] = {}  # id -> why it stopped growing

@@ -1,8 +1,8 @@
-"""Rule filters for generated text, each a small class with one `check(text)` method.
+"""Rule filters for generated text, on the shared filter protocol (`oshie.filters`).
 
-`check` returns None when the text passes, or a short detail saying why it fails; the
-filter's `name` is the drop reason recorded in the summary and the rejected file. A
-`FilterChain` runs filters in order and counts drops per reason (the HojiChar shape).
+Each is a `TextFilter`: `apply(text)` returns None when the text passes, or a short detail
+saying why it fails; the filter's `code` is the drop reason recorded in the summary and the
+rejected file. `Compose` runs them in order with per-filter statistics (the HojiChar shape).
 Lengths are in characters (NFKC, whitespace left out): Japanese has no word spaces.
 """
 
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
 
 from oshie.errors import UsageError
+from oshie.filters import Compose, Filter
 from oshie.ja.chars import char_class, japanese_ratio
 from oshie.synth.novelty import char_tokens, lcs_length, rouge_l_f
 
@@ -30,19 +29,19 @@ def _key(text: str) -> str:
     return "".join(char_tokens(text)).rstrip("。．.!！?？")
 
 
-class TextFilter(Protocol):
-    name: str
+class TextFilter(Filter[str, "str | None"]):
+    """A synthesis filter: `apply(text)` is None (passes) or the reason it fails."""
 
-    def check(self, text: str) -> str | None: ...
+    severity = "error"  # a generated text that fails is dropped
 
 
-class CharLength:
+class CharLength(TextFilter):
     """Length in characters between `min_chars` and `max_chars`."""
 
-    def __init__(self, min_chars: int = 5, max_chars: int = 1000, name: str = "length") -> None:
-        self.min_chars, self.max_chars, self.name = min_chars, max_chars, name
+    def __init__(self, min_chars: int = 5, max_chars: int = 1000, code: str = "length") -> None:
+        self.min_chars, self.max_chars, self.code = min_chars, max_chars, code
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         n = char_len(text)
         if n < self.min_chars:
             return f"{n} characters < {self.min_chars}"
@@ -51,15 +50,15 @@ class CharLength:
         return None
 
 
-class Blocklist:
+class Blocklist(TextFilter):
     """Tasks a text model cannot do (画像, 音声, ファイルを添付...): substring match after NFKC."""
 
-    name = "blocklist"
+    code = "blocklist"
 
     def __init__(self, words: Iterable[str]) -> None:
         self.words = [unicodedata.normalize("NFKC", w) for w in words if w.strip()]
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         norm = unicodedata.normalize("NFKC", text)
         hit = next((w for w in self.words if w in norm), None)
         return f"contains '{hit}'" if hit else None
@@ -84,12 +83,12 @@ _BAD_START = set("、。，．,.・:：;；)）」』】〕]}>〉》ー～〜!�
 _MID_SENTENCE = re.compile(r"(?:[、，,・:：;；]|[がをにはとやも]|から|ので|けど|けれど)$")
 
 
-class StartEnd:
+class StartEnd(TextFilter):
     """Does not start with punctuation/closing brackets; does not end mid-sentence."""
 
-    name = "start_end"
+    code = "start_end"
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         t = text.strip()
         if not t:
             return "empty"
@@ -100,52 +99,52 @@ class StartEnd:
         return None
 
 
-class NotBroken:
+class NotBroken(TextFilter):
     """No U+FFFD replacement characters or control characters (broken decoding, mojibake)."""
 
-    name = "broken_text"
+    code = "broken_text"
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         bad = next((c for c in text if c == "\ufffd" or
                     (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\t\r")), None)
         return f"contains U+{ord(bad):04X}" if bad is not None else None
 
 
-class JapaneseRatio:
+class JapaneseRatio(TextFilter):
     """At least `min_ratio` of the letters are kana or kanji."""
 
-    name = "not_japanese"
+    code = "not_japanese"
 
     def __init__(self, min_ratio: float = 0.5) -> None:
         self.min_ratio = min_ratio
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         r = japanese_ratio(text)
         return f"Japanese ratio {r:.2f} < {self.min_ratio}" if r < self.min_ratio else None
 
 
-class NotCopied:
+class NotCopied(TextFilter):
     """Not a copy of a text shown in the prompt (the examples, or the template itself)."""
 
-    name = "prompt_copy"
+    code = "prompt_copy"
 
     def __init__(self, shown: Iterable[str] = (), markers: Iterable[str] = ()) -> None:
         self.shown = {_key(s) for s in shown if s.strip()}
         self.markers = [m for m in markers if m]
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         if _key(text) in self.shown:
             return "identical to an example in the prompt"
         hit = next((m for m in self.markers if m in text), None)
         return f"contains prompt wording '{hit}'" if hit else None
 
 
-class HasContent:
+class HasContent(TextFilter):
     """Not empty and not only punctuation or symbols."""
 
-    name = "empty"
+    code = "empty"
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         if not any(char_class(c) not in ("symbol", "space") for c in text):
             return "empty or only punctuation"
         return None
@@ -159,15 +158,15 @@ REFUSAL_PHRASES = (
 )
 
 
-class NotRefusal:
+class NotRefusal(TextFilter):
     """Not a short refusal (a refusal phrase in an answer under `max_chars` characters)."""
 
-    name = "refusal"
+    code = "refusal"
 
     def __init__(self, max_chars: int = 200, phrases: Sequence[str] = REFUSAL_PHRASES) -> None:
         self.max_chars, self.phrases = max_chars, phrases
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         if char_len(text) >= self.max_chars:
             return None
         hit = next((p for p in self.phrases if p.lower() in text.lower()), None)
@@ -181,15 +180,15 @@ EVOL_LEAK_WORDS = (
 )
 
 
-class Changed:
+class Changed(TextFilter):
     """An evolved instruction that really differs from its parent (ROUGE-L F below a cap)."""
 
-    name = "no_change"
+    code = "no_change"
 
     def __init__(self, parent: str, max_similarity: float = 0.95) -> None:
         self.parent, self.max_similarity = parent, max_similarity
 
-    def check(self, text: str) -> str | None:
+    def apply(self, text: str) -> str | None:
         a, b = char_tokens(self.parent), char_tokens(text)
         if _key(self.parent) == _key(text):
             return "identical to the parent"
@@ -197,31 +196,15 @@ class Changed:
         return f"ROUGE-L {f:.2f} vs parent >= {self.max_similarity}" if f >= self.max_similarity else None
 
 
-class FilterChain:
-    """Run filters in order; the first failure is the drop reason. Counts drops per reason."""
-
-    def __init__(self, filters: Sequence[TextFilter]) -> None:
-        self.filters = list(filters)
-        self.dropped: Counter[str] = Counter()
-
-    def first_failure(self, text: str, extra: Sequence[TextFilter] = ()) -> tuple[str, str] | None:
-        for f in [*self.filters, *extra]:
-            detail = f.check(text)
-            if detail is not None:
-                self.dropped[f.name] += 1
-                return f.name, detail
-        return None
-
-
 def instruction_filters(
     min_chars: int = 5,
     max_chars: int = 500,
     blocklist: Iterable[str] | None = None,
     min_japanese: float = 0.5,
-) -> FilterChain:
+) -> Compose[str]:
     """The Self-Instruct/Magpie instruction filters with Japanese-aware defaults."""
     words = list(blocklist) if blocklist is not None else load_word_list(None, "task_blocklist.txt")
-    return FilterChain([
+    return Compose([
         HasContent(), NotBroken(), CharLength(min_chars, max_chars), StartEnd(),
         JapaneseRatio(min_japanese),
         Blocklist(words),

@@ -1,23 +1,30 @@
 """The parts every check is made of: `Finding`, `Span`, `Check`, `DatasetCheck`, the registry.
 
-A check is a small class with a `code`, a default `severity`, a one-line `description`, a
-pydantic `Params` model (its YAML options) and `apply(record) -> list[Finding]`. Checks that
-need the whole dataset at once (duplicates, contamination) implement `apply_dataset`.
+A check is a filter on the shared protocol (`oshie.filters.Filter`): a small class with a
+`code`, a default `severity`, a one-line `description`, a pydantic `Params` model (its YAML
+options) and `apply(record) -> list[Finding]`, with per-check statistics. Checks that need
+the whole dataset (duplicates, duplicate ids) see records as they stream past (`observe`)
+and report at the end (`finish`); checks that call a model (`BatchCheck`) get records a
+batch at a time.
+
+Severity means what a curator should do: `error` only where the record can be dropped
+without reading it, `warning` where a person should look, `info` for statistics.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from oshie.filters import SEVERITY_RANK, Filter, Severity
 from oshie.records import Conversation, PreferencePair
 
-Severity = Literal["info", "warning", "error"]
-SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
+__all__ = ["SEVERITY_RANK", "Severity"]  # re-exported: checks import them from here
+
 Record = Conversation | PreferencePair
 
 
@@ -46,6 +53,7 @@ class Finding:
     details: dict[str, Any] = field(default_factory=dict)
     index: int = -1  # position of the record in the checked list (ids may repeat across files)
     source: str | None = None  # the file the record came from, when known
+    context: dict[str, str] | None = None  # text just before and after the span (for people)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +65,7 @@ class Finding:
             "message": self.message,
             "span": self.span.to_dict() if self.span else None,
             "details": self.details,
+            "context": self.context,
         }
 
 
@@ -71,10 +80,49 @@ class TextField:
 
 @dataclass(frozen=True)
 class Turn:
-    """A user message and the assistant answer to it."""
+    """A user message and the assistant answer to it.
+
+    `task_end` splits the user message into the request (`task`) and the reference material
+    after it (`passage`: an alpaca `input`, a Dolly `context`, a document pasted below the
+    request). The passage is the user's data, not the request: copying from it is not
+    echoing the instruction, and its language is the source's, not the dataset's."""
 
     instruction: TextField
     answer: TextField
+    task_end: int = -1  # offset in instruction.text where the passage starts; -1: no passage
+
+    @property
+    def task(self) -> str:
+        return self.instruction.text if self.task_end < 0 else self.instruction.text[: self.task_end].rstrip()
+
+    @property
+    def passage(self) -> str:
+        return "" if self.task_end < 0 else self.instruction.text[self.task_end :]
+
+
+_PASSAGE_KEYS = ("alpaca_input", "input", "context")
+_MIN_PASSAGE = 60  # a pasted block shorter than this is part of the request
+
+
+def passage_start(record: Record, user_text: str) -> int:
+    """Where the reference material of a user message starts, or -1.
+
+    From the source's own input field when the reader kept it (alpaca `input`, Dolly
+    `context`), else the text after the first blank line or after a first line ending in
+    '：' when that block is long, as in "次の文章を要約してください。\n\n<document>"."""
+    extra = record.metadata.model_extra or {}
+    for key in _PASSAGE_KEYS:
+        value = extra.get(key)
+        if isinstance(value, str) and value.strip() and user_text.endswith(value):
+            return len(user_text) - len(value)
+    head, sep, rest = user_text.partition("\n\n")
+    if not sep:
+        head, sep, rest = user_text.partition("\n")
+        if not head.rstrip().endswith(("：", ":")):
+            return -1
+    if len(rest.strip()) >= _MIN_PASSAGE and len(head) <= 300:
+        return len(head) + len(sep)
+    return -1
 
 
 def text_fields(record: Record) -> list[TextField]:
@@ -102,12 +150,25 @@ def turns(record: Record) -> list[Turn]:
         if f.role == "user":
             last_user = f
         elif f.role == "assistant" and last_user is not None:
-            out.append(Turn(last_user, f))
+            out.append(Turn(last_user, f, passage_start(record, last_user.text)))
     return out
 
 
 def answers(record: Record) -> list[TextField]:
     return [f for f in text_fields(record) if f.role == "assistant"]
+
+
+CONTEXT_CHARS = 40  # characters kept on each side of a finding's span
+
+
+def add_context(finding: Finding, record: Record) -> None:
+    """Store the text around the finding's span (or the record's start) in `finding.context`."""
+    if finding.span is None:
+        finding.context = {"before": "", "after": " / ".join(t.text for t in text_fields(record))[:160]}
+        return
+    text = next((t.text for t in text_fields(record) if t.path == finding.span.field), "")
+    finding.context = {"before": text[max(0, finding.span.start - CONTEXT_CHARS) : finding.span.start],
+                       "after": text[finding.span.end : finding.span.end + CONTEXT_CHARS]}
 
 
 class CheckParams(BaseModel):
@@ -119,12 +180,9 @@ class CheckParams(BaseModel):
     severity: Severity | None = None  # None: the check's default severity
 
 
-class Check(ABC):
+class Check(Filter[Record, "list[Finding]"]):
     """A per-record check. Subclasses set the class variables and implement `apply`."""
 
-    code: ClassVar[str]
-    severity: ClassVar[Severity] = "warning"
-    description: ClassVar[str] = ""
     family: ClassVar[str] = ""
     Params: ClassVar[type[CheckParams]] = CheckParams
 
@@ -146,14 +204,37 @@ class Check(ABC):
 
 
 class DatasetCheck(Check):
-    """A check that needs all records at once (duplicates, contamination)."""
+    """A check over the whole dataset, in bounded memory: it sees each record once as the
+    audit streams past (`observe`, keeping only a compact summary of it) and reports at the
+    end (`finish`, findings carry the record's position in `index`)."""
 
     def apply(self, record: Record) -> list[Finding]:  # pragma: no cover - not used per record
         return []
 
     @abstractmethod
+    def observe(self, record: Record, index: int, source: str) -> None:
+        """Remember what `finish` needs of one record."""
+
+    @abstractmethod
+    def finish(self) -> list[Finding]:
+        """The findings over every observed record."""
+
     def apply_dataset(self, records: Sequence[Record], sources: Sequence[str]) -> list[Finding]:
-        """The findings over all records at once."""
+        """All of `records` at once (observe each, then finish)."""
+        for i, (r, s) in enumerate(zip(records, sources, strict=True)):
+            self.observe(r, i, s)
+        return self.finish()
+
+
+class BatchCheck(Check):
+    """A per-record check that works a batch at a time (one that calls a model)."""
+
+    def apply(self, record: Record) -> list[Finding]:
+        return self.apply_batch([record])[0]
+
+    @abstractmethod
+    def apply_batch(self, records: Sequence[Record]) -> list[list[Finding]]:
+        """The findings of each record of the batch, in order."""
 
 
 REGISTRY: dict[str, type[Check]] = {}
@@ -167,7 +248,8 @@ def register(cls: type[Check]) -> type[Check]:
     return cls
 
 
-FAMILY_ORDER = ("fields", "length", "translation", "fluency", "refusal", "safety", "duplicates", "contamination")
+FAMILY_ORDER = ("fields", "length", "translation", "fluency", "refusal", "safety", "duplicates", "contamination",
+                "judge")
 
 
 def iter_checks() -> Iterator[type[Check]]:
@@ -184,7 +266,9 @@ def _load_builtin_checks() -> None:
         duplicates,
         fields,
         fluency,
+        judge,
         length,
+        mt_defects,
         ngwords,
         pii,
         refusal,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
@@ -12,6 +11,7 @@ from oshie.data.check.base import (
     DatasetCheck,
     Finding,
     Record,
+    add_context,
     register,
     text_fields,
 )
@@ -35,31 +35,35 @@ class Contamination(DatasetCheck):
 
     def __init__(self, params: CheckParams | None = None) -> None:
         super().__init__(params)
-        self.hits: list[dict[str, Any]] = []
-
-    def apply_dataset(self, records: Sequence[Record], sources: Sequence[str]) -> list[Finding]:
         p: ContaminationParams = self.params  # type: ignore[assignment]
-        self.hits = []
-        if not p.eval_sets:
-            return []
-        index = build_index(p.eval_sets, ContaminationConfig(ngram=p.ngram, threshold=p.threshold, min_chars=p.min_chars))
-        found = []
-        for i, record in enumerate(records):
-            for f in text_fields(record):
-                hits = index.query(f.text)
-                if not hits:
-                    continue
-                h = hits[0]
-                seg = h.segment
-                finding = self.finding(
-                    record,
-                    f"contains {h.containment:.0%} of {seg.source} item {seg.item} ({seg.field})",
-                    self.span(f, h.start, h.end),
-                    eval_set=seg.source, item=seg.item, field=seg.field, containment=h.containment,
-                )
-                finding.index = i
-                found.append(finding)
-                self.hits.append({"index": i, "id": record.id, "source": sources[i], "eval_set": seg.source,
-                                  "item": seg.item, "field": seg.field, "containment": h.containment})
-                break  # one finding per record: the strongest overlap
-        return found
+        self.hits: list[dict[str, Any]] = []
+        self.found: list[Finding] = []
+        self.index = None
+        if p.eval_sets:
+            self.index = build_index(p.eval_sets, ContaminationConfig(ngram=p.ngram, threshold=p.threshold,
+                                                                      min_chars=p.min_chars))
+
+    def observe(self, record: Record, index: int, source: str) -> None:
+        if self.index is None:
+            return
+        for f in text_fields(record):
+            hits = self.index.query(f.text)
+            if not hits:
+                continue
+            h = hits[0]
+            seg = h.segment
+            finding = self.finding(
+                record,
+                f"contains {h.containment:.0%} of {seg.source} item {seg.item} ({seg.field})",
+                self.span(f, h.start, h.end),
+                eval_set=seg.source, item=seg.item, field=seg.field, containment=h.containment,
+            )
+            finding.index = index
+            add_context(finding, record)
+            self.found.append(finding)
+            self.hits.append({"index": index, "id": record.id, "source": source, "eval_set": seg.source,
+                              "item": seg.item, "field": seg.field, "containment": h.containment})
+            break  # one finding per record: the strongest overlap
+
+    def finish(self) -> list[Finding]:
+        return self.found

@@ -1,20 +1,43 @@
-"""Exact and near duplicates within and across the checked datasets (MinHash LSH, `oshie.data.dedup`)."""
+"""Exact and near duplicates within and across the checked datasets (MinHash LSH, bounded
+memory: `oshie.data.dedup_index`), and records that share an id."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import hashlib
+from array import array
+from typing import Any, Literal
 
-from oshie.data.check.base import CheckParams, DatasetCheck, Finding, Record, register, text_fields
-from oshie.data.dedup import DedupConfig, find_duplicates
+import numpy as np
+
+from oshie.data.check.base import (
+    CheckParams,
+    DatasetCheck,
+    Finding,
+    Record,
+    register,
+    text_fields,
+    turns,
+)
+from oshie.data.dedup import DedupConfig
+from oshie.data.dedup_index import StreamingDedup
 
 
 def record_text(record: Record) -> str:
-    """The text two records are compared on: every message (system prompt included), in order."""
+    """The whole record: every message (system prompt included), in order."""
     return "\n".join(f.text for f in text_fields(record))
 
 
+def task_answer_text(record: Record) -> str:
+    """What makes a record itself: each request and answer, without the shared passage.
+    Different questions over the same long document are different records."""
+    ts = turns(record)
+    if not ts:
+        return record_text(record)
+    return "\n".join(f"{t.task}\n{t.answer.text}" for t in ts)
+
+
 class DuplicateParams(CheckParams):
+    mode: Literal["task_answer", "whole_record"] = "task_answer"  # whole_record: passages count too
     ngram: int = 5  # characters per shingle
     num_perm: int = 96  # MinHash signature length
     bands: int = 24  # LSH bands (num_perm / bands rows each)
@@ -30,39 +53,84 @@ class Duplicate(DatasetCheck):
     code = "duplicate"
     severity = "warning"
     family = "duplicates"
-    description = "The record is an exact or near duplicate of an earlier one (the first of each cluster is kept)."
+    description = ("The record is an exact or near duplicate of an earlier one (request and answer, "
+                   "without a shared passage; the first of each cluster is kept).")
     Params = DuplicateParams
 
     def __init__(self, params: CheckParams | None = None) -> None:
         super().__init__(params)
+        p: DuplicateParams = self.params  # type: ignore[assignment]
+        self.cfg = DedupConfig(ngram=p.ngram, num_perm=p.num_perm, bands=p.bands, threshold=p.threshold,
+                               ignore_punctuation=p.ignore_punctuation, fold_variants=p.fold_variants)
+        self.index = StreamingDedup(self.cfg)
+        self.text_of = record_text if p.mode == "whole_record" else task_answer_text
+        self.ids: list[str] = []
+        self.sources: list[str] = []
         self.clusters: list[dict[str, Any]] = []
 
-    def apply_dataset(self, records: Sequence[Record], sources: Sequence[str]) -> list[Finding]:
-        p: DuplicateParams = self.params  # type: ignore[assignment]
-        cfg = DedupConfig(ngram=p.ngram, num_perm=p.num_perm, bands=p.bands, threshold=p.threshold,
-                          ignore_punctuation=p.ignore_punctuation, fold_variants=p.fold_variants)
-        result = find_duplicates([record_text(r) for r in records], cfg)
+    def observe(self, record: Record, index: int, source: str) -> None:
+        self.index.add(self.text_of(record))
+        self.ids.append(record.id)  # ids and source names are shared strings: a pointer each
+        self.sources.append(source)
+
+    def finish(self) -> list[Finding]:
+        result = self.index.result()
         found = []
         self.clusters = []
+        ids, sources = self.ids, self.sources
         for n, c in enumerate(result.clusters):
-            rep = records[c.representative]
+            rep = c.representative
             cross = len({sources[m] for m in c.members}) > 1
+            preview = self.index.text(rep)[:120]
             self.clusters.append({
                 "cluster": n, "kind": c.kind, "size": len(c.members), "cross_dataset": cross,
                 "min_similarity": c.min_similarity,
-                "representative": {"index": c.representative, "id": rep.id, "source": sources[c.representative]},
-                "members": [{"index": m, "id": records[m].id, "source": sources[m]} for m in c.members],
-                "preview": record_text(rep)[:120],
+                "representative": {"index": rep, "id": ids[rep], "source": sources[rep]},
+                "members": [{"index": m, "id": ids[m], "source": sources[m]} for m in c.members],
+                "preview": preview,
             })
             for m in c.members:
-                if m == c.representative:
+                if m == rep:
                     continue
-                where = f" in {sources[c.representative]}" if sources[m] != sources[c.representative] else ""
+                where = f" in {sources[rep]}" if sources[m] != sources[rep] else ""
                 what = "exact duplicate" if c.kind == "exact" else "near duplicate"
-                f = self.finding(
-                    records[m], f"{what} of record '{rep.id}'{where} (cluster {n}, {len(c.members)} records)",
-                    cluster=n, representative=rep.id, kind=c.kind, cross_dataset=cross,
-                )
-                f.index = m
+                f = Finding(ids[m], self.code, self.level,
+                            f"{what} of record '{ids[rep]}'{where} (cluster {n}, {len(c.members)} records)",
+                            details={"cluster": n, "representative": ids[rep], "kind": c.kind, "cross_dataset": cross},
+                            index=m, context={"before": "", "after": self.index.text(m)[:160]})
                 found.append(f)
+        self.index.close()
+        return found
+
+
+@register
+class DuplicateId(DatasetCheck):
+    code = "duplicate_id"
+    severity = "warning"
+    family = "duplicates"
+    description = "Two records have the same id: joins, reviews and experiments would mix them up."
+
+    def __init__(self, params: CheckParams | None = None) -> None:
+        super().__init__(params)
+        self.hashes = array("Q")  # 8 bytes per record: a hash of its id
+        self.ids: list[str] = []
+
+    def observe(self, record: Record, index: int, source: str) -> None:
+        self.hashes.append(int.from_bytes(hashlib.blake2b(record.id.encode("utf-8"), digest_size=8).digest(), "little"))
+        self.ids.append(record.id)
+
+    def finish(self) -> list[Finding]:
+        h = np.frombuffer(self.hashes, dtype=np.uint64)
+        order = np.argsort(h, kind="stable")
+        same = np.flatnonzero(h[order][1:] == h[order][:-1])
+        found = []
+        first_of: dict[str, int] = {}
+        for k in same.tolist():
+            a, b = int(order[k]), int(order[k + 1])
+            if self.ids[a] != self.ids[b]:
+                continue  # a hash collision, not a shared id
+            first = first_of.setdefault(self.ids[a], a)
+            found.append(Finding(self.ids[b], self.code, self.level,
+                                 f"id '{self.ids[b]}' is also the id of record #{first + 1}",
+                                 details={"first_index": first}, index=b))
         return found

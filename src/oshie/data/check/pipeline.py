@@ -1,24 +1,37 @@
-"""Compose checks into a pipeline, run it over records, collect findings and per-check statistics."""
+"""Compose checks into a pipeline, stream records through it, collect findings and statistics.
+
+Memory is bounded: records are looked at once and let go (unless the caller keeps them);
+what stays is the findings (each with a little context around its span, for the report and
+the review sheet), the per-check statistics, the length/category profile (two small ints
+per record) and the dataset checks' compact indexes.
+"""
 
 from __future__ import annotations
 
 import time
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from oshie.console import track
 from oshie.data.check.base import (
     SEVERITY_RANK,
+    BatchCheck,
     Check,
     DatasetCheck,
     Finding,
     Record,
     Severity,
+    add_context,
     iter_checks,
 )
 from oshie.data.check.config import CheckConfig
+from oshie.data.check.profile import ProfileBuilder
+
+BATCH = 256  # records per batch for checks that call a model
 
 
 @dataclass
@@ -36,12 +49,17 @@ class CheckStats:
 
 @dataclass
 class CheckResult:
-    """Findings over a list of records, with per-check statistics and dataset-level results."""
+    """Findings over a stream of records, with per-check statistics and dataset-level results.
 
-    records: list[Record]
+    `records` is the list of checked records when the caller asked to keep them
+    (`check_records` does), else empty; everything else works without them."""
+
+    n_records: int
     sources: list[str]
     findings: list[Finding]
     stats: dict[str, CheckStats]
+    profile: dict[str, Any] = field(default_factory=dict)
+    records: list[Record] = field(default_factory=list)
     clusters: list[dict[str, Any]] = field(default_factory=list)  # duplicate clusters
     contamination: list[dict[str, Any]] = field(default_factory=list)
 
@@ -65,7 +83,7 @@ class CheckResult:
         limit = SEVERITY_RANK[drop]
         by = self.by_record()
         kept, quarantined = [], []
-        for i in range(len(self.records)):
+        for i in range(self.n_records):
             bad = [f for f in by.get(i, []) if SEVERITY_RANK[f.severity] >= limit]
             if bad:
                 quarantined.append((i, bad))
@@ -74,7 +92,7 @@ class CheckResult:
         return kept, quarantined
 
     def split(self, drop: Severity = "error") -> tuple[list[Record], list[tuple[Record, list[Finding]]]]:
-        """(kept, quarantined) records; see `split_indices`."""
+        """(kept, quarantined) records (needs the kept records); see `split_indices`."""
         kept, quarantined = self.split_indices(drop)
         return [self.records[i] for i in kept], [(self.records[i], fs) for i, fs in quarantined]
 
@@ -85,7 +103,7 @@ class CheckResult:
     def summary(self) -> dict[str, Any]:
         worst = self.worst()
         return {
-            "records": len(self.records),
+            "records": self.n_records,
             "findings": len(self.findings),
             "flagged_records": len(worst),
             "records_by_worst_severity": dict(Counter(worst.values())),
@@ -123,38 +141,94 @@ class Pipeline:
                 checks.append(check_cls(params))
         return cls(checks)
 
-    def run(self, records: Sequence[Record], sources: Sequence[str] | None = None) -> CheckResult:
-        records = list(records)
-        sources = list(sources) if sources is not None else ["input"] * len(records)
+    def run(
+        self,
+        records: Iterable[Record],
+        sources: Iterable[str] | None = None,
+        *,
+        keep_records: bool = False,
+        total: int | None = None,
+    ) -> CheckResult:
+        """Check `records` (with the name of the file each came from)."""
+        pairs = zip(records, repeat("input")) if sources is None else zip(records, sources, strict=True)
+        return self.run_stream(pairs, keep_records=keep_records, total=total)
+
+    def run_stream(
+        self, pairs: Iterable[tuple[Record, str]], *, keep_records: bool = False, total: int | None = None
+    ) -> CheckResult:
+        """Stream (record, source name) pairs through every check, holding no record longer
+        than its batch (unless `keep_records`)."""
         stats = {c.code: CheckStats(c.code, c.family, c.level, c.description) for c in self.checks}
+        per_record = [c for c in self.checks if not isinstance(c, DatasetCheck | BatchCheck)]
+        batched = [c for c in self.checks if isinstance(c, BatchCheck)]
+        dataset = [c for c in self.checks if isinstance(c, DatasetCheck)]
         findings: list[Finding] = []
-        per_record = [c for c in self.checks if not isinstance(c, DatasetCheck)]
-        seconds = Counter[str]()
-        for i, record in enumerate(track(records, "checking records")):
+        names: dict[str, int] = {}  # distinct source names; `source_of` holds their numbers
+        source_of = array("H")
+        kept: list[Record] = []
+        profile = ProfileBuilder()
+        pending: list[tuple[int, Record]] = []
+        name_of: list[str] = []
+        n = 0
+
+        def flush() -> None:
+            for check in batched:
+                t0 = time.perf_counter()
+                results = check.apply_batch([r for _, r in pending])
+                check.stats.seconds += time.perf_counter() - t0
+                for (i, rec), found in zip(pending, results, strict=True):
+                    for f in found:
+                        f.index, f.source = i, name_of[source_of[i]]
+                        add_context(f, rec)
+                    findings.extend(found)
+            pending.clear()
+
+        for i, (record, source) in enumerate(track(pairs, "checking records", total=total)):
+            if source not in names:
+                names[source] = len(names)
+                name_of.append(source)
+            source_of.append(names[source])
             for check in per_record:
-                t0 = time.perf_counter()
-                found = check.apply(record)
-                seconds[check.code] += time.perf_counter() - t0
+                found = check(record)
                 for f in found:
-                    f.index, f.source = i, sources[i]
+                    f.index, f.source = i, source
+                    add_context(f, record)
                 findings += found
-        result = CheckResult(records, sources, findings, stats)
-        for check in self.checks:
-            if isinstance(check, DatasetCheck):
+            for check in dataset:
                 t0 = time.perf_counter()
-                found = check.apply_dataset(records, sources)
-                seconds[check.code] += time.perf_counter() - t0
-                for f in found:
-                    f.source = sources[f.index]
-                findings += found
-                result.clusters = getattr(check, "clusters", result.clusters)
-                result.contamination = getattr(check, "hits", result.contamination)
+                check.observe(record, i, source)
+                check.stats.seconds += time.perf_counter() - t0
+            if batched:
+                pending.append((i, record))
+                if len(pending) >= BATCH:
+                    flush()
+            profile.add(record, source)
+            if keep_records:
+                kept.append(record)
+            n = i + 1
+        if pending:
+            flush()
+        all_sources = [name_of[k] for k in source_of]
+        result = CheckResult(n, all_sources, findings, stats, records=kept)
+        for check in dataset:
+            t0 = time.perf_counter()
+            found = check.finish()
+            check.stats.seconds += time.perf_counter() - t0
+            for f in found:
+                f.source = all_sources[f.index]
+            findings += found
+            result.clusters = getattr(check, "clusters", result.clusters)
+            result.contamination = getattr(check, "hits", result.contamination)
         findings.sort(key=lambda f: (f.index, f.check))
-        for code, s in stats.items():
-            mine = [f for f in findings if f.check == code]
-            s.findings = len(mine)
-            s.records_flagged = len({f.index for f in mine})
-            s.seconds = seconds[code]
+        flagged: dict[str, set[int]] = {}
+        for f in findings:
+            stats[f.check].findings += 1
+            flagged.setdefault(f.check, set()).add(f.index)
+        for check in self.checks:
+            s = stats[check.code]
+            s.records_flagged = len(flagged.get(check.code, ()))
+            s.seconds = check.stats.seconds
+        result.profile = profile.result()
         return result
 
 
@@ -166,4 +240,4 @@ def check_records(
     eval_sets: Sequence[str] = (),
 ) -> CheckResult:
     """Audit records with every enabled check; `result.passed("error")` gives the clean ones."""
-    return Pipeline.from_config(config, eval_sets).run(records, sources)
+    return Pipeline.from_config(config, eval_sets).run(records, sources, keep_records=True, total=len(records))

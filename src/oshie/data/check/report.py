@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from oshie.data.check.base import SEVERITY_RANK, Record, Severity, text_fields
+from oshie.data.check.base import SEVERITY_RANK, Finding, Record, Severity
 from oshie.data.check.pipeline import CheckResult
-from oshie.data.check.profile import profile
 from oshie.records import PreferencePair
 from oshie.report.html import figure_data_uri, new_figure, render
 from oshie.runs import Manifest, write_json
 
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
 SEVERITY_JA = {"error": "エラー", "warning": "警告", "info": "情報"}
+
+
+def invalid_finding(bad: dict[str, Any]) -> dict[str, Any]:
+    """The findings.jsonl row of a row that is not a readable record: its file, line and why."""
+    return {"record_id": None, "source": bad["source"], "line": bad["line"], "index": None,
+            "check": "invalid_record", "severity": "error", "message": bad["error"], "span": None,
+            "details": {}, "context": {"before": "", "after": (bad.get("raw") or "")[:160]}}
 
 
 def invalid_quarantine_row(bad: dict[str, Any]) -> dict[str, Any]:
@@ -55,8 +61,8 @@ def _chart_findings(result: CheckResult) -> str | None:
     return figure_data_uri(fig)
 
 
-def _chart_lengths(lengths: list[tuple[int, int]]) -> str | None:
-    if not lengths:
+def _chart_lengths(lengths: tuple[Sequence[int], Sequence[int]]) -> str | None:
+    if not len(lengths[0]):
         return None
     import numpy as np
 
@@ -64,12 +70,12 @@ def _chart_lengths(lengths: list[tuple[int, int]]) -> str | None:
     fig.clf()
     ax1, ax2 = fig.subplots(1, 2)
     for ax, values, title, colour in [
-        (ax1, [a for a, _ in lengths], "指示の文字数 / instruction chars", "#34495e"),
-        (ax2, [b for _, b in lengths], "回答の文字数 / answer chars", "#16a085"),
+        (ax1, lengths[0], "指示の文字数 / instruction chars", "#34495e"),
+        (ax2, lengths[1], "回答の文字数 / answer chars", "#16a085"),
     ]:
-        top = max(values) if values else 1
-        bins = np.unique(np.geomspace(1, max(top, 2) + 1, 30).astype(int))
-        ax.hist([max(v, 1) for v in values], bins=bins, color=colour)
+        a = np.maximum(np.asarray(values), 1)
+        bins = np.unique(np.geomspace(1, max(int(a.max()), 2) + 1, 30).astype(int))
+        ax.hist(a, bins=bins, color=colour)
         ax.set_xscale("log")
         ax.set_title(title, fontsize=10)
         ax.set_ylabel("レコード数 / records")
@@ -114,27 +120,21 @@ def _chart_clusters(clusters: list[dict[str, Any]]) -> str | None:
 
 
 def _examples(result: CheckResult, per_check: int = 5) -> dict[str, list[dict[str, Any]]]:
-    """Up to `per_check` findings per check, with 40 characters of context around the span."""
+    """Up to `per_check` findings per check, the cue highlighted between its context."""
     out: dict[str, list[dict[str, Any]]] = {}
     for f in result.findings:
         rows = out.setdefault(f.check, [])
-        if len(rows) >= per_check:
-            continue
-        before = text = after = ""
-        if f.span is None:  # record-level findings (duplicates): show the start of the record
-            after = " / ".join(t.text for t in text_fields(result.records[f.index]))[:120]
-        else:
-            field_text = _field_text(result.records[f.index], f.span.field)
-            text = f.span.text[:160]
-            before = field_text[max(0, f.span.start - 40) : f.span.start]
-            after = field_text[f.span.end : f.span.end + 40]
-        rows.append({"id": f.record_id, "source": f.source, "message": f.message,
-                     "field": f.span.field if f.span else "", "before": before, "text": text, "after": after})
+        if len(rows) < per_check:
+            rows.append(example_row(f))
     return out
 
 
-def _field_text(record: Record, path: str) -> str:
-    return next((f.text for f in text_fields(record) if f.path == path), "")
+def example_row(f: Finding) -> dict[str, Any]:
+    """A finding as people read it: where, what, and the cue between its context."""
+    ctx = f.context or {}
+    return {"id": f.record_id, "source": f.source, "check": f.check, "severity": f.severity,
+            "message": f.message, "field": f.span.field if f.span else "", "before": ctx.get("before", ""),
+            "text": f.span.text[:160] if f.span else "", "after": ctx.get("after", "")}
 
 
 def write_check_run(
@@ -145,12 +145,15 @@ def write_check_run(
     config: Any = None,
     drop: Severity | None = None,
     invalid: Sequence[dict[str, Any]] = (),
+    reread: Iterable[Record] | None = None,
     title: str = "データ品質監査 / data quality audit",
 ) -> dict[str, Path]:
     """Write every output of an audit into `out_dir` and return their paths by name.
 
-    `invalid` rows (not readable as records) are counted, listed in the report and, with
-    `drop`, quarantined with their error: rows in = kept + quarantined."""
+    `invalid` rows (not readable as records) are counted, listed in findings.jsonl and the
+    report and, with `drop`, quarantined with their error: rows in = kept + quarantined.
+    With `drop`, the records are read once more from `reread` (the same stream again) unless
+    the result kept them."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(out, "data.check", config)
@@ -159,25 +162,19 @@ def write_check_run(
     paths: dict[str, Path] = {}
 
     paths["findings"] = out / "findings.jsonl"
-    _jsonl(paths["findings"], [f.to_dict() for f in result.findings])
+    _jsonl(paths["findings"], [f.to_dict() for f in result.findings] + [invalid_finding(b) for b in invalid])
     paths["clusters"] = out / "duplicate_clusters.jsonl"
     _jsonl(paths["clusters"], result.clusters)
 
-    prof = profile(result.records, result.sources)
+    prof = dict(result.profile)
     lengths = prof.pop("_lengths")
     summary = {**result.summary(), "invalid_rows": len(invalid), "profile": prof}
     if drop is not None:
-        kept, quarantined = result.split_indices(drop)
+        records = reread if reread is not None else result.records
+        kept, quarantined = write_split(result, records, out, drop, invalid)
         paths["kept"] = out / "kept.jsonl"
         paths["quarantine"] = out / "quarantine.jsonl"
-        _jsonl(paths["kept"], [record_row(result.records[i]) for i in kept])
-        _jsonl(paths["quarantine"], [
-            {"record": record_row(result.records[i]), "source": result.sources[i],
-             "reasons": [{"check": f.check, "severity": f.severity, "message": f.message,
-                          "span": f.span.to_dict() if f.span else None} for f in fs]}
-            for i, fs in quarantined
-        ] + [invalid_quarantine_row(bad) for bad in invalid])
-        summary["drop"] = {"severity": drop, "kept": len(kept), "quarantined": len(quarantined) + len(invalid)}
+        summary["drop"] = {"severity": drop, "kept": kept, "quarantined": quarantined + len(invalid)}
     paths["summary"] = out / "summary.json"
     write_json(paths["summary"], summary)
 
@@ -187,7 +184,7 @@ def write_check_run(
         "check_report.html.j2", out / "report.html",
         title=title, summary=summary, checks=checks, severity_ja=SEVERITY_JA,
         colours=SEVERITY_COLOURS, inputs=[str(p) for p in inputs],
-        clean=len(result.records) - len(worst),
+        clean=result.n_records - len(worst),
         charts={
             "findings": _chart_findings(result), "lengths": _chart_lengths(lengths),
             "categories": _chart_categories(prof), "clusters": _chart_clusters(result.clusters),
@@ -200,6 +197,32 @@ def write_check_run(
         k: summary[k] for k in ("records", "findings", "flagged_records")
     })
     return paths
+
+
+def write_split(
+    result: CheckResult, records: Iterable[Record], out: Path, drop: Severity, invalid: Sequence[dict[str, Any]]
+) -> tuple[int, int]:
+    """kept.jsonl and quarantine.jsonl (with each record's reasons), streaming `records` in
+    the audited order; returns (kept, quarantined) counts of readable records."""
+    limit = SEVERITY_RANK[drop]
+    bad: dict[int, list[Finding]] = {}
+    for f in result.findings:
+        if SEVERITY_RANK[f.severity] >= limit:
+            bad.setdefault(f.index, []).append(f)
+    kept = 0
+    with open(out / "kept.jsonl", "w", encoding="utf-8") as k, open(out / "quarantine.jsonl", "w", encoding="utf-8") as q:
+        for i, record in enumerate(records):
+            if i in bad:
+                row = {"record": record_row(record), "source": result.sources[i],
+                       "reasons": [{"check": f.check, "severity": f.severity, "message": f.message,
+                                    "span": f.span.to_dict() if f.span else None} for f in bad[i]]}
+                q.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            else:
+                k.write(json.dumps(record_row(record), ensure_ascii=False, default=str) + "\n")
+                kept += 1
+        for b in invalid:
+            q.write(json.dumps(invalid_quarantine_row(b), ensure_ascii=False, default=str) + "\n")
+    return kept, len(bad)
 
 
 def _version() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +11,10 @@ from oshie.console import info, warn
 from oshie.data.check.base import Record, Severity
 from oshie.data.check.config import CheckConfig
 from oshie.data.check.duplicates import record_text
-from oshie.data.check.pipeline import CheckResult, check_records
+from oshie.data.check.pipeline import CheckResult, Pipeline
 from oshie.data.check.report import invalid_quarantine_row, record_row, write_check_run
 from oshie.data.dedup import DedupConfig, find_duplicates
+from oshie.llm.base import LLM
 from oshie.runs import Manifest, write_json
 
 
@@ -23,25 +24,32 @@ def _source_names(paths: Sequence[str | Path]) -> list[str]:
     return [n if names.count(n) == 1 else str(p) for n, p in zip(names, paths, strict=True)]
 
 
-def load_inputs(
-    paths: Sequence[str | Path], fmt: str | None = None
-) -> tuple[list[Record], list[str], list[dict[str, Any]]]:
-    """Records of `paths` (any supported file type and format), each record's file name, and
-    the rows that are not valid records (source, line, error, raw text): those cannot be
-    checked, so they are reported and quarantined instead of stopping the audit."""
+def iter_inputs(
+    paths: Sequence[str | Path], fmt: str | None = None, invalid: list[dict[str, Any]] | None = None
+) -> Iterator[tuple[Record, str]]:
+    """(record, file name) for every readable record of `paths`, in order, one at a time.
+    Rows that are not valid records (source, line, error, raw text) go to `invalid`: they
+    cannot be checked, so they are reported and quarantined instead of stopping the audit."""
     from oshie.data.io import iter_records
 
-    records: list[Record] = []
-    sources: list[str] = []
-    invalid: list[dict[str, Any]] = []
     for p, name in zip(paths, _source_names(paths), strict=True):
         for res in iter_records(p, fmt):
             if res.ok and res.record is not None:
-                records.append(res.record)
-                sources.append(name)
-            else:
+                yield res.record, name
+            elif invalid is not None:
                 invalid.append({"source": name, "line": res.line, "error": res.error.render() if res.error else "",
                                 "raw": res.raw})
+
+
+def load_inputs(
+    paths: Sequence[str | Path], fmt: str | None = None
+) -> tuple[list[Record], list[str], list[dict[str, Any]]]:
+    """Every record of `paths` in memory, each record's file name, and the invalid rows."""
+    invalid: list[dict[str, Any]] = []
+    records, sources = [], []
+    for r, s in iter_inputs(paths, fmt, invalid):
+        records.append(r)
+        sources.append(s)
     return records, sources, invalid
 
 
@@ -53,17 +61,25 @@ def audit_files(
     eval_sets: Sequence[str | Path] = (),
     drop: Severity | None = None,
     fmt: str | None = None,
+    judge: LLM | None = None,
 ) -> tuple[CheckResult, dict[str, Path]]:
-    """Check every record of `inputs` (duplicates also across them) and write the run to `out_dir`."""
-    records, sources, invalid = load_inputs(inputs, fmt)
-    info(f"checking {len(records)} records from {len(inputs)} file(s)")
+    """Check every record of `inputs` (duplicates also across them) and write the run to
+    `out_dir`. Records stream through the checks; with `drop` they are read a second time
+    to write kept.jsonl and quarantine.jsonl, so memory does not grow with the input."""
+    invalid: list[dict[str, Any]] = []
+    pipeline = Pipeline.from_config(config, [str(e) for e in eval_sets])
+    if judge is not None:
+        pipeline.attach_judge(judge, Path(out_dir))
+    info(f"checking {', '.join(map(str, inputs))}")
+    result = pipeline.run_stream(iter_inputs(inputs, fmt, invalid))
+    info(f"checked {result.n_records} records from {len(inputs)} file(s)")
     if invalid:
         warn(f"{len(invalid)} rows are not valid records and were not checked "
-             f"(first: {invalid[0]['error'].splitlines()[0]}); they are listed as invalid in the outputs")
-    result = check_records(records, config, sources=sources, eval_sets=[str(e) for e in eval_sets])
+             f"(first: {invalid[0]['error'].splitlines()[0]}); they are listed in findings.jsonl")
     cfg = (config or CheckConfig()).model_dump(mode="json")
     cfg["eval_sets"] = [str(e) for e in eval_sets]
-    paths = write_check_run(result, out_dir, inputs=inputs, config=cfg, drop=drop, invalid=invalid)
+    reread = (r for r, _ in iter_inputs(inputs, fmt)) if drop is not None else None
+    paths = write_check_run(result, out_dir, inputs=inputs, config=cfg, drop=drop, invalid=invalid, reread=reread)
     return result, paths
 
 
