@@ -60,7 +60,7 @@ def test_check_writes_a_complete_run(check_run):
 def test_findings_jsonl_fields_and_manifest(check_run):
     out, _ = check_run
     findings = read_jsonl(out / "findings.jsonl")
-    assert findings and set(findings[0]) == {"record_id", "source", "index", "check", "severity", "message", "span", "details"}
+    assert findings and set(findings[0]) == {"record_id", "source", "index", "check", "severity", "message", "span", "details", "context"}
     assert {f["source"] for f in findings} >= {"planted.jsonl"}
     with_span = [f for f in findings if f["span"]]
     assert all(set(f["span"]) == {"field", "start", "end", "text"} for f in with_span)

@@ -18,6 +18,17 @@ from oshie.data.check.base import text_fields
 from oshie.data.io import load_records
 
 FLOOR = 0.9
+# Checks written after this set; their labelled cases are in bench/data/audit_bench.jsonl
+# (bench/audit_precision.py) and their unit tests in test_mt_defects.py.
+LATER_CHECKS = {"collapsed_translation", "translated_placeholder", "translation_framing", "junk_answer",
+                "lost_label_colon", "word_limit_as_chars", "wiki_debris", "missing_task", "imperial_units",
+                "duplicate_id", "llm_judge"}
+# Planted records whose defect a later, more specific check now names: an answer four times
+# the "20文字以内" it was asked for is what an "N words" -> N字 translation looks like, and
+# "二マイル" is reported by imperial_units instead of foreign_culture.
+ALSO_RIGHT = {"answer_too_long": {"word_limit_as_chars"}, "foreign_culture": {"imperial_units"}}
+
+
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +42,8 @@ def scores(records, result, label_of):
     for i, r in enumerate(records):
         want, got = label_of(r), {f.check for f in by.get(i, [])}
         for c in want:
-            (tp if c in got else fn)[c] += 1
-        for c in got - want:
+            (tp if c in got or got & ALSO_RIGHT.get(c, set()) else fn)[c] += 1
+        for c in got - want - {extra for w in want for extra in ALSO_RIGHT.get(w, ())}:
             fp[c] += 1
     return tp, fn, fp
 
@@ -41,6 +52,8 @@ def test_planted_set_covers_every_check(planted):
     labels = Counter(c for r in planted for c in r.metadata.model_extra["planted"])
     assert len(planted) >= 200
     for cls in iter_checks():
+        if cls.code in LATER_CHECKS:
+            continue
         assert labels[cls.code] >= 7, f"{cls.code} planted only {labels[cls.code]} times"
     clean = [r for r in planted if not r.metadata.model_extra["planted"]]
     assert sum(1 for r in clean if r.metadata.model_extra.get("risky")) >= 30

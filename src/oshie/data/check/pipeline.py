@@ -30,6 +30,7 @@ from oshie.data.check.base import (
 )
 from oshie.data.check.config import CheckConfig
 from oshie.data.check.profile import ProfileBuilder
+from oshie.llm.base import LLM
 
 BATCH = 256  # records per batch for checks that call a model
 
@@ -127,7 +128,10 @@ class Pipeline:
         self.checks = list(checks)
 
     @classmethod
-    def from_config(cls, config: CheckConfig | None = None, eval_sets: Sequence[str] = ()) -> Pipeline:
+    def from_config(
+        cls, config: CheckConfig | None = None, eval_sets: Sequence[str] = (), judge: LLM | None = None
+    ) -> Pipeline:
+        """The enabled checks of `config`; giving a `judge` LLM turns the llm_judge check on."""
         config = config or CheckConfig()
         config.validate_codes()
         checks: list[Check] = []
@@ -137,7 +141,10 @@ class Pipeline:
             params = config.params_for(check_cls)
             if check_cls.code == "contamination" and eval_sets:
                 params = params.model_copy(update={"eval_sets": [*params.eval_sets, *map(str, eval_sets)]})  # type: ignore[attr-defined]
-            if params.enabled:
+            if check_cls.code == "llm_judge":
+                if judge is not None:
+                    checks.append(check_cls(params.model_copy(update={"enabled": True}), llm=judge))  # type: ignore[call-arg]
+            elif params.enabled:
                 checks.append(check_cls(params))
         return cls(checks)
 

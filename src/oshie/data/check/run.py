@@ -14,7 +14,7 @@ from oshie.data.check.duplicates import record_text
 from oshie.data.check.pipeline import CheckResult, Pipeline
 from oshie.data.check.report import invalid_quarantine_row, record_row, write_check_run
 from oshie.data.dedup import DedupConfig, find_duplicates
-from oshie.llm.base import LLM
+from oshie.llm.config import LLMConfig
 from oshie.runs import Manifest, write_json
 
 
@@ -61,15 +61,21 @@ def audit_files(
     eval_sets: Sequence[str | Path] = (),
     drop: Severity | None = None,
     fmt: str | None = None,
-    judge: LLM | None = None,
+    judge: LLMConfig | None = None,
 ) -> tuple[CheckResult, dict[str, Path]]:
     """Check every record of `inputs` (duplicates also across them) and write the run to
     `out_dir`. Records stream through the checks; with `drop` they are read a second time
     to write kept.jsonl and quarantine.jsonl, so memory does not grow with the input."""
     invalid: list[dict[str, Any]] = []
-    pipeline = Pipeline.from_config(config, [str(e) for e in eval_sets])
+    llm = None
     if judge is not None:
-        pipeline.attach_judge(judge, Path(out_dir))
+        from oshie.llm.config import build_llm
+
+        # cached like synthesis: every finished verdict is kept, a rerun asks nothing twice
+        cache = judge.cache or str(Path(out_dir) / "judge.cache.sqlite")
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        llm = build_llm(judge.model_copy(update={"cache": cache}))
+    pipeline = Pipeline.from_config(config, [str(e) for e in eval_sets], judge=llm)
     info(f"checking {', '.join(map(str, inputs))}")
     result = pipeline.run_stream(iter_inputs(inputs, fmt, invalid))
     info(f"checked {result.n_records} records from {len(inputs)} file(s)")
@@ -78,6 +84,9 @@ def audit_files(
              f"(first: {invalid[0]['error'].splitlines()[0]}); they are listed in findings.jsonl")
     cfg = (config or CheckConfig()).model_dump(mode="json")
     cfg["eval_sets"] = [str(e) for e in eval_sets]
+    if judge is not None:
+        cfg["judge"] = {"backend": judge.backend, "model": judge.model, "base_url": judge.base_url,
+                        **next(c.summary() for c in pipeline.checks if c.code == "llm_judge")}  # type: ignore[attr-defined]
     reread = (r for r, _ in iter_inputs(inputs, fmt)) if drop is not None else None
     paths = write_check_run(result, out_dir, inputs=inputs, config=cfg, drop=drop, invalid=invalid, reread=reread)
     return result, paths

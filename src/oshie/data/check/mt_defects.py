@@ -1,0 +1,271 @@
+"""Defects machine translation leaves in instruction data, found by reading real translated
+sets: two things translated to one word, translated placeholders, the translator's framing
+left in the answer, junk one-kana answers, labels that lost their colon, "N words" turned
+into N字, Wikipedia debris, instructions whose task sentence was lost, imperial units.
+
+Each check looks at the request (`Turn.task`) apart from the passage the user supplied,
+so a document pasted as material never reads as part of the request.
+"""
+
+from __future__ import annotations
+
+import re
+
+from oshie.data.check.base import Check, CheckParams, Finding, Record, register, text_fields, turns
+from oshie.data.check.text import any_pattern, katakana_words, mask_code, mask_quotes
+from oshie.ja.numbers import NUMBER_CHARS, parse_number
+
+# ---------------------------------------------------------------- collapsed translation
+# "Holland and the Netherlands" -> "オランダとオランダ": one word on both sides of a coordination
+_COORDINATED = re.compile(r"(?<![ァ-ヶー一-龯])([ァ-ヶー]{2,}|[一-龯]{2,})(?:と|や|、|，|および|及び|または|か)\1(?![ァ-ヶー一-龯])")
+_SAME_OR_DIFFERENT = re.compile(r"(?<![ァ-ヶー一-龯])([ァ-ヶー]{2,}|[一-龯]{2,})(?:と|は)\1(?:の違い|は同じ|を比べ|を比較|の差)")
+
+
+def _reduplicated(word: str, text: str, end: int) -> bool:
+    """'毎日毎日' (a doubled word) or 'X、X、X…' (a loop, repeated_ngrams' business) is not a collapse."""
+    half = len(word) // 2
+    doubled = len(word) % 2 == 0 and word[:half] == word[half:]
+    return doubled or text[end : end + 1 + len(word)].lstrip("と、や，").startswith(word)
+
+
+@register
+class CollapsedTranslation(Check):
+    code = "collapsed_translation"
+    severity = "error"
+    family = "translation"
+    description = "Two different things translated to one word ('オランダとオランダの違い'): the record no longer makes sense."
+
+    def apply(self, record: Record) -> list[Finding]:
+        found = []
+        for f in text_fields(record):
+            text = mask_quotes(mask_code(f.text))
+            m = _SAME_OR_DIFFERENT.search(text) or next(
+                (c for c in _COORDINATED.finditer(text) if not _reduplicated(c.group(1), text, c.end())), None)
+            if m:
+                found.append(self.finding(record, f"'{m.group(1)}' on both sides of '{m.group()}': two things "
+                                          "translated to the same word", self.span(f, m.start(), m.end()),
+                                          cue=m.group()))
+                break
+        return found
+
+
+# ---------------------------------------------------------------- translated placeholder
+# Alpaca's "<noinput>" / "<nooutput>" / "N/A" rendered as words
+_PLACEHOLDER = katakana_words([
+    "ノインプット", "ノーインプット", "ノーアウトプット", "ノウアウトプット", r"＜入力なし＞", r"<入力なし>",
+    r"＜出力なし＞", r"<出力なし>", "入力なし", "インプットなし", "インプット無し", r"<ノーインプット>",
+])
+_BARE_PLACEHOLDER = re.compile(r"^\s*(?:<noinput>|<nooutput>|noinput|nooutput|なし|N/A|該当なし)\s*$", re.I)
+
+
+@register
+class TranslatedPlaceholder(Check):
+    code = "translated_placeholder"
+    severity = "error"
+    family = "translation"
+    description = "A dataset placeholder such as <noinput> translated into the text (ノインプット, 入力なし)."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for t in turns(record):
+            for f, text in ((t.instruction, t.instruction.text), (t.answer, t.answer.text)):
+                if m := _PLACEHOLDER.search(mask_quotes(text)):
+                    return [self.finding(record, f"translated placeholder '{m.group()}'",
+                                         self.span(f, m.start(), m.end()), cue=m.group())]
+            if t.passage and _BARE_PLACEHOLDER.match(t.passage):
+                start = t.task_end
+                return [self.finding(record, f"the input is only the placeholder '{t.passage.strip()}'",
+                                     self.span(t.instruction, start, len(t.instruction.text)))]
+        return []
+
+
+# ---------------------------------------------------------------- translation framing
+# "Given this paragraph about X, ..." translated into the *answer*
+_FRAMING = re.compile(
+    r"^\s*(?:この|上記の|与えられた|提供された|以下の|参照)(?:段落|文章|テキスト|パラグラフ|参照テキスト|記事|文)"
+    r"(?:を考えると|を考慮すると|を踏まえると|を与えられた場合|を与えられると|が与えられた場合|に基づいて|からすると)"
+    r"|^\s*(?:段落|パラグラフ|参照テキスト)(?:を考えると|が与えられた場合)"
+)
+
+
+@register
+class TranslationFraming(Check):
+    code = "translation_framing"
+    severity = "warning"
+    family = "translation"
+    description = "The answer opens with the instruction's translated framing ('この段落を考えると…') instead of answering."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for t in turns(record):
+            if m := _FRAMING.search(t.answer.text):
+                return [self.finding(record, f"answer starts with translated framing '{m.group().strip()}'",
+                                     self.span(t.answer, m.start(), m.end()), cue=m.group().strip())]
+        return []
+
+
+# ---------------------------------------------------------------- junk answer
+_JUNK = re.compile(r"^[\s。、.,!?！？…ー〜-]*[ぁ-ゖァ-ヺ]?[\s。、.,!?！？…ー〜-]*$")
+# questions a single character can answer: choices, yes/no in kana, a kanji
+_CHOICE = any_pattern(["選んで", "選択", "記号で", "どれ", "どちら", "ア〜", "ア～", "イ", "A", "B", "一文字", "1文字", "一字", "漢字"])
+
+
+@register
+class JunkAnswer(Check):
+    code = "junk_answer"
+    severity = "error"
+    family = "length"
+    description = "The answer is one kana or only punctuation ('あ', 'ー', '。'): nothing a model should learn."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for t in turns(record):
+            a = t.answer.text
+            if a.strip() and _JUNK.match(a) and not _CHOICE.search(t.task):
+                return [self.finding(record, f"junk answer '{a.strip()}'", self.span(t.answer, 0, len(a)))]
+        return []
+
+
+# ---------------------------------------------------------------- lost label colon
+_LABELS = "質問|回答|答え|入力|出力|文脈|段落|説明|理由|結論|名前|カテゴリ|ラベル|感情|分類|例|文章|テキスト|要約|翻訳"
+_LOST_COLON = re.compile(rf"^(?:{_LABELS})[ \u3000]+(?=\S)(?![（(「『])", re.M)
+
+
+@register
+class LostLabelColon(Check):
+    code = "lost_label_colon"
+    severity = "warning"
+    family = "translation"
+    description = "A field label lost its colon in translation ('回答 はい' for 'Answer: yes')."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for f in text_fields(record):
+            text = mask_code(f.text)
+            hits = list(_LOST_COLON.finditer(text))
+            if hits:
+                m = hits[0]
+                return [self.finding(record, f"label '{m.group().strip()}' without its colon",
+                                     self.span(f, m.start(), m.end()), cue=m.group().strip())]
+        return []
+
+
+# ---------------------------------------------------------------- word limits turned into characters
+_CHAR_LIMIT = re.compile(rf"([{NUMBER_CHARS}]+)\s*(?:文字|字)(?:以内|以下|程度|くらい|前後|まで|で)")
+_WORD_LIMIT = re.compile(rf"([{NUMBER_CHARS}]+)\s*(?:単語|語)(?:以内|以下|程度|くらい|前後|まで|で|の)")
+
+
+class WordLimitParams(CheckParams):
+    min_overshoot: float = 2.5  # answer at least this many times the N字 limit ...
+    max_limit: int = 300  # ... where the limit was this small (a word count read as characters)
+    min_word_limit: int = 10  # "N単語で" with N at least this is a translated word count
+
+
+@register
+class WordLimitAsChars(Check):
+    code = "word_limit_as_chars"
+    severity = "warning"
+    family = "translation"
+    description = "'N words' translated as N字 (the answer is several times longer) or left as 'N単語で'."
+    Params = WordLimitParams
+
+    def apply(self, record: Record) -> list[Finding]:
+        p: WordLimitParams = self.params  # type: ignore[assignment]
+        for t in turns(record):
+            n = len("".join(t.answer.text.split()))
+            if (m := _CHAR_LIMIT.search(t.task)) and (limit := parse_number(m.group(1))):
+                if limit <= p.max_limit and n >= p.min_overshoot * limit:
+                    return [self.finding(record, f"asks for '{m.group()}' but the answer has {n} characters: "
+                                         "probably 'N words' in the source", self.span(t.instruction, m.start(), m.end()),
+                                         limit=limit, chars=n)]
+            if (m := _WORD_LIMIT.search(t.task)) and (limit := parse_number(m.group(1))) and limit >= p.min_word_limit:
+                return [self.finding(record, f"'{m.group()}': Japanese is not counted in words",
+                                     self.span(t.instruction, m.start(), m.end()), limit=limit)]
+        return []
+
+
+# ---------------------------------------------------------------- Wikipedia debris
+_DEBRIS = re.compile(
+    r"(?<![A-Za-z0-9_\]\)])\[(?:\d{1,3}|note \w+|注\s?\w+|注釈\s?\d+|citation needed|要出典|編集|edit|要検証)\]"
+    r"|\((?:listen|help·info|聞く)\)|（(?:聞く|listen|音声)）|\[\s?(?:出典|脚注)\s?\d*\]",
+    re.I,
+)
+
+
+@register
+class WikiDebris(Check):
+    code = "wiki_debris"
+    severity = "warning"
+    family = "translation"
+    description = "Wikipedia debris copied with the text: reference marks [2], [note a], (listen), [要出典]."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for f in text_fields(record):
+            if m := _DEBRIS.search(mask_code(f.text)):
+                return [self.finding(record, f"Wikipedia debris '{m.group()}'", self.span(f, m.start(), m.end()),
+                                     cue=m.group())]
+        return []
+
+
+# ---------------------------------------------------------------- lost task sentence
+_REQUEST = re.compile(
+    r"[?？]|(?:か|かな|の)[。．]?\s*$|て(?:ください|下さい|くれ|ほしい|欲しい|みて)|しなさい|なさい|ませんか|ましょう|"
+    r"教え|説明|答え|書い|書き|挙げ|あげて|作って|作成|分類|要約|翻訳|訳し|まとめ|並べ|選ん|選び|比較|考え|述べ|"
+    r"何|なに|なぜ|どう|どこ|いつ|誰|どれ|どの|いくつ|いくら|どんな|どのよう|ですか|ますか|でしょうか|とは|について|"
+    r"して。|して$|しろ|せよ|こと。$|方法|コツ|こつ|ヒント|アイデア|案|リスト|一覧|例を|提案|おすすめ|オススメ|計算|求め|"
+    r"訂正|修正|直し|変換|抽出|特定|判定|判断|予測|推測|評価|採点|記述|紹介|解説|言い換|続き|完成|生成|作れ",
+)
+_ITEM_SPLIT = re.compile(r"[、,，\n・/]")
+
+
+@register
+class MissingTask(Check):
+    code = "missing_task"
+    severity = "warning"
+    family = "length"
+    description = "The instruction has no request, only material (a bare list of items): its task sentence was lost."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for t in turns(record):
+            task = t.task.strip()
+            if not task or _REQUEST.search(task):
+                continue
+            items = [x for x in _ITEM_SPLIT.split(task) if x.strip()]
+            if len(items) >= 3 and max(len(x.strip()) for x in items) <= 25:
+                return [self.finding(record, f"the instruction is a bare list of {len(items)} items with no request",
+                                     self.span(t.instruction, 0, len(task)), items=len(items))]
+        return []
+
+
+# ---------------------------------------------------------------- imperial units
+_IMPERIAL = katakana_words([
+    rf"[{NUMBER_CHARS}.,．]+\s*(?:マイル|フィート|インチ|ヤード|ガロン|オンス|ポンド|エーカー)",
+    rf"華氏\s*[{NUMBER_CHARS}.]+\s*度?", r"[0-9０-９.]+\s*°\s*F(?![a-zA-Z])", r"[0-9０-９.]+\s*(?:mph|mi|ft|lbs?|oz)(?![a-zA-Z])",
+])
+# a metric *value* beside it ("（約160キロ）"); "何センチですか" asks for one and does not count
+_METRIC = re.compile(
+    rf"[{NUMBER_CHARS}.,．]+\s*(?:キロ|メートル|センチ|ミリ|グラム|リットル|ヘクタール|平方メートル|℃|"
+    r"(?:km|m|cm|mm|kg|g|L|ml)(?![a-zA-Z]))|摂氏\s*[0-9０-９一二三四五六七八九十百]"
+)
+# where the unit is the Japanese norm too: screens, tyres, golf, pound sterling, bowling balls
+_CUSTOMARY = any_pattern([
+    "型", "モニター", "ディスプレイ", "テレビ", "画面", "液晶", "タイヤ", "ホイール", "ゴルフ", "ヤード", "英ポンド",
+    "円", "為替", "通貨", "ボウリング", "ボール", "釣り", "ライン", "ジーンズ", "ウエスト", "自転車", "インチアップ",
+])
+
+
+@register
+class ImperialUnits(Check):
+    code = "imperial_units"
+    severity = "warning"
+    family = "translation"
+    description = "Imperial units (miles, feet, pounds, °F) as the main unit with no metric value beside them."
+
+    def apply(self, record: Record) -> list[Finding]:
+        for f in text_fields(record):
+            text = mask_code(f.text)
+            m = _IMPERIAL.search(text)
+            if m is None:
+                continue
+            window = text[max(0, m.start() - 30) : m.end() + 30]
+            if _METRIC.search(window) or _CUSTOMARY.search(window):
+                continue
+            return [self.finding(record, f"imperial unit '{m.group()}' with no metric value",
+                                 self.span(f, m.start(), m.end()), cue=m.group())]
+        return []
