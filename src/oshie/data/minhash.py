@@ -161,62 +161,45 @@ def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None) -> n
 
     Texts without shingles (empty) or listed in `skip` get an all-empty row and match nothing.
     Each hash is split into a bin (low bits) and a 32-bit value (high bits); the minimum per
-    (text, bin) comes from sorting packed (text, bin, value) words, a cache-sized chunk at a
-    time (a text cut by a chunk border is merged with np.minimum)."""
+    (text, bin) is one unbuffered `np.minimum.at` scatter, a chunk of hashes at a time."""
     n_docs = len(sh.starts)
-    bin_bits = max(int(num_perm - 1).bit_length(), 1)
     owner = sh.owner
     if skip is not None and len(skip):
         owner = owner.copy()
         owner[np.isin(owner, skip.astype(np.uint64))] = n_docs
     sig = np.full(n_docs * num_perm, _EMPTY, dtype=np.uint64)
-    low32 = np.uint64(0xFFFFFFFF)
-    chunk = 1 << 20
+    power_of_two = num_perm & (num_perm - 1) == 0
+    chunk = 1 << 21
     for s in range(0, len(sh.hashes), chunk):
         o, h = owner[s : s + chunk], sh.hashes[s : s + chunk]
         real = o != np.uint64(n_docs)
-        if not real.any():
-            continue
-        ids, h = o[real], h[real]
-        lo = ids.min()
-        local = ids - lo
-        uniq = None
-        if int(local.max()).bit_length() + bin_bits > 32:  # sparse ids (short texts): renumber
-            uniq, inverse = np.unique(ids, return_inverse=True)
-            local = inverse.astype(np.uint64)
-        bins = h & np.uint64(num_perm - 1) if num_perm & (num_perm - 1) == 0 else h % np.uint64(num_perm)
-        key = (local << np.uint64(bin_bits + 32)) | (bins << np.uint64(32)) | (h >> np.uint64(32))
-        key.sort()
-        group = key >> np.uint64(32)
-        first = np.empty(len(key), dtype=bool)
-        first[0] = True
-        np.not_equal(group[1:], group[:-1], out=first[1:])
-        group, values = group[first], key[first] & low32
-        doc = (group >> np.uint64(bin_bits)).astype(np.int64)
-        doc = uniq[doc].astype(np.int64) if uniq is not None else doc + int(lo)
-        flat = doc * num_perm + (group & np.uint64((1 << bin_bits) - 1)).astype(np.int64)
-        sig[flat] = np.minimum(sig[flat], values)
+        if not real.all():
+            o, h = o[real], h[real]
+        bins = h & np.uint64(num_perm - 1) if power_of_two else h % np.uint64(num_perm)
+        np.minimum.at(sig, (o * np.uint64(num_perm) + bins).astype(np.int64), h >> np.uint64(32))
     sig = sig.reshape(n_docs, num_perm)
     _densify(sig)
     return sig
 
 
 def _densify(sig: np.ndarray) -> None:
-    """Rotation densification, in place: an empty bin takes the value of the next non-empty
-    bin to its right (cyclically), mixed with the distance so it never equals a genuine value.
-    Rows with no value at all stay empty."""
+    """Rotation densification, in place: an empty bin takes the value of the next genuine
+    (non-empty before densification) bin to its right, cyclically, mixed with the distance so it
+    never equals a genuine value. Rows with no value at all stay empty. Vectorised: the next
+    genuine position comes from a running minimum over the row written twice."""
     k = sig.shape[1]
-    alive = ~(sig == _EMPTY).all(axis=1)
-    r, c = np.nonzero((sig == _EMPTY) & alive[:, None])
-    donor = (c + 1) % k
-    dist = np.ones(len(r), dtype=np.uint64)
-    while len(r):
-        v = sig[r, donor]
-        ok = v != _EMPTY
-        # donors are read before this round's writes land, so borrowed values never chain
-        fills = (r[ok], c[ok], _mix(v[ok] + dist[ok]))
-        r, c, donor, dist = r[~ok], c[~ok], (donor[~ok] + 1) % k, dist[~ok] + np.uint64(1)
-        sig[fills[0], fills[1]] = fills[2]
+    cols = np.arange(k, dtype=np.int32)
+    for s in range(0, len(sig), 8192):  # row blocks: bounded temporaries, no fancy indexing
+        block = sig[s : s + 8192]
+        empty = block == _EMPTY
+        fill = empty & ~empty.all(axis=1, keepdims=True)
+        if not fill.any():
+            continue
+        pos = np.where(empty, np.int32(3 * k), cols)
+        doubled = np.concatenate([pos, np.where(empty, np.int32(3 * k), pos + np.int32(k))], axis=1)
+        nxt = np.minimum.accumulate(doubled[:, ::-1], axis=1)[:, ::-1][:, :k]
+        donor = np.take_along_axis(block, nxt % k, axis=1)
+        np.copyto(block, _mix(donor + (nxt - cols).astype(np.uint64)), where=fill)
 
 
 def band_keys(sig: np.ndarray, bands: int) -> np.ndarray:
