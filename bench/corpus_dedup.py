@@ -78,7 +78,8 @@ def write_corpus(n: int, root: Path, shards: int = 16) -> None:
 
 
 def run_dedup(root: Path, out: Path) -> dict:
-    from oshie.corpus.dedup import CorpusDedupConfig, run_dedup as dedup
+    from oshie.corpus.dedup import CorpusDedupConfig
+    from oshie.corpus.dedup import run_dedup as dedup
     from oshie.corpus.run import EngineOptions
 
     t0 = time.perf_counter()
