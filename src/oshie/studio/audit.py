@@ -65,14 +65,15 @@ def _map_span(span: dict[str, Any] | None, instruction: str, input_text: str, ha
 
 
 def audit_draft(s: Session, instruction: str, input_text: str = "", answer: str = "",
-                question_id: int | None = None, answer_id: int | None = None) -> list[dict[str, Any]]:
+                question_id: int | None = None, answer_id: int | None = None,
+                near_duplicates: bool = True) -> list[dict[str, Any]]:
     """Findings on a draft: check code, severity, message and the highlighted span (or None)."""
     if not (instruction.strip() or answer.strip()):
         return []
     draft = _draft_record(instruction, input_text, answer)
     findings = check_records([draft], DRAFT_CONFIG).findings
-    records = [*_existing(s, question_id, answer_id), draft]
-    if len(records) > 1:
+    records = [*_existing(s, question_id, answer_id), draft] if near_duplicates else [draft]
+    if near_duplicates and len(records) > 1:
         findings += [f for f in check_records(records, DUPLICATE_CONFIG).findings
                      if f.index == len(records) - 1]
     found = []

@@ -211,8 +211,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # type: ignore[no-untyped-def]
-            # take the write lock at the start: no deadlock between two readers that both upgrade
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a writing action takes the write lock at its start, so two actions that read and
+            # then write cannot deadlock; a read-only one reads a snapshot beside the writer (WAL)
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("oshie_readonly") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -225,10 +226,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine.execution_options(oshie_readonly=True), expire_on_commit=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
+    def transaction(self, readonly: bool = False) -> Iterator[Session]:
+        """One atomic action. `readonly=True` promises no writes (on SQLite it then runs beside
+        the writer instead of queueing for the write lock)."""
+        with (self._readers if readonly else self._sessions)() as session, session.begin():
             yield session
 
     def upgrade(self) -> None:

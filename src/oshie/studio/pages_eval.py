@@ -54,8 +54,8 @@ def close_round(ctx: Ctx) -> Response:
 
 
 ROUTES = [
-    ("/eval/{rid:int}", rate_page, ["GET"], {}),
-    ("/api/eval/{rid:int}/next", rate_api, ["GET"], {"api": True}),
+    ("/eval/{rid:int}", rate_page, ["GET"], {"writes": True}),
+    ("/api/eval/{rid:int}/next", rate_api, ["GET"], {"api": True, "writes": True}),
     ("/eval/{rid:int}/vote", vote, ["POST"], {}),
     ("/eval/{rid:int}/results", results_page, ["GET"], {}),
     ("/eval/{rid:int}/close", close_round, ["POST"], {}),

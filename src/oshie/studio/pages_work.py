@@ -72,7 +72,9 @@ def home(ctx: Ctx) -> Response:
 
 
 def _findings_count(ctx: Ctx, instruction: str, input_text: str, answer: str = "", **ids: int | None) -> int:
-    return len(audit_draft(ctx.s, instruction, input_text, answer, **ids))
+    """Findings at save time (for the finding rates); near-duplicates are the live audit's job,
+    so a save stays cheap however large the project grows."""
+    return len(audit_draft(ctx.s, instruction, input_text, answer, near_duplicates=False, **ids))
 
 
 def question_form(ctx: Ctx) -> Response:
@@ -197,7 +199,7 @@ ROUTES = [
     ("/questions/{qid:int}/edit", question_form, ["GET"], {}),
     ("/questions/{qid:int}/edit", edit_question, ["POST"], {}),
     ("/questions/{qid:int}/answers", add_answer, ["POST"], {}),
-    ("/answers/{aid:int}", answer_page, ["GET"], {}),
+    ("/answers/{aid:int}", answer_page, ["GET"], {"writes": True}),
     ("/answers/{aid:int}/revise", revise_answer, ["POST"], {}),
     ("/answers/{aid:int}/review", review_answer, ["POST"], {}),
     ("/export", export_page, ["GET"], {}),

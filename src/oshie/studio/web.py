@@ -112,8 +112,10 @@ def _error(ctx: Ctx, status: int, message: str, api: bool) -> Response:
     return ctx.render("error.html", status=status, message=message)
 
 
-def action(studio: Studio, fn: Handler, *, public: bool = False, api: bool = False):  # type: ignore[no-untyped-def]
-    """Wrap a sync handler into an endpoint with the steps in the module docstring."""
+def action(studio: Studio, fn: Handler, *, public: bool = False, api: bool = False,  # type: ignore[no-untyped-def]
+           writes: bool = False):
+    """Wrap a sync handler into an endpoint with the steps in the module docstring. GET
+    handlers are read-only unless `writes` (e.g. opening a review marks it in_review)."""
 
     async def endpoint(request: Request) -> Response:
         form: dict[str, Any] = {}
@@ -126,7 +128,8 @@ def action(studio: Studio, fn: Handler, *, public: bool = False, api: bool = Fal
                 form = body if isinstance(body, dict) else {}
             else:
                 form = dict(await request.form())
-        response = await run_in_threadpool(_run, studio, fn, request, form, public, api)
+        readonly = request.method == "GET" and not writes
+        response = await run_in_threadpool(_run, studio, fn, request, form, public, api, readonly)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -134,7 +137,8 @@ def action(studio: Studio, fn: Handler, *, public: bool = False, api: bool = Fal
     return endpoint
 
 
-def _run(studio: Studio, fn: Handler, request: Request, form: dict[str, Any], public: bool, api: bool) -> Response:
+def _run(studio: Studio, fn: Handler, request: Request, form: dict[str, Any], public: bool, api: bool,
+         readonly: bool) -> Response:
     csrf = request.cookies.get(CSRF_COOKIE) or ""
     new_csrf = not csrf
     if new_csrf:
@@ -143,7 +147,7 @@ def _run(studio: Studio, fn: Handler, request: Request, form: dict[str, Any], pu
     lang = lang if lang in LANGUAGES else "ja"
     conflict: tuple[int, Conflict] | None = None
     try:
-        with studio.db.transaction() as s:
+        with studio.db.transaction(readonly) as s:
             ctx = Ctx(request, s, studio, session_user(s, request.cookies.get(SESSION_COOKIE)), form, lang, csrf)
             if ctx.user is None and not public:
                 if request.method == "GET" and not api:
@@ -174,7 +178,7 @@ def _run(studio: Studio, fn: Handler, request: Request, form: dict[str, Any], pu
                                       mine=conflict[1].mine, back=request.headers.get("referer", "/"))
     except (Forbidden, NotFound, OshieError) as exc:
         status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 400
-        with studio.db.transaction() as s:
+        with studio.db.transaction(readonly=True) as s:
             user = session_user(s, request.cookies.get(SESSION_COOKIE))
             response = _error(Ctx(request, s, studio, user, form, lang, csrf), status, exc.render(), api)
     if new_csrf:
