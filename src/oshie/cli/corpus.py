@@ -119,3 +119,58 @@ def dedup(
         d = result.extra["dedup"]
         out.print(f"bands {d['bands']} × rows {d['rows']}, 候補 {d['candidates']}, 重複ペア {d['pairs']}, "
                   f"クラスタ {d['clusters']} -> {escape(str(result.out_dir / 'clusters.jsonl'))}")
+
+
+@app.command("mix")
+def mix(
+    inputs: InputsArg,
+    out_dir: OutOpt,
+    targets: Annotated[list[str] | None, typer.Option("--target", "-t", help="group=share of tokens, e.g. -t web=0.7 -t news=0.3 (repeatable).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Group by 'source' (default) or 'lang' (ja / en / code).")] = None,
+    tokenizer: Annotated[str | None, typer.Option("--tokenizer", help="Tokenizer directory to count tokens with, or 'chars' (default).")] = None,
+    total_tokens: Annotated[int | None, typer.Option("--total-tokens", help="Tokens wanted (default: as many as the scarcest group allows).")] = None,
+    max_repeat: Annotated[float | None, typer.Option("--max-repeat", help="Allow repeating a group's documents up to this many times (upsampling).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    text_field: TextFieldOpt = "text",
+    source: Annotated[str | None, typer.Option("--source", help="Source name for documents without one.")] = None,
+    fmt: FormatOpt = "parquet",
+    engine: EngineOpt = "local",
+    workers: WorkersOpt = None,
+    ray_address: RayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sample to target token shares per source or language (seeded); report achieved vs requested."""
+    from oshie.config import load_config, parse_override, parse_overrides
+    from oshie.corpus.mix import MixConfig, run_mix
+    from oshie.errors import UsageError
+
+    pairs: list[tuple[str, Any]] = [("targets", {})] if targets else []
+    for t in targets or []:
+        key, value = parse_override(t, example="web=0.7")
+        if not isinstance(value, int | float):
+            raise UsageError(f"--target {t}: the share must be a number", hint="e.g. --target web=0.7")
+        pairs.append((f"targets.{key}", value))
+    for name, value in (("by", by), ("tokenizer", tokenizer), ("total_tokens", total_tokens),
+                        ("max_repeat", max_repeat), ("seed", seed)):
+        if value is not None:
+            pairs.append((name, value))
+    cfg = load_config(MixConfig, config, [*pairs, *parse_overrides(overrides)])
+    result = run_mix(inputs, out_dir, cfg, text_field=text_field, source=source, fmt=fmt,
+                     opts=_opts(engine, workers, ray_address))
+    if as_json:
+        _summary(result, "", True)
+        return
+    m = result.extra["mix"]
+    t = Table(title=f"corpus mix (by {m['by']}, tokens: {escape(m['tokenizer'])})", title_justify="left")
+    for col in ("group", "requested", "achieved", "tokens", "available", "rate"):
+        t.add_column(col, justify="left" if col == "group" else "right")
+    for g, r in m["groups"].items():
+        t.add_row(escape(g), f"{r['requested']:.1%}", f"{r['achieved']:.1%}", str(r["tokens"]),
+                  str(r["available_tokens"]), f"{r['rate']:.3f}")
+    out.print(t)
+    tot = result.totals
+    out.print(f"tokens {m['total_tokens']} (requested {m['total_tokens_requested']}); documents in {tot['in']} = "
+              f"taken {tot['kept']} + not taken {tot['rejected']} + quarantined {tot['quarantined']}; "
+              f"repeats {m['repeats']} -> {escape(str(result.out_dir))}")
