@@ -3,6 +3,7 @@ span highlighted, and nothing is checked while an input method is composing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.studio.conftest import LiveStudio
@@ -17,7 +18,7 @@ def _check_calls(page: Any) -> list[str]:
     return calls
 
 
-def test_findings_appear_with_spans_highlighted(sign_in, live_studio: LiveStudio) -> None:
+def test_findings_appear_with_spans_highlighted(sign_in, live_studio: LiveStudio, tmp_path: Path) -> None:
     from sqlalchemy import select
 
     from oshie.studio.db import User
@@ -40,6 +41,7 @@ def test_findings_appear_with_spans_highlighted(sign_in, live_studio: LiveStudio
     assert "".join(marked) == ENGLISH
     assert preview.locator("mark[data-check~=mixed_speech_style]").count() >= 1
     assert preview.inner_text() == ANSWER
+    page.screenshot(path=str(tmp_path / "live-audit.png"))
 
 
 def test_clean_japanese_has_no_findings(sign_in, live_studio: LiveStudio) -> None:

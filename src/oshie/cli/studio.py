@@ -215,6 +215,7 @@ def eval_results(
             if isinstance(m, dict) and "value" in m:
                 ci = m.get("ci95") or [None, None]
                 fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-                table.add_row(escape(pair), metric, fmt(m["value"]), f"[{fmt(ci[0])}, {fmt(ci[1])}]", str(m["n"]))
+                table.add_row(escape(pair), metric, fmt(m["value"]),
+                              escape(f"[{fmt(ci[0])}, {fmt(ci[1])}]"), str(m["n"]))
     out.print(table)
     out.print(f"wrote {escape(str(out_dir))}/results.json, votes.jsonl, manifest.json")

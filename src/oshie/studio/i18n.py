@@ -37,6 +37,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "answer": ("回答", "Answer"),
     "write_answer": ("回答を書く", "Write an answer"),
     "reference_url": ("参照URL（任意）", "Reference URL (optional)"),
+    "reference": ("参照URL", "Reference URL"),
     "own_question": ("自分が書いた質問には回答できません。", "You cannot answer a question you wrote."),
     "state": ("状態", "State"),
     "state_answered": ("回答済み", "answered"),
