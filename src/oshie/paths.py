@@ -5,17 +5,22 @@ truncate X before reading it, and `oshie synth respond X --out X` would replace 
 answers with generated ones. `guard_outputs` refuses, before anything is written, any
 output that is the same path or the same file through a link (same inode), and names
 both files in the error (exit code 2).
+
+A command whose output is a run directory passes the directory and each file it writes
+there: an input may be neither (`oshie model merge A --out A`, `oshie eval judge --answers
+R/answers.jsonl --out R`), while inputs that merely sit in that directory stay allowed.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from oshie.errors import UsageError
 
-__all__ = ["guard_outputs", "same_file"]
+__all__ = ["exclusive_lock", "guard_outputs", "same_file"]
 
 PathLike = str | os.PathLike[str]
 
@@ -67,3 +72,26 @@ def guard_outputs(
                     hint="give each output its own path",
                 )
         seen.append(out)
+
+
+@contextmanager
+def exclusive_lock(lock_file: PathLike, message: str, *, hint: str, path: PathLike | None = None) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock on `lock_file` for the block; a second holder
+    gets a UsageError (exit 2) with `message` (naming `path`) instead of racing on shared files.
+
+    The lock is an OS file lock, so it is released when the process dies (a killed run
+    never leaves a stale lock behind); the small lock file itself is left in place.
+    """
+    import fcntl
+
+    lock = Path(lock_file)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(message, path=path if path is not None else lock, hint=hint) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -16,8 +16,13 @@ from rich.table import Table
 
 from oshie.console import out
 from oshie.errors import UsageError
+from oshie.paths import guard_outputs
 
 SEVERITIES = ("error", "warning", "info")
+CHECK_OUTPUTS = ("findings.jsonl", "duplicate_clusters.jsonl", "kept.jsonl", "quarantine.jsonl",
+                 "summary.json", "report.html", "manifest.json")
+DEDUP_OUTPUTS = ("kept.jsonl", "removed.jsonl", "clusters.jsonl", "quarantine.jsonl", "summary.json",
+                 "manifest.json")
 
 
 def check(
@@ -36,6 +41,7 @@ def check(
 
     if drop is not None and drop not in SEVERITIES:
         raise UsageError(f"--drop must be one of {', '.join(SEVERITIES)}, not {drop!r}", field="--drop")
+    guard_outputs([out_dir, *(out_dir / name for name in CHECK_OUTPUTS)], [*inputs, *(eval_set or []), config])
     cfg = load_check_config(config, overrides)
     _, paths = audit_files(inputs, out_dir, cfg, eval_sets=eval_set or [], drop=drop, fmt=fmt)  # type: ignore[arg-type]
     summary = json.loads(paths["summary"].read_text("utf-8"))
@@ -103,6 +109,7 @@ def dedup(
                           ignore_punctuation=not keep_punctuation, fold_variants=True)
     except ValidationError as exc:
         raise UsageError(exc.errors()[0]["msg"], hint="check --threshold, --num-perm and --bands") from exc
+    guard_outputs([out_dir, *(out_dir / name for name in DEDUP_OUTPUTS)], inputs)
     out_dir.mkdir(parents=True, exist_ok=True)
     s = dedup_files(inputs, out_dir, cfg, fmt=fmt)
     out.print(f"{s['records']} records: kept {s['kept']}, removed {s['removed']} "

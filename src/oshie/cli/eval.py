@@ -15,8 +15,18 @@ from rich.table import Table
 from oshie.cli.common import llm_overrides
 from oshie.console import out
 from oshie.errors import UsageError
+from oshie.paths import guard_outputs
 
 app = typer.Typer(no_args_is_help=True, help="Evaluate models: JGLUE tasks, summaries, LLM-judge grading, pairwise.")
+
+RUN_OUTPUTS = ("results.json", "manifest.json", "report.html", "answers.jsonl", "judgments.jsonl", "pairwise.jsonl")
+
+
+def _guard(out_dir: Path | None, inputs: list[Path | str | None]) -> None:
+    """No eval run may write over a file (or model) it reads."""
+    if out_dir is not None:
+        guard_outputs([out_dir, *(out_dir / name for name in RUN_OUTPUTS)], inputs, option="--out")
+
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Run directory to write (created; re-runs resume).")]
 
@@ -91,11 +101,14 @@ def run(
             overrides.append(("batch_size", batch_size))
         cfg = load_suite(suite, overrides)
         target = out_dir or cfg.out
+        _guard(Path(str(target)) if target else None,
+               [suite, cfg.model, *(p for t in cfg.tasks for p in (t.data, t.train_data))])
         results = run_suite(cfg, target)
         _print_results(results, Path(str(target)))
         return
     if model is None or task is None or data is None or out_dir is None:
         raise UsageError("--model, --task, --data and --out are needed (or --suite FILE)")
+    _guard(out_dir, [model, data, train_data])
     spec = {"task": task, "data": data, "train_data": train_data, "shots": shots, "limit": limit,
             "template": template, "seed": seed, "max_new_tokens": max_new_tokens}
     results = run_eval(model, [spec], out_dir, batch_size=batch_size or 8)
@@ -124,6 +137,7 @@ def judge(
     """Grade answers 1-5 with an LLM judge against the reference and the task's grading notes."""
     from oshie.eval.judge import run_judge
 
+    _guard(out_dir, [data, answers, model, judge_config, judge_cache])
     llm, info = _judge_llm(judge_config, judge_base_url, judge_model, judge_api_key_env, judge_cache, sets)
     try:
         results = run_judge(data, out_dir, llm, answers_path=answers, model_dir=model, prompt=prompt,
@@ -156,6 +170,7 @@ def compare(
         raise UsageError("compare needs at least two runs")
     if names and len(names) != len(runs):
         raise UsageError(f"{len(names)} --name values for {len(runs)} runs")
+    _guard(out_dir, [*runs, *(r / "answers.jsonl" for r in runs), judge_config, judge_cache])
     llm, info = _judge_llm(judge_config, judge_base_url, judge_model, judge_api_key_env, judge_cache, sets)
     try:
         results = run_compare(runs, out_dir, llm, prompt=prompt, max_attempts=max_attempts,

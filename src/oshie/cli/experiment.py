@@ -45,9 +45,12 @@ def run(
     an interrupted run resumes (training from its last checkpoint).
     """
     from oshie.experiment.runner import run_experiment
+    from oshie.paths import guard_outputs
 
     config = _load(experiment, overrides)
     target = _out_dir(config, out_dir)
+    guard_outputs([target, *(target / n for n in ("experiment.yaml", "manifest.json", "report.html", "results.csv", "results.json"))],
+                  [experiment], option="--out")
     result = run_experiment(config, target)
     info(
         f"{len(result.ran)} stages ran ({len(result.resumed)} resumed), "

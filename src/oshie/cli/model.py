@@ -26,8 +26,10 @@ def init(
     seed: Annotated[int, typer.Option("--seed", help="Random seed for the initial weights.")] = 0,
 ) -> None:
     """Create a randomly initialised Llama-architecture model sized from a preset."""
+    from oshie.paths import guard_outputs
     from oshie.train.tiny import describe_model, init_model, parse_fields
 
+    guard_outputs([out_dir], [tokenizer], option="--out")
     path = init_model(tokenizer, out_dir, preset=preset, seed=seed, **parse_fields(overrides or []))
     t = Table(show_header=False, box=None)
     t.add_column(style="bold")
@@ -45,7 +47,9 @@ def merge(
     base: Annotated[Path | None, typer.Option("--base", help="Local base model directory (default: the one recorded in the adapter).")] = None,
 ) -> None:
     """Merge a LoRA adapter into its base model, offline, and save a plain model."""
+    from oshie.paths import guard_outputs
     from oshie.train.merge import merge_adapter
 
+    guard_outputs([out_dir], [adapter, base], option="--out")
     path = merge_adapter(adapter, out_dir, base=base)
     out.print(f"merged -> {escape(str(path))}")

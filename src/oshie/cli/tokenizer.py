@@ -46,9 +46,12 @@ def train(
     as_json: Annotated[bool, typer.Option("--json", help="Print the fertility report as JSON.")] = False,
 ) -> None:
     """Train a tokenizer with ChatML special tokens and report its fertility on held-out text."""
+    from oshie.paths import guard_outputs
     from oshie.train.corpus import read_texts
     from oshie.train.tokenizer import fertility, load_tokenizer, split_holdout, train_tokenizer
 
+    guard_outputs([out_dir, out_dir / "fertility.json", out_dir / "tokenizer.json"], [*corpus, *(compare or [])],
+                  option="--out")
     if vocab_size < 300:
         raise UsageError("--vocab-size must be at least 300 (256 bytes + special tokens + merges)")
     texts = read_texts(corpus, text_field=text_field)

@@ -19,7 +19,8 @@ from typing import IO, Any
 from oshie.data.files import DEFAULT_MAX_LINE_BYTES, output_type_of, write_rows
 from oshie.data.formats import RowError, get_format
 from oshie.data.io import RecordResult, RecordStream, record_to_row, track_stream
-from oshie.errors import DataError, UsageError
+from oshie.errors import DataError
+from oshie.paths import guard_outputs
 from oshie.records import Conversation
 
 KEEP_ERRORS = 200  # errors kept in memory for the summary; all go to the quarantine file
@@ -126,6 +127,7 @@ def validate_file(path: str | Path, fmt: str | None = None, *, quarantine: str |
                   strict: bool = False, file_type: str | None = None,
                   max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, require_answer: bool = True) -> Summary:
     """Read every record and report (and optionally quarantine) the invalid ones."""
+    guard_outputs([quarantine], [path], option="--quarantine")
     stream, summary = _open(path, fmt, file_type, max_line_bytes, require_answer)
     q = _Quarantine(Path(quarantine) if quarantine else None, always=True)
     summary.quarantine = str(quarantine) if quarantine else None
@@ -157,10 +159,9 @@ def convert_file(src: str | Path, dst: str | Path, *, from_fmt: str | None = Non
     the quarantine file (by default `<dst>.quarantine.jsonl`, created only when needed)."""
     out_fmt = get_format(to_fmt)
     out_kind = output_type_of(dst, out_file_type)
-    if Path(src).resolve() == Path(dst).resolve():
-        raise UsageError("the output would overwrite the input", path=dst, hint="choose another output path")
-    stream, summary = _open(src, from_fmt, in_file_type, max_line_bytes, require_answer)
     qpath = Path(quarantine) if quarantine else default_quarantine(dst)
+    guard_outputs([dst, qpath], [src])
+    stream, summary = _open(src, from_fmt, in_file_type, max_line_bytes, require_answer)
     q = _Quarantine(qpath, always=quarantine is not None)
     summary.output, summary.output_format = str(dst), out_fmt.name
     rows: list[dict[str, Any]] = []

@@ -21,11 +21,11 @@ from typing import Any
 import yaml
 
 from oshie.console import info
-from oshie.errors import UsageError
 from oshie.experiment.cache import Stage, StageOutput, is_done, read_marker, write_marker
 from oshie.experiment.config import ExperimentConfig
 from oshie.experiment.plan import Plan, build_plan
 from oshie.experiment.stages import ADAPTERS, stage_manifest
+from oshie.paths import exclusive_lock
 from oshie.runs import Manifest, write_json
 
 STAGES_DIR = "stages"
@@ -99,22 +99,9 @@ def stale_stage_dirs(config: ExperimentConfig, out_dir: str | Path) -> list[Path
 @contextmanager
 def run_lock(out: Path) -> Iterator[None]:
     """One run per output directory at a time: two writers would corrupt the stages."""
-    import fcntl
-
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / LOCK_FILE, "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError(
-                "another experiment run is using this directory",
-                path=out,
-                hint="wait for it to finish, or pass a different --out",
-            ) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with exclusive_lock(out / LOCK_FILE, "another experiment run is using this directory", path=out,
+                        hint="wait for it to finish, or pass a different --out"):
+        yield
 
 
 def run_experiment(config: ExperimentConfig, out_dir: str | Path) -> ExperimentRun:

@@ -18,8 +18,10 @@ from oshie.console import warn
 from oshie.errors import UsageError
 from oshie.llm.base import LLM
 from oshie.llm.config import LLMConfig, validate_llm_config
+from oshie.paths import exclusive_lock, guard_outputs
 from oshie.records import Conversation, PreferencePair
 from oshie.synth.license import check_models, load_rules
+from oshie.synth.output import lock_path, manifest_path, rejected_path
 from oshie.synth.run import Summary, SynthRun
 
 
@@ -112,6 +114,18 @@ def run_stage(
     if out.suffix != ".jsonl":
         raise UsageError(f"{out}: the output must be a .jsonl file", field="out")
     gen_cfg = llm_config(llm, out)
+    guard_outputs([out, rejected_path(out), manifest_path(out), lock_path(out), gen_cfg.cache],
+                  [inputs, license_list, llm.local], option="--out")
+    # two runs on one output would race on its files: the second stops here, before any work
+    with exclusive_lock(lock_path(out), f"another synthesis run is writing {out}", path=out,
+                        hint="wait for it to finish (a rerun resumes from the cache), or pass a different --out"):
+        return _run_locked(stage, fn, config, out, gen_cfg, llm, inputs, allow_restricted,
+                           license_list, judge_model, **kwargs)
+
+
+def _run_locked(stage: str, fn: Callable[..., None], config: BaseModel, out: Path, gen_cfg: LLMConfig,
+                llm: LLMOptions, inputs: str | Path | None, allow_restricted: bool,
+                license_list: str | Path | None, judge_model: str | None, **kwargs: Any) -> Summary:
     models = {"generator": _license_name(gen_cfg)}
     judge_cfg = llm_config(llm, out, model=judge_model) if judge_model else None
     if judge_cfg is not None:

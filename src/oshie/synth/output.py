@@ -29,6 +29,12 @@ def manifest_path(out: str | Path) -> Path:
     return p.with_name(p.name.removesuffix(".jsonl") + ".manifest.json")
 
 
+def lock_path(out: str | Path) -> Path:
+    """`out.jsonl` -> `out.lock`: held while a run writes `out` (one run per output)."""
+    p = Path(out)
+    return p.with_name(p.name.removesuffix(".jsonl") + ".lock")
+
+
 def dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 

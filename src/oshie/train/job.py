@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from oshie.console import info, warn
 from oshie.errors import ConfigError, UsageError, require
+from oshie.paths import guard_outputs
 from oshie.train.config import TrainCommon, load_config
 from oshie.train.loading import (
     check_method,
@@ -118,6 +119,10 @@ class TrainJob:
 
     def build_trainer(self, config: Any, *, resume: bool = False, overwrite: bool = False) -> Built:
         """Check everything, prepare the output dir and data, and return the trainer."""
+        out = Path(config.output_dir)
+        guard_outputs([out, *(out / n for n in ("log_history.jsonl", "manifest.json", "report.html"))],
+                      [config.source, *(getattr(config, n, None) for n in self.model_fields),
+                       *(d.path for d in config.datasets)], option="output_dir")
         require("trl", "train")
         require("datasets", "train")  # fail before any loading when the extra is missing
         check_method(config)
