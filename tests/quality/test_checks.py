@@ -70,7 +70,9 @@ def test_refusal_depends_on_the_request():
 
 def test_length_rules_follow_the_instruction():
     long_answer = "富士山は日本で一番高い山で、標高は三七七六メートルあります。" * 3
-    assert "answer_too_long" in codes(conv("富士山を三十文字以内で説明してください。", long_answer))
+    # three times the limit is what "30 words" translated as 三十文字 looks like
+    assert "word_limit_as_chars" in codes(conv("富士山を三十文字以内で説明してください。", long_answer))
+    assert "answer_too_long" in codes(conv("富士山を六十文字以内で説明してください。", long_answer))
     assert "answer_too_long" not in codes(conv("富士山について説明してください。", long_answer))
     assert "answer_too_short" in codes(conv("富士山について詳しく説明してください。", "山です。"))
     assert "answer_too_short" not in codes(conv("日本の首都はどこですか。", "東京です。"))

@@ -19,10 +19,12 @@ _ELABORATE = any_pattern([
 _LIMIT_CHARS = re.compile(rf"([{NUMBER_CHARS}]+)\s*(?:文字|字)(?:以内|程度|くらい|前後|まで)")
 _ONE_WORD = any_pattern(["一言で", "ひとことで", "単語で", "一語で", "はい・いいえで", "はいかいいえで", "数字だけ", "数値のみ", "答えだけ"])
 _BRIEF = any_pattern(["簡潔に", "手短に", "一文で", "短く"])
+# requests a word or a number answers, even when they also say 説明 ("...を抜き出して説明")
+_SHORT_OK = any_pattern(["抜き出", "抽出", "分類", "どれ", "どちら", "はいかいいえ", "何個", "いくつ", "何年", "誰", "名前を"])
 
 
 class LengthParams(CheckParams):
-    min_chars: int = 2  # below this any answer is too short
+    min_chars: int = 1  # below this any answer is too short (one-kana junk is junk_answer's)
     min_chars_explained: int = 15  # ... and below this when the instruction asks for an explanation
     max_chars: int = 6000  # above this any answer is too long
     one_word_max_chars: int = 40  # "一言で" answers longer than this are too long
@@ -48,7 +50,7 @@ class AnswerTooShort(Check):
             span = self.span(t.answer, 0, len(t.answer.text))
             if n < p.min_chars:
                 found.append(self.finding(record, f"answer has only {n} characters", span, chars=n))
-            elif n < p.min_chars_explained and (m := _ELABORATE.search(t.instruction.text)):
+            elif n < p.min_chars_explained and (m := _ELABORATE.search(t.task)) and not _SHORT_OK.search(t.task):
                 found.append(self.finding(
                     record,
                     f"the instruction asks to '{m.group()}' but the answer has only {n} characters",
@@ -71,11 +73,13 @@ class AnswerTooLong(Check):
         for t in turns(record):
             n = len(t.answer.text.strip())
             limit, why = p.max_chars, f"more than {p.max_chars} characters"
-            if (m := _LIMIT_CHARS.search(t.instruction.text)) and (asked := parse_number(m.group(1))):
+            if (m := _LIMIT_CHARS.search(t.task)) and (asked := parse_number(m.group(1))):
+                if asked <= 300 and n >= 2.5 * asked:
+                    continue  # word_limit_as_chars explains it: "N words" became N字
                 limit, why = int(asked * p.limit_slack), f"the instruction asks for '{m.group()}'"
-            elif m := _ONE_WORD.search(t.instruction.text):
+            elif m := _ONE_WORD.search(t.task):
                 limit, why = p.one_word_max_chars, f"the instruction asks for '{m.group()}'"
-            elif m := _BRIEF.search(t.instruction.text):
+            elif m := _BRIEF.search(t.task):
                 limit, why = p.brief_max_chars, f"the instruction asks for '{m.group()}'"
             if n > limit:
                 found.append(self.finding(
@@ -89,7 +93,9 @@ class EchoParams(CheckParams):
     ngram: int = 3
     min_request_share: float = 0.8  # share of the request's n-grams the answer repeats
     max_new_chars: int = 14  # an echo adds at most this many characters of its own ...
-    max_new_share: float = 0.3  # ... or this share of the answer
+    max_new_share: float = 0.3  # ... or this share of the answer ...
+    max_new_content: int = 1  # ... and at most this many content characters (kanji, katakana, Latin, digits) the request lacks:
+    # "カナダの公用語は英語とフランス語です。" restates the question politely but adds 英語, フランス語
 
 
 # the polite request/question ending, stripped so "教えてください" and "教えます" match
@@ -103,14 +109,24 @@ def request_part(instruction: str) -> str:
     return _REQUEST_END.sub("", compact(head))
 
 
-def new_characters(answer: str, instruction: str, n: int) -> int:
-    """How many characters of `answer` are not covered by an n-gram that also occurs in `instruction`."""
+def uncovered(answer: str, instruction: str, n: int) -> str:
+    """The characters of `answer` not covered by an n-gram that also occurs in `instruction`."""
     grams = {instruction[i : i + n] for i in range(len(instruction) - n + 1)}
     covered = [False] * len(answer)
     for i in range(len(answer) - n + 1):
         if answer[i : i + n] in grams:
             covered[i : i + n] = [True] * n
-    return covered.count(False)
+    return "".join(ch for ch, c in zip(answer, covered, strict=True) if not c)
+
+
+def new_characters(answer: str, instruction: str, n: int) -> int:
+    """How many characters of `answer` are not covered by an n-gram that also occurs in `instruction`."""
+    return len(uncovered(answer, instruction, n))
+
+
+_CONTENT = re.compile(r"[一-龯々ァ-ヺA-Za-z0-9]")
+# words about the exchange itself ("という質問ですね"), which answer nothing
+_META = re.compile(r"質問|回答|答え|お答え|内容|ご依頼|依頼|以下|上記|次の|通り|承知|了解")
 
 
 _TOPIC_SPLIT = re.compile(r"(?:とは|というのは|は)、?")
@@ -137,30 +153,39 @@ class AnswerRepeatsInstruction(Check):
     code = "answer_repeats_instruction"
     severity = "error"
     family = "length"
-    description = "The answer only repeats (or restates in a circle) the instruction instead of answering it."
+    description = ("The answer only repeats the request (error) or restates it in a circle (warning) instead of "
+                   "answering; copying from the user's passage is not repeating the request.")
     Params = EchoParams
 
     def apply(self, record: Record) -> list[Finding]:
         p: EchoParams = self.params  # type: ignore[assignment]
         found = []
         for t in turns(record):
-            a, q = compact(t.answer.text), compact(t.instruction.text)
-            request = request_part(t.instruction.text)
+            # the passage is material: an extractive answer copies it, which is not an echo
+            a, q = compact(t.answer.text), compact(t.task)
+            request = request_part(t.task)
             if not a or len(request) < p.ngram + 2:
                 continue
             # summaries and rewrites reuse the *material*; an echo repeats the *request* itself
             grams = {request[i : i + p.ngram] for i in range(len(request) - p.ngram + 1)}
             repeated = sum(1 for g in grams if g in a) / len(grams)
-            new = new_characters(a, q, p.ngram)
-            echo = repeated >= p.min_request_share and new <= max(p.max_new_chars, p.max_new_share * len(a))
+            fresh = uncovered(a, q, p.ngram)
+            new = len(fresh)
+            seen = set(q)
+            content = sum(1 for ch in _CONTENT.findall(_META.sub("", fresh)) if ch not in seen)
+            echo = (repeated >= p.min_request_share and new <= max(p.max_new_chars, p.max_new_share * len(a))
+                    and content <= p.max_new_content)
             # "XとはXのことです": says nothing the question did not, in a circle
             circular = new <= max(p.max_new_chars + 6, 0.4 * len(a)) and any(
                 circular_sentence(s, q) for s in split_sentences(a)
             )
             if a == q or echo or circular:
-                found.append(self.finding(
+                f = self.finding(
                     record, f"the answer repeats the instruction ({repeated:.0%} of the request, "
-                    f"only {new} new characters)",
+                    f"only {new} new characters)" if a == q or echo else "the answer restates the question in a circle",
                     self.span(t.answer, 0, len(t.answer.text)), new_chars=new,
-                ))
+                )
+                if not (a == q or echo):
+                    f.severity = "warning"  # a circular definition is worth a look, not a blind drop
+                found.append(f)
         return found

@@ -59,22 +59,32 @@ class AIBoilerplate(Check):
         return found
 
 
+_APOLOGY = any_pattern(["申し訳", "恐れ入り", "すみません", "ごめんなさい", "残念ながら", "I'm sorry", "I am sorry", "Sorry"])
+
+
 @register
 class UnjustifiedRefusal(Check):
     code = "unjustified_refusal"
     severity = "error"
     family = "refusal"
-    description = "The answer refuses a request that is not harmful."
+    description = ("The answer refuses a request that is not harmful (error when the answer is only the refusal, "
+                   "a warning when it goes on to say more).")
 
     def apply(self, record: Record) -> list[Finding]:
         found = []
         for t in turns(record):
-            m = _REFUSAL.search(t.answer.text)
-            if m and not _HARMFUL.search(t.instruction.text):
-                found.append(self.finding(
-                    record, f"refusal '{m.group()}' of a harmless request",
-                    self.span(t.answer, m.start(), m.end()),
-                ))
+            a = t.answer.text
+            m = _REFUSAL.search(a)
+            if m is None or _HARMFUL.search(t.instruction.text):
+                continue
+            # the assistant's own refusal opens the answer or comes with an apology; "only
+            # available on iOS; the Android app cannot..." states a fact about something else
+            if m.start() > 60 and not _APOLOGY.search(a):
+                continue
+            f = self.finding(record, f"refusal '{m.group()}' of a harmless request", self.span(t.answer, m.start(), m.end()))
+            if len(a) > 150:
+                f.severity = "warning"
+            found.append(f)
         return found
 
 

@@ -15,7 +15,7 @@ from oshie.data.check.base import (
     turns,
 )
 from oshie.data.check.text import any_pattern, katakana_words, mask_code, mask_quotes
-from oshie.ja.chars import is_japanese_char, latin_runs, latin_word_count
+from oshie.ja.chars import LATIN_LETTER, is_japanese_char, japanese_ratio, latin_runs
 
 # the instruction asks for English (or code), so English in the answer is the point
 _WANTS_ENGLISH = any_pattern([
@@ -25,14 +25,46 @@ _WANTS_ENGLISH = any_pattern([
 
 
 class EnglishRunParams(CheckParams):
-    min_words: int = 5  # a run of this many English words inside Japanese text is suspect
-    min_scattered: int = 3  # ... and so are this many lower-case English words strewn in it
+    min_words: int = 5  # a run of this many English words inside Japanese text is suspect ...
+    min_function_words: int = 2  # ... if it reads as prose: this many function words (the, of, is ...)
+    max_capitalised: float = 0.6  # ... and not mostly Capitalised Words (a title or a name)
+    min_scattered: int = 2  # this many distinct lower-case English words strewn in Japanese text
     min_japanese_chars: int = 2  # only look inside texts with some Japanese in them
 
 
 # lower-case English words glued into Japanese ("sunlightを使って"); capitalised names, acronyms
 # and CamelCase product names are left alone, they are normal in Japanese text
-_EMBEDDED_WORD = re.compile(r"(?<![A-Za-z0-9_.\-/])(?:[A-Z]?[a-z]{3,})(?:[ \-][a-z]{2,})*(?![A-Za-z0-9_(])")
+_EMBEDDED_WORD = re.compile(rf"(?<![{LATIN_LETTER}0-9_.\-/@%])(?:[a-z][a-z]{{2,}})(?:[ \-][a-z]{{2,}})*(?![{LATIN_LETTER}0-9_(@])")
+# lower-case words Japanese writers use as they are
+LOANWORDS = frozenset("web app email mail online offline blog wifi ok pdf html css url http https www usb id ai it dx".split())
+FUNCTION_WORDS = frozenset(
+    "the a an of and or but to in on at for with from by is are was were be been being it its this that these those "
+    "i you he she we they my your our their his her not no do does did have has had will would can could should "
+    "there here what which who when where why how as if so than then into about".split()
+)
+_TOKEN = re.compile(rf"[{LATIN_LETTER}][{LATIN_LETTER}'’\-]*")
+# tasks where English in the user's material is the point: translate, correct, explain English
+_LANGUAGE_TASK = any_pattern([
+    "翻訳", "訳して", "訳す", "和訳", "英訳", "日本語に", "英語の", "英文", "英語で", "英単語", "この文の文法",
+    "スペルミス", "誤りを", "添削", "言い換え", "English", "英語", "in English",
+])
+
+
+def is_english_prose(words: list[str], min_function: int, max_capitalised: float) -> bool:
+    """True for English sentences, False for names, titles, brands: prose has function words
+    and mostly lower-case content words; 'The Lord of the Rings' has Capitalised content words."""
+    function = [w for w in words if w.lower() in FUNCTION_WORDS]
+    content = [w for w in words if w.lower() not in FUNCTION_WORDS]
+    if len(function) < min_function or not content:
+        return False
+    capitalised = sum(1 for w in content if w[0].isupper())
+    return capitalised / len(content) < max_capitalised
+
+
+def english_source_fields(record: Record) -> set[str]:
+    """Paths of user messages whose task is about language (translate, correct English):
+    English in their passage is the material, not a leftover."""
+    return {t.instruction.path for t in turns(record) if _LANGUAGE_TASK.search(t.task)}
 
 
 @register
@@ -40,20 +72,27 @@ class UntranslatedEnglish(Check):
     code = "untranslated_english"
     severity = "warning"
     family = "translation"
-    description = "A run of English words left untranslated inside Japanese text (code, URLs and quotes are ignored)."
+    description = ("English prose left untranslated inside Japanese text (names, titles, brands, code, URLs, "
+                   "quotes and the English material of translation tasks are ignored).")
     Params = EnglishRunParams
 
     def apply(self, record: Record) -> list[Finding]:
         p: EnglishRunParams = self.params  # type: ignore[assignment]
-        wants_english = any(_WANTS_ENGLISH.search(t.instruction.text) for t in turns(record))
+        ts = turns(record)
+        wants_english = any(_WANTS_ENGLISH.search(t.task) for t in ts)
+        material = english_source_fields(record)
         found = []
         for f in text_fields(record):
             if f.role == "assistant" and wants_english:
                 continue
             masked = mask_quotes(mask_code(f.text))
+            if f.path in material:
+                t = next(t for t in ts if t.instruction.path == f.path)
+                masked = masked[: len(t.task)] + " " * (len(masked) - len(t.task))
             if sum(1 for ch in masked if is_japanese_char(ch)) < p.min_japanese_chars:
                 continue  # an all-English text is the low-ratio check's business
-            runs = latin_runs(masked, p.min_words)
+            runs = [(s, e, n) for s, e, n in latin_runs(masked, p.min_words)
+                    if is_english_prose(_TOKEN.findall(masked[s:e]), p.min_function_words, p.max_capitalised)]
             for start, end, n in runs:
                 found.append(self.finding(
                     record, f"{n} English words left untranslated in Japanese text",
@@ -61,8 +100,7 @@ class UntranslatedEnglish(Check):
                 ))
             if runs:
                 continue
-            words = [m for m in _EMBEDDED_WORD.finditer(masked) if not m.group()[0].isupper() or m.start() == 0
-                     or masked[m.start() - 1] not in " \n"]
+            words = [m for m in _EMBEDDED_WORD.finditer(masked) if m.group().lower() not in LOANWORDS]
             if len({m.group().lower() for m in words}) >= p.min_scattered:
                 start, end = words[0].start(), words[-1].end()
                 found.append(self.finding(
@@ -75,9 +113,9 @@ class UntranslatedEnglish(Check):
 
 # tasks that only make sense for English words: a Japanese dataset translated from English keeps
 # them, and their answers teach nothing about Japanese
-_ENGLISH_ONLY_TASK = any_pattern([
+_ENGLISH_ONLY_TASK = katakana_words([
     "アルファベット順", "ABC順", "abc順", "スペル", "綴り", "つづり", "韻を踏", "ライム", "頭韻",
-    "大文字", "小文字", "音節", "アナグラム", "母音で始まる", "子音で始まる", "複数形",
+    "(?<!五山の送り火の)(?<!京都の)大文字(?!焼|山|の送り火)", "小文字", "音節", "アナグラム", "母音で始まる", "子音で始まる", "複数形",
     "過去分詞", "三人称単数", "冠詞", "最初の文字が同じ", "文字を逆順",
     r"「[A-Za-zＡ-Ｚａ-ｚ]」(?:から|で)始まる", r"[A-Za-z]で始まる(?:単語|言葉|果物|動物|国)",
     r"「[A-Za-z]+」と「[A-Za-z]+」を使", "三人称単数", "英語では主語",
@@ -133,9 +171,9 @@ _FOREIGN_CULTURE = katakana_words([
 @register
 class ForeignCulture(Check):
     code = "foreign_culture"
-    severity = "info"
+    severity = "warning"
     family = "translation"
-    description = "The record assumes American/British life (imperial units, US holidays and institutions): a sign of translated data."
+    description = "A US-centric task (US holidays, states and institutions) that a Japanese user would not ask: a sign of translated data."
 
     def apply(self, record: Record) -> list[Finding]:
         for t in turns(record):
@@ -148,7 +186,7 @@ class ForeignCulture(Check):
 
 _NOTE = re.compile(
     r"[（(\[［【]\s*(?:訳注|訳者注|翻訳者注|翻訳注|注\s*[:：]\s*(?:原文|翻訳|英語|直訳)|原文|直訳|"
-    r"Translator'?s? note|TN|Note)\s*[:：]?[^）)\]］】\n]*[）)\]］】]"
+    r"Translator'?s? note|TN(?![A-Za-z])|Note(?![A-Za-z]))\s*[:：]?[^）)\]］】\n]*[）)\]］】]"
     r"|^\s*(?:訳注|訳者注|翻訳者注|翻訳メモ|原文|Translation|Translated text|Original)\s*[:：].*$"
     r"|(?:以下(?:は|が)(?:日本語)?(?:の)?翻訳(?:です|になります)|翻訳(?:すると|結果)[:：]|"
     r"(?:※|注[:：])\s*(?:この|上記の)?(?:文|文章|テキスト)?は(?:英語|原文)から(?:の)?(?:機械)?翻訳)",
@@ -183,34 +221,30 @@ class RatioParams(CheckParams):
     min_letters: int = 12  # shorter texts are skipped (too little to judge)
 
 
-def japanese_share(text: str, word_weight: float = 2.0) -> float:
-    """Japanese characters against Japanese characters plus Latin words (weighted): a question
-    like 'JavaScriptでconsole.logを使う理由は？' is Japanese, 'The night is bright.' is not."""
-    japanese = sum(1 for ch in text if is_japanese_char(ch))
-    words = latin_word_count(text)
-    total = japanese + word_weight * words
-    return japanese / total if total else 1.0
-
-
 @register
 class LowJapaneseRatio(Check):
     code = "low_japanese_ratio"
     severity = "warning"
     family = "translation"
-    description = "The text is mostly not Japanese (code, URLs and e-mail addresses are ignored)."
+    description = ("The text is mostly not Japanese (code, URLs, e-mail addresses and the English material of "
+                   "translation tasks are ignored).")
     Params = RatioParams
 
     def apply(self, record: Record) -> list[Finding]:
         p: RatioParams = self.params  # type: ignore[assignment]
-        wants_english = any(_WANTS_ENGLISH.search(t.instruction.text) for t in turns(record))
+        ts = turns(record)
+        wants_english = any(_WANTS_ENGLISH.search(t.task) for t in ts)
+        material = english_source_fields(record)
         found = []
         for f in text_fields(record):
             if f.role == "assistant" and wants_english:
                 continue
             masked = mask_code(f.text)
+            if f.path in material:
+                masked = next(t.task for t in ts if t.instruction.path == f.path)
             if sum(1 for ch in masked if ch.isalpha()) < p.min_letters:
                 continue
-            ratio = japanese_share(masked, p.word_weight)
+            ratio = japanese_ratio(masked, p.word_weight)
             if ratio < p.min_ratio:
                 found.append(self.finding(
                     record, f"mostly not Japanese: Japanese share {ratio:.0%} (minimum {p.min_ratio:.0%})",
