@@ -33,7 +33,7 @@ def test_pii_kinds_and_non_pii_numbers():
             "見本 user@example.com、窓口 0120-444-555、日付 2024-01-15、ISBN 978-4-00-310101-8、"
             "注文番号 1234-5678-9012、在庫 1,234,567個")
     kinds = [(k, text[s:e]) for s, e, k in find_pii(text)]
-    assert kinds == [("email", "taro@mail.co.jp"), ("phone", "080-1234-5678"), ("postal_code", "100-0001"),
+    assert kinds == [("email", "taro@mail.co.jp"), ("mobile_phone", "080-1234-5678"), ("postal_code", "100-0001"),
                      ("card_number", "4111 1111 1111 1111")]
 
 

@@ -225,9 +225,10 @@ class NGWords:
         chosen = list(categories) if categories is not None else shipped_categories()
         texts = [(resources.files("oshie").joinpath(f"resources/ngwords/{c}.txt").read_text("utf-8"), c) for c in chosen]
         texts += [(Path(f).read_text("utf-8"), f) for f in extra_files]
-        self.pattern = re.compile("|".join(f"(?:{parse_word_list(t, src).pattern})" for t, src in texts))
-        entries = [e.strip() for t, _ in texts for e in t.splitlines() if e.strip() and not e.strip().startswith("#")]
-        self.literals = None if any(e.startswith("re:") for e in entries) else sorted(set(entries))
+        lists = [parse_word_list(t, src) for t, src in texts]
+        self.pattern = re.compile("|".join(f"(?:{w.pattern.pattern})" for w in lists))
+        literals = [w.literals for w in lists]
+        self.literals = None if any(x is None for x in literals) else sorted({e for x in literals for e in x or ()})
 
     def lengths(self, text: str) -> list[int]:
         """Length of each match in `text`."""

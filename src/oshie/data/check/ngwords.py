@@ -37,6 +37,18 @@ class WordList:
     harmful: re.Pattern[str] | None
     mention: re.Pattern[str] | None
     verbs: frozenset[str]
+    entries: tuple[str, ...] = ()  # every entry without its tier/verb prefix ("re:" kept)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """Both tiers as one pattern (for callers that only count hits, such as corpus filters)."""
+        parts = [p.pattern for p in (self.harmful, self.mention) if p is not None]
+        return re.compile("|".join(f"(?:{p})" for p in parts))
+
+    @property
+    def literals(self) -> list[str] | None:
+        """The entries as plain strings, or None when some are regular expressions."""
+        return None if any(e.startswith("re:") for e in self.entries) else sorted(set(self.entries))
 
 
 def _entry_pattern(entry: str) -> str:
@@ -73,7 +85,7 @@ def parse_word_list(text: str, source: str) -> WordList:
                     for t, es in tiers.items()}
     except re.error as exc:
         raise ConfigError(f"bad regular expression in NG-word list: {exc}", path=source) from exc
-    return WordList(compiled["harmful"], compiled["mention"], frozenset(verbs))
+    return WordList(compiled["harmful"], compiled["mention"], frozenset(verbs), tuple(tiers["harmful"] + tiers["mention"]))
 
 
 @lru_cache(maxsize=32)

@@ -59,7 +59,7 @@ _ADDRESS = re.compile(
     r"[0-9０-９一二三四五六七八九十]+(?:丁目|番地?|[-－−][0-9０-９]+)(?:[-－−]?[0-9０-９]+(?:号)?)?"
 )
 # placeholders: masked digits, all zeros, the classic 090-1234-5678 pattern in manuals
-_PLACEHOLDER_PHONE = re.compile(r"[xX×＊*○〇]{2,}|^0\d0[-\s]?0000[-\s]?0000$|1234[-\s]?5678$|^0+[-\s0]*$")
+_PLACEHOLDER_PHONE = re.compile(r"[xX×＊*○〇]{2,}|^0\d0[-\s]?0000[-\s]?0000$|^0+[-\s0]*$")
 
 
 def corporate_number_valid(digits: str) -> bool:
