@@ -27,10 +27,15 @@ JUDGE = ["win", "win", "loss", "win", "tie"]
 def _write_inputs(d: Path) -> tuple[Path, Path, Path]:
     paths = []
     for name in (X, Y):
-        p = d / f"{name}.jsonl"
+        # X as an `oshie eval judge` run directory (answers.jsonl inside), Y as an answers JSONL
+        if name == X:
+            (d / name).mkdir()
+            p, ref = d / name / "answers.jsonl", d / name
+        else:
+            p = ref = d / f"{name}.jsonl"
         p.write_text("".join(json.dumps({"id": str(i + 1), "input": q, "answer": ANSWER[name][i]}, ensure_ascii=False)
                              + "\n" for i, q in enumerate(PROMPTS)), encoding="utf-8")
-        paths.append(p)
+        paths.append(ref)
     compare = d / "compare"
     compare.mkdir()
     (compare / "pairwise.jsonl").write_text("".join(

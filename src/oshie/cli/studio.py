@@ -56,6 +56,7 @@ def serve(
     db: DbOpt = None,
     host: Annotated[str, typer.Option("--host", help="Address to bind; the default serves this machine only.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8765,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Mark cookies Secure: use it when people reach the studio through HTTPS (a TLS proxy).")] = False,
 ) -> None:
     """Serve the studio (Ctrl+C stops)."""
     from oshie.studio import serve as run
@@ -66,7 +67,7 @@ def serve(
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print("[yellow]warning:[/yellow] serving beyond this machine: put it behind HTTPS")
-    run(project_dir, db, host, port, on_ready=ready)
+    run(project_dir, db, host, port, on_ready=ready, secure_cookies=secure_cookies)
 
 
 @user_app.command("add")

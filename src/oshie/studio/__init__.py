@@ -27,13 +27,13 @@ def open_studio(project_dir: str | Path, db_url: str | None = None, *, secure_co
 
 
 def serve(project_dir: str | Path, db_url: str | None = None, host: str = "127.0.0.1", port: int = 8765,
-          on_ready=None) -> None:  # type: ignore[no-untyped-def]
+          on_ready=None, secure_cookies: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Run the studio with uvicorn until interrupted."""
     import uvicorn
 
     from oshie.studio.web import create_app
 
-    studio = open_studio(project_dir, db_url)
+    studio = open_studio(project_dir, db_url, secure_cookies=secure_cookies)
     app = create_app(studio)
     if on_ready is not None:
         on_ready(f"http://{host}:{port}/")
