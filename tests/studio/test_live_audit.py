@@ -34,7 +34,7 @@ def test_findings_appear_with_spans_highlighted(sign_in, live_studio: LiveStudio
     assert ENGLISH in english.inner_text()
     mixed = page.locator(".findings li[data-check=mixed_speech_style]")
     mixed.wait_for()
-    assert "です・ます" in mixed.inner_text()
+    assert "です・ます と だ・である の混在" in mixed.inner_text()  # the Japanese name of the check
     preview = page.locator(".preview[data-for=answer]")
     # exactly the English run is highlighted, and the text around it is shown as typed
     marked = preview.locator("mark[data-check~=untranslated_english]").all_inner_texts()

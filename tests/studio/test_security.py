@@ -82,9 +82,9 @@ def test_login_is_throttled_and_cookies_are_flagged(live_studio: LiveStudio) -> 
     csrf = c.cookies.get("oshie_csrf")
     assert csrf
     for _ in range(5):
-        r = c.post("/login", data={"name": "mio", "password": "wrong-password", "csrf": csrf})
+        r = c.post("/login", data={"name": "tomo", "password": "wrong-password", "csrf": csrf})
         assert r.status_code == 401
-    r = c.post("/login", data={"name": "mio", "password": PASSWORD, "csrf": csrf})
+    r = c.post("/login", data={"name": "tomo", "password": PASSWORD, "csrf": csrf})
     assert r.status_code == 429  # even the right password waits out the window
     ok = live_studio.client()
     r = ok.post("/login", data={"name": "sato", "password": PASSWORD, "csrf": ok.cookies.get("oshie_csrf"),

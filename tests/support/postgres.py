@@ -10,6 +10,7 @@ tests that need it skip with that reason.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -111,6 +112,7 @@ def start_postgres() -> PostgresServer | None:
     if account is not None:
         os.chown(root, account.pw_uid, account.pw_gid)
     server = PostgresServer(bin_dir, root, free_port(), account)
+    atexit.register(server.stop)  # also when the session ends abnormally; stop() is idempotent
     try:
         server.start()
     except Exception:

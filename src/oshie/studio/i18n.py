@@ -99,6 +99,39 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# names of the audit checks (oshie.data.check codes) shown beside their findings
+CHECK_LABELS: dict[str, tuple[str, str]] = {
+    "empty_field": ("空の欄", "Empty field"),
+    "answer_repeats_instruction": ("質問の繰り返し", "Answer repeats the request"),
+    "answer_too_long": ("回答が長すぎる", "Answer too long"),
+    "answer_too_short": ("回答が短すぎる", "Answer too short"),
+    "junk_answer": ("中身のない回答", "Junk answer"),
+    "missing_task": ("依頼文がない", "No request"),
+    "foreign_culture": ("海外中心の題材", "Foreign-centric task"),
+    "foreign_language_task": ("英語前提の課題", "English-only task"),
+    "imperial_units": ("ヤード・ポンド法", "Imperial units"),
+    "low_japanese_ratio": ("日本語が少ない", "Little Japanese"),
+    "translation_note": ("翻訳メモの残り", "Translator's note"),
+    "untranslated_english": ("英語の残り", "Untranslated English"),
+    "wiki_debris": ("Wikipediaの残骸", "Wikipedia debris"),
+    "broken_markdown": ("Markdownの崩れ", "Broken Markdown"),
+    "mixed_speech_style": ("です・ます と だ・である の混在", "Mixed speech style"),
+    "repeated_lines": ("同じ行の繰り返し", "Repeated lines"),
+    "repeated_ngrams": ("同じ言い回しの繰り返し", "Repeated phrases"),
+    "ai_boilerplate": ("AIの定型文", "AI boilerplate"),
+    "over_cautious": ("過剰な注意書き", "Over-cautious"),
+    "unjustified_refusal": ("不要な拒否", "Unjustified refusal"),
+    "ng_word": ("NGワード", "NG word"),
+    "pii": ("個人情報", "Personal information"),
+    "duplicate": ("既存データとほぼ同じ", "Near-duplicate of an existing record"),
+}
+
+
+def check_label(code: str, lang: str) -> str:
+    pair = CHECK_LABELS.get(code)
+    return (pair[1] if lang == "en" else pair[0]) if pair else code
+
+
 def translator(lang: str) -> Callable[[str], str]:
     index = 1 if lang == "en" else 0
 

@@ -16,6 +16,7 @@ from oshie.studio import auth, workflow
 from oshie.studio.audit import audit_draft
 from oshie.studio.dashboard import progress_numbers
 from oshie.studio.db import Answer, History, Question
+from oshie.studio.i18n import check_label
 from oshie.studio.web import LANG_COOKIE, Ctx
 
 EXPORT_TYPES = {"xlsx": ".xlsx", "jsonl": ".jsonl", "csv": ".csv", "csv-cp932": ".csv", "json": ".json"}
@@ -184,6 +185,8 @@ def api_check(ctx: Ctx) -> Response:
 
     findings = audit_draft(ctx.s, ctx.text("instruction"), ctx.text("input"), ctx.text("answer"),
                            question_id=ident("question_id"), answer_id=ident("answer_id"))
+    for f in findings:
+        f["label"] = check_label(f["check"], ctx.lang)
     return JSONResponse({"findings": findings})
 
 

@@ -29,9 +29,11 @@
         const li = document.createElement("li");
         li.className = "finding " + f.severity;
         li.dataset.check = f.check;
+        const label = document.createElement("strong");
+        label.textContent = f.label || f.check;
         const code = document.createElement("code");
         code.textContent = f.check;
-        li.append(code, " " + f.message);
+        li.append(label, " ", code, " " + f.message);
         if (f.span) {
           const q = document.createElement("q");
           q.textContent = value(f.span.field).slice(f.span.start, f.span.end);
