@@ -62,7 +62,7 @@ def test_boilerplate_lines_and_site_repeated_lines() -> None:
     kept, rejected, stats = clean_batch(docs, CleanConfig(disable=["dup_ngrams", "top_ngrams", "dup_sentences"]))
     assert not rejected
     assert all("おすすめ商品一覧" not in d["text"] and "サイトマップ" not in d["text"] for d in kept)
-    assert stats["boilerplate"].changed == 3
+    assert stats["boilerplate"]["hits"] == 3 and stats["boilerplate"]["dropped"] == 0
     # one page of another host keeps its line: repetition is counted per site
     other = [{**docs[0], "meta": json.dumps({"url": "https://other.example.jp/1"})}]
     kept, _, _ = clean_batch(other, CleanConfig(disable=["dup_ngrams", "top_ngrams", "dup_sentences"]))

@@ -85,7 +85,8 @@ def clean(
         for col in ("filter", "seen", "dropped", "changed", "seconds"):
             t.add_column(col, justify="left" if col == "filter" else "right")
         for code, st in result.extra["filters"].items():
-            t.add_row(code, str(st["seen"]), str(st["dropped"]), str(st["changed"]), f"{st['seconds']:.2f}")
+            changed = str(st["hits"]) if code == "boilerplate" else "-"
+            t.add_row(code, str(st["seen"]), str(st["dropped"]), changed, f"{st['seconds']:.2f}")
         out.print(t)
 
 

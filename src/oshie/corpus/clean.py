@@ -8,27 +8,22 @@ and `done/` (the shard's statistics, for resume and the manifest).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from oshie.corpus.boilerplate import host_of, parse_meta, site_repeated_lines
-from oshie.corpus.filters import Compose, FilterStats
+from oshie.corpus.filters import Compose, add_stats
 from oshie.corpus.presets import CleanConfig, build_filters
 from oshie.corpus.run import EngineOptions, StepResult, prepare, run_step
 from oshie.corpus.shards import ShardWriter, doc_counts, mark_done, part_name, write_quarantine
 from oshie.corpus.streams import Document, batches, read_shard
 
 
-@lru_cache(maxsize=4)
-def _filters(config_json: str) -> Compose:
-    return Compose(build_filters(CleanConfig.model_validate_json(config_json)))
-
-
-def clean_batch(docs: list[Document], cfg: CleanConfig) -> tuple[list[Document], list[Document], dict[str, FilterStats]]:
-    """(kept, rejected with `reason`, per-filter statistics of this batch)."""
-    compose = _filters(cfg.model_dump_json())
-    compose.stats = {code: FilterStats() for code in compose.stats}
+def clean_batch(docs: list[Document], cfg: CleanConfig,
+                compose: Compose | None = None) -> tuple[list[Document], list[Document], dict[str, dict[str, Any]]]:
+    """(kept, rejected with `reason`, per-filter statistics). Pass `compose` to reuse built
+    filters across the batches of a shard; its statistics then accumulate."""
+    compose = compose or Compose(build_filters(cfg))
     metas = [parse_meta(d.get("meta")) for d in docs]
     repeated = (site_repeated_lines(metas, [d["text"] for d in docs], cfg.boilerplate.min_pages)
                 if cfg.boilerplate.enabled else {})
@@ -40,7 +35,7 @@ def clean_batch(docs: list[Document], cfg: CleanConfig) -> tuple[list[Document],
             kept.append({**doc, "text": text})
         else:
             rejected.append({**doc, "reason": reason})
-    return kept, rejected, compose.stats
+    return kept, rejected, compose.stats_dict()
 
 
 def clean_shard(task: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +48,8 @@ def clean_shard(task: dict[str, Any]) -> dict[str, Any]:
     kept_w = ShardWriter(out / "kept" / name, task["format"])
     rej_w = ShardWriter(out / "rejected" / name, task["format"], REJECT_SCHEMA)
     quarantined = []
-    totals = {code: FilterStats() for code in _filters(cfg.model_dump_json()).stats}
+    compose = Compose(build_filters(cfg))
+    filters: dict[str, dict[str, Any]] = {}
     tally: dict[str, dict[str, int]] = {}
     n_in = 0
     docs_iter = read_shard(task["path"], source=task.get("source"), text_field=task["text_field"])
@@ -61,9 +57,7 @@ def clean_shard(task: dict[str, Any]) -> dict[str, Any]:
         quarantined += bad
         n_in += len(docs) + len(bad)
         doc_counts(docs, tally, bucket="in")
-        kept, rejected, stats = clean_batch(docs, cfg)
-        for code, st in stats.items():
-            totals[code].add(st)
+        kept, rejected, filters = clean_batch(docs, cfg, compose)
         doc_counts(kept, tally, bucket="kept")
         kept_w.write(kept)
         rej_w.write(rejected)
@@ -73,9 +67,7 @@ def clean_shard(task: dict[str, Any]) -> dict[str, Any]:
     result = {
         "index": task["index"], "input": task["path"], "key": task["key"], "in": n_in,
         "kept": kept_w.count, "rejected": rej_w.count, "quarantined": len(quarantined),
-        "by_source": tally,
-        "filters": {code: {k: round(v, 4) if isinstance(v, float) else v for k, v in vars(st).items()}
-                    for code, st in totals.items()},
+        "by_source": tally, "filters": filters or compose.stats_dict(),
     }
     mark_done(out, task["index"], result)
     return result
@@ -92,8 +84,7 @@ def run_clean(inputs: list[Path], out_dir: Path, cfg: CleanConfig, *, text_field
 
 
 def _filter_totals(stats: list[dict[str, Any]]) -> dict[str, Any]:
-    filters: dict[str, FilterStats] = {}
+    filters: dict[str, dict[str, Any]] = {}
     for s in stats:
-        for code, st in s["filters"].items():
-            filters.setdefault(code, FilterStats()).add(FilterStats(**st))
-    return {"filters": {code: {**vars(st), "seconds": round(st.seconds, 3)} for code, st in filters.items()}}
+        add_stats(filters, s["filters"])
+    return {"filters": filters}

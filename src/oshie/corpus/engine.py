@@ -56,7 +56,7 @@ def _map_ray(fn: Callable[[Task], dict[str, Any]], tasks: list[Task], address: s
     rows = [{"task": json.dumps(t, ensure_ascii=False)} for t in tasks]
     ds = ray.data.from_items(rows, override_num_blocks=len(rows))
     # one task per shard, each retried on worker death (not on our own errors: those are bugs or bad data)
-    out = ds.map(_ray_call(fn), num_cpus=1, max_retries=max_retries).take_all()
+    out = ds.map(_ray_call(fn), num_cpus=1, ray_remote_args_fn=lambda: {"max_retries": max_retries}).take_all()
     results = sorted((json.loads(r["result"]) for r in out), key=lambda r: r["index"])
     if [r["index"] for r in results] != [t["index"] for t in tasks]:
         raise RuntimeError(f"ray returned results for shards {[r['index'] for r in results]}, expected each once")

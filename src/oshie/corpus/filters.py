@@ -1,23 +1,24 @@
-"""Document filters and normalisers: small classes with a `code` and `apply()`, composed in order.
+"""Document filters and normalisers on the shared filter protocol (`oshie.filters`).
 
 A filter's `apply(doc)` returns None to keep the document or a short reason to drop it; a
 normaliser returns the (possibly changed) text instead. `Compose` runs them in order, stops at
 the first drop (the reason recorded on the rejected document is `code: detail`) and keeps
-per-filter statistics: documents seen, dropped, characters removed and time spent (the HojiChar
-shape). Filters see a `DocView`, which computes the shared per-document facts (code points,
+per-filter statistics: documents seen, hit, dropped, characters removed and time spent (the
+HojiChar shape). Filters see a `DocView`, which computes the shared per-document facts (code points,
 character classes, lines, sentences) once, on first use, for all the filters that need them.
 """
 
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from abc import abstractmethod
 from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 
+from oshie.filters import Compose as BaseCompose
+from oshie.filters import Filter
 from oshie.ja.chars import CLASS_INDEX, class_ids
 from oshie.ja.sentences import split_sentences
 
@@ -67,15 +68,11 @@ class DocView:
         return split_sentences(self.text)
 
 
-class DocFilter(ABC):
-    """Keeps or drops a document. Subclasses set `code` and implement `apply`."""
+class DocFilter(Filter[DocView, "str | None"]):
+    """Keeps or drops a document (the `oshie.filters` protocol on a `DocView`): `apply`
+    returns None to keep, a short reason to drop."""
 
-    code: ClassVar[str]
     normaliser: ClassVar[bool] = False
-
-    @abstractmethod
-    def apply(self, doc: DocView) -> Any:
-        """None to keep; a short reason (str) to drop. Normalisers return the new text."""
 
     def describe(self) -> dict[str, Any]:
         """The filter's settings, recorded in the manifest."""
@@ -83,59 +80,63 @@ class DocFilter(ABC):
 
 
 class Normaliser(DocFilter):
-    """Rewrites the text; a document left empty is dropped with the reason 'empty'."""
+    """Rewrites the text (`apply` returns the new text); a document left empty is dropped.
+    Its statistics count a hit for every document it changed."""
 
     normaliser = True
 
     @abstractmethod
-    def apply(self, doc: DocView) -> str: ...
+    def apply(self, doc: DocView) -> str:  # type: ignore[override]
+        ...
 
 
-@dataclass
-class FilterStats:
-    seen: int = 0
-    dropped: int = 0
-    changed: int = 0
-    chars_removed: int = 0
-    seconds: float = 0.0
-
-    def add(self, other: FilterStats) -> None:
-        for k in ("seen", "dropped", "changed", "chars_removed", "seconds"):
-            setattr(self, k, getattr(self, k) + getattr(other, k))
+STAT_KEYS = ("seen", "hits", "dropped", "chars_removed", "seconds")
 
 
-@dataclass
-class Compose:
-    """Filters in order; the first drop wins and later filters do not see the document."""
+class Compose(BaseCompose[DocView]):
+    """Filters in order; the first drop wins and later filters do not see the document.
+    Besides each filter's own statistics (seen, hits, seconds) it counts drops and the
+    characters normalisers removed."""
 
-    filters: list[DocFilter]
-    stats: dict[str, FilterStats] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for f in self.filters:
-            self.stats.setdefault(f.code, FilterStats())
+    def __init__(self, filters: list[DocFilter]) -> None:
+        super().__init__(filters)
+        self.extra: dict[str, dict[str, int]] = {f.code: {"dropped": 0, "chars_removed": 0} for f in filters}
 
     def __call__(self, text: str, meta: dict[str, Any] | None = None) -> tuple[str, str | None]:
         """(final text, None) for a kept document; (text, "code: reason") for a dropped one."""
         view = DocView(text, meta)
         for f in self.filters:
-            st = self.stats[f.code]
-            st.seen += 1
+            if not f.normaliser:  # type: ignore[attr-defined]
+                reason = f(view)
+                if reason is not None:
+                    self.extra[f.code]["dropped"] += 1
+                    return view.text, f"{f.code}: {reason}"
+                continue
+            st = f.stats
             t0 = time.perf_counter()
             result = f.apply(view)
             st.seconds += time.perf_counter() - t0
-            if f.normaliser:
-                if result != view.text:
-                    st.changed += 1
-                    st.chars_removed += len(view.text) - len(result)
-                    view = DocView(result, meta)
-                if not result.strip():
-                    st.dropped += 1
-                    return result, f"{f.code}: nothing left"
-            elif result is not None:
-                st.dropped += 1
-                return view.text, f"{f.code}: {result}"
+            st.seen += 1
+            if result != view.text:
+                st.hits += 1
+                self.extra[f.code]["chars_removed"] += len(view.text) - len(result)
+                view = DocView(result, meta)
+            if not result.strip():
+                self.extra[f.code]["dropped"] += 1
+                return result, f"{f.code}: nothing left"
         return view.text, None
 
     def stats_dict(self) -> dict[str, dict[str, Any]]:
-        return {code: {**vars(s), "seconds": round(s.seconds, 4)} for code, s in self.stats.items()}
+        """code -> {seen, hits, dropped, chars_removed, seconds}, in filter order."""
+        return {f.code: {"seen": f.stats.seen, "hits": f.stats.hits, **self.extra[f.code],
+                         "seconds": round(f.stats.seconds, 4)} for f in self.filters}
+
+
+def add_stats(total: dict[str, dict[str, Any]], part: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Sum per-filter statistics (of batches or shards)."""
+    for code, st in part.items():
+        t = total.setdefault(code, dict.fromkeys(STAT_KEYS, 0))
+        for k in STAT_KEYS:
+            t[k] = t[k] + st.get(k, 0)
+        t["seconds"] = round(t["seconds"], 4)
+    return total
