@@ -82,4 +82,4 @@ def test_eval_judge_and_compare_cli(tmp_path):
     assert res.exit_code == 0, res.output
     assert "a_vs_b" in json.loads((tmp_path / "c" / "results.json").read_text())
     res = runner.invoke(app, ["eval", "compare", str(runs[0]), str(runs[1]), "--out", str(tmp_path / "d")])
-    assert "no judge given" in str(res.exception)
+    assert "no model given" in str(res.exception)

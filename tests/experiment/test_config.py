@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from oshie.config import parse_overrides
 from oshie.errors import ConfigError
-from oshie.experiment.config import load_experiment, parse_overrides, resource_path
+from oshie.experiment.config import load_experiment, resource_path
 from oshie.experiment.plan import build_plan
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "experiment.yaml"

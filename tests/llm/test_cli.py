@@ -21,7 +21,7 @@ def test_chat_raw_and_cached(tmp_path):
         first = runner.invoke(app, [*base, "富士山は？", "--cache", str(db), "-s", "簡潔に"])
         again = runner.invoke(app, [*base, "富士山は？", "--cache", str(db), "-s", "簡潔に"])
         raw = runner.invoke(
-            app, [*base, "むかし", "--raw", "--seed", "3", "-t", "0.5", "--stop", "。", "--json"]
+            app, [*base, "むかし", "--raw", "--seed", "3", "--temperature", "0.5", "--stop", "。", "--json"]
         )
         uncached = runner.invoke(
             app, [*base, "富士山は？", "--cache", str(db), "-s", "簡潔に", "--no-cache"]

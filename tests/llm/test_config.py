@@ -6,9 +6,9 @@ import pytest
 from tests.llm.helpers import echo
 from tests.support.openai_server import OpenAITestServer
 
+from oshie.config import parse_overrides
 from oshie.errors import ConfigError
 from oshie.llm import CachedLLM, OpenAICompatLLM, build_llm, load_llm_config
-from oshie.llm.config import parse_overrides
 
 
 def test_yaml_with_overrides_builds_a_cached_client(tmp_path):

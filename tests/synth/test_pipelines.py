@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from oshie.cli.app import app
 from oshie.errors import OshieError
-from oshie.synth.api import LLMOptions, run_stage
+from oshie.llm.config import LLMConfig
+from oshie.synth.api import run_stage
 from oshie.synth.output import rejected_path
 from oshie.synth.respond import RespondConfig, respond
 from oshie.synth.self_instruct import SelfInstructConfig, self_instruct
@@ -85,7 +86,7 @@ def test_faults_do_not_change_the_output(tmp_path: Path, seeds_file: Path, stage
     outputs = []
     for name, faults in (("clean", None), ("faulty", _faults)):
         out = tmp_path / name / "out.jsonl"
-        opts = LLMOptions(base_url="", model="test-model", timeout=0.5, backoff_base=0.01,
+        opts = LLMConfig(base_url="", model="test-model", timeout=0.5, backoff_base=0.01,
                           concurrency=4)
         with OpenAITestServer(scripted, faults=faults) as srv:
             opts.base_url = srv.base_url

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from oshie.cli.common import llm_overrides
+from oshie.cli.common import LLMFlags, llm_options, resolve_llm
 from oshie.console import out
 from oshie.errors import UsageError
 from oshie.paths import guard_outputs
@@ -49,25 +49,15 @@ def _print_results(results: dict[str, dict[str, dict[str, Any]]], out_dir: Path)
     out.print(f"wrote {escape(str(out_dir))}/results.json, manifest.json, report.html")
 
 
-def _judge_llm(config: Path | None, base_url: str | None, model: str | None,
-               api_key_env: str | None, cache: Path | None, sets: list[str] | None):
-    from oshie.llm.config import build_llm, load_llm_config, parse_overrides
+def _judge_llm(flags: LLMFlags) -> tuple[Any, dict[str, Any]]:
+    from oshie.llm.config import build_llm
 
-    # --set wins over the flags here
-    overrides = llm_overrides(base_url=base_url, model=model, api_key_env=api_key_env, cache=cache)
-    overrides.update(parse_overrides(sets))
-    if config is None and "model" not in overrides:
-        raise UsageError("no judge given", hint="pass --judge-model (and --judge-base-url) or --judge-config")
-    cfg = load_llm_config(config, overrides)
-    return build_llm(cfg), cfg.model_dump(mode="json", exclude={"extra_body"})
+    cfg = resolve_llm(flags)
+    return build_llm(cfg, no_cache=flags.no_cache), cfg.model_dump(mode="json", exclude={"extra_body"})
 
 
-JudgeConfig = Annotated[Path | None, typer.Option("--judge-config", "--judge", help="LLM config YAML for the judge (backend, base_url, model, api_key_env, cache...).")]
-JudgeURL = Annotated[str | None, typer.Option("--judge-base-url", help="OpenAI-compatible server URL of the judge, e.g. http://127.0.0.1:8000/v1.")]
-JudgeModel = Annotated[str | None, typer.Option("--judge-model", help="Judge model name as the server knows it (for a local judge: its directory, with --set backend=local).")]
-JudgeKeyEnv = Annotated[str | None, typer.Option("--judge-api-key-env", help="Name of the environment variable holding the judge's API key.")]
-JudgeCache = Annotated[Path | None, typer.Option("--judge-cache", help="SQLite cache of judge calls; re-runs never repeat a finished call.")]
-JudgeSet = Annotated[list[str] | None, typer.Option("--set", help="Override a judge config field, e.g. --set concurrency=4 (repeatable).")]
+JudgeOptions = llm_options("judge", config_flag=("--judge-config", "--judge"),
+                           cache_help="SQLite cache of judge calls; re-runs never repeat a finished call.")
 Attempts = Annotated[int, typer.Option("--max-attempts", min=1, help="Judge calls per verdict when the answer cannot be parsed (new sample each time).")]
 
 
@@ -116,6 +106,7 @@ def run(
 
 
 @app.command("judge")
+@JudgeOptions
 def judge(
     data: Annotated[Path, typer.Option("--data", help="Tasks file (CSV or JSONL) with input, output (reference) and eval_aspect.")],
     out_dir: OutOpt,
@@ -127,28 +118,24 @@ def judge(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="With --model: cap on answer length in tokens.")] = 256,
     max_attempts: Attempts = 3,
     judge_max_tokens: Annotated[int, typer.Option("--judge-max-tokens", min=1, help="Cap on the judge's reply length in tokens.")] = 512,
-    judge_config: JudgeConfig = None,
-    judge_base_url: JudgeURL = None,
-    judge_model: JudgeModel = None,
-    judge_api_key_env: JudgeKeyEnv = None,
-    judge_cache: JudgeCache = None,
-    sets: JudgeSet = None,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options, as --judge-*
 ) -> None:
     """Grade answers 1-5 with an LLM judge against the reference and the task's grading notes."""
     from oshie.eval.judge import run_judge
 
-    _guard(out_dir, [data, answers, model, judge_config, judge_cache])
-    llm, info = _judge_llm(judge_config, judge_base_url, judge_model, judge_api_key_env, judge_cache, sets)
+    _guard(out_dir, [data, answers, model, llm.config, llm.fields.get("cache")])
+    client, info = _judge_llm(llm)
     try:
-        results = run_judge(data, out_dir, llm, answers_path=answers, model_dir=model, prompt=prompt,
+        results = run_judge(data, out_dir, client, answers_path=answers, model_dir=model, prompt=prompt,
                             limit=limit, max_attempts=max_attempts, max_new_tokens=max_new_tokens,
                             system_name=name, judge_info=info, judge_max_tokens=judge_max_tokens)
     finally:
-        llm.close()
+        client.close()
     _print_results(results, out_dir)
 
 
 @app.command("compare")
+@JudgeOptions
 def compare(
     runs: Annotated[list[Path], typer.Argument(help="Two or more `oshie eval judge` run directories (or answers JSONL files) on the same tasks.")],
     out_dir: OutOpt,
@@ -156,12 +143,7 @@ def compare(
     prompt: Annotated[str, typer.Option("--prompt", help="Pairwise judge prompt: a shipped name (judge_pairwise_v1) or a .txt path.")] = "judge_pairwise_v1",
     seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed.")] = 0,
     max_attempts: Attempts = 3,
-    judge_config: JudgeConfig = None,
-    judge_base_url: JudgeURL = None,
-    judge_model: JudgeModel = None,
-    judge_api_key_env: JudgeKeyEnv = None,
-    judge_cache: JudgeCache = None,
-    sets: JudgeSet = None,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options, as --judge-*
 ) -> None:
     """Judge systems pairwise in both orders: win/tie/loss rates with CIs, Bradley–Terry for 3+."""
     from oshie.eval.pairwise import run_compare
@@ -170,13 +152,13 @@ def compare(
         raise UsageError("compare needs at least two runs")
     if names and len(names) != len(runs):
         raise UsageError(f"{len(names)} --name values for {len(runs)} runs")
-    _guard(out_dir, [*runs, *(r / "answers.jsonl" for r in runs), judge_config, judge_cache])
-    llm, info = _judge_llm(judge_config, judge_base_url, judge_model, judge_api_key_env, judge_cache, sets)
+    _guard(out_dir, [*runs, *(r / "answers.jsonl" for r in runs), llm.config, llm.fields.get("cache")])
+    client, info = _judge_llm(llm)
     try:
-        results = run_compare(runs, out_dir, llm, prompt=prompt, max_attempts=max_attempts,
+        results = run_compare(runs, out_dir, client, prompt=prompt, max_attempts=max_attempts,
                               seed=seed, names=names, judge_info=info)
     finally:
-        llm.close()
+        client.close()
     _print_results(results, out_dir)
 
 

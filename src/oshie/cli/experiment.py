@@ -24,9 +24,10 @@ SET_OPT = typer.Option(
 
 
 def _load(path: Path, overrides: list[str] | None):
-    from oshie.experiment.config import load_experiment, parse_overrides
+    from oshie.config import parse_overrides
+    from oshie.experiment.config import load_experiment
 
-    return load_experiment(path, parse_overrides(overrides))
+    return load_experiment(path, parse_overrides(overrides, example="recipe.sft.max_steps=20"))
 
 
 def _out_dir(config, out_dir: Path | None) -> Path:

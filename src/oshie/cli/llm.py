@@ -11,57 +11,16 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from oshie.cli.common import key_value_table, llm_overrides
+from oshie.cli.common import LLMFlags, key_value_table, llm_options, resolve_llm
 from oshie.console import console, info, is_quiet, out
+from oshie.errors import UsageError
 
 app = typer.Typer(no_args_is_help=True, help="LLM backends and the call cache.")
 
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        "-c",
-        help="LLM config YAML (backend, base_url, model, api_key_env, "
-        "concurrency, timeout, max_retries, cache ...).",
-    ),
-]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a config field, e.g. --set timeout=30 (repeatable)."),
-]
-BaseUrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url", help="OpenAI-compatible server URL ending in /v1 (sets backend openai)."
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--model", "-m", help="Model name on the server, or a model directory with --local."
-    ),
-]
-LocalOpt = Annotated[
-    bool,
-    typer.Option(
-        "--local", help="Run MODEL as a local transformers model directory instead of HTTP."
-    ),
-]
-KeyEnvOpt = Annotated[
-    str | None,
-    typer.Option("--api-key-env", help="NAME of the environment variable holding the API key."),
-]
-CacheOpt = Annotated[
-    Path | None,
-    typer.Option("--cache", help="SQLite cache file; finished calls are never repeated."),
-]
-NoCacheOpt = Annotated[
-    bool, typer.Option("--no-cache", help="Ignore the configured cache: call the model every time.")
-]
 MaxTokOpt = Annotated[int | None, typer.Option("--max-tokens", help="Most tokens to generate.")]
 TempOpt = Annotated[
     float | None,
-    typer.Option("--temperature", "-t", help="0 for greedy; higher samples more freely."),
+    typer.Option("--temperature", help="0 for greedy; higher samples more freely."),
 ]
 TopPOpt = Annotated[float | None, typer.Option("--top-p", help="Nucleus sampling mass.")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed for reproducible sampling.")]
@@ -71,25 +30,10 @@ StopOpt = Annotated[
 ]
 
 
-def _config(
-    config: Path | None,
-    sets: list[str] | None,
-    base_url: str | None,
-    model: str | None,
-    local: bool,
-    api_key_env: str | None,
-    cache: Path | None,
-) -> Any:
-    from oshie.llm.config import load_llm_config, parse_overrides
-
+def _config(llm: LLMFlags) -> Any:
     if is_quiet():  # retry warnings are chatter; the final error is still printed
         logging.getLogger("oshie.llm").setLevel(logging.ERROR)
-
-    overrides = parse_overrides(sets)
-    # the flags win over --set here
-    overrides.update(llm_overrides(base_url=base_url, model=model, api_key_env=api_key_env,
-                                   cache=cache, local=local))
-    return load_llm_config(config, overrides)
+    return resolve_llm(llm)
 
 
 def _params(
@@ -99,6 +43,8 @@ def _params(
     seed: int | None,
     stop: list[str] | None,
 ) -> Any:
+    from pydantic import ValidationError
+
     from oshie.llm.base import GenerationParams
 
     given = {
@@ -108,20 +54,19 @@ def _params(
         "seed": seed,
         "stop": stop or None,
     }
-    return GenerationParams(**{k: v for k, v in given.items() if v is not None})
+    try:
+        return GenerationParams(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:  # e.g. --temperature nan
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).replace("_", "-")
+        raise UsageError(f"--{name}: {err['msg']}", field=str(err["loc"][0])) from None
 
 
 @app.command("chat")
+@llm_options(model_short="-m")
 def chat(
     text: Annotated[str, typer.Argument(help="The user message (or the raw prompt with --raw).")],
-    config: ConfigOpt = None,
-    sets: SetOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    local: LocalOpt = False,
-    api_key_env: KeyEnvOpt = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
     raw: Annotated[
         bool, typer.Option("--raw", help="Send TEXT as a raw completion prompt (no chat template).")
@@ -139,15 +84,15 @@ def chat(
     from oshie.llm.base import LLMRequest
     from oshie.llm.config import build_llm
 
-    cfg = _config(config, sets, base_url, model, local, api_key_env, cache)
+    cfg = _config(llm)
     params = _params(max_tokens, temperature, top_p, seed, stop)
     if raw:
         req = LLMRequest(prompt=text, params=params)
     else:
         msgs = [{"role": "system", "content": system}] if system else []
         req = LLMRequest(messages=[*msgs, {"role": "user", "content": text}], params=params)
-    with build_llm(cfg, no_cache=no_cache) as llm:
-        gen = llm.generate([req])[0]
+    with build_llm(cfg, no_cache=llm.no_cache) as client:
+        gen = client.generate([req])[0]
     if as_json:
         out.print_json(json.dumps(gen.model_dump(), ensure_ascii=False))
         return
@@ -160,6 +105,7 @@ def chat(
 
 
 @app.command("generate")
+@llm_options(model_short="-m")
 def generate(
     requests: Annotated[
         Path,
@@ -171,14 +117,7 @@ def generate(
         Path,
         typer.Option("--out", "-o", help="Run directory for generations.jsonl and manifest.json."),
     ],
-    config: ConfigOpt = None,
-    sets: SetOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    local: LocalOpt = False,
-    api_key_env: KeyEnvOpt = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     max_tokens: MaxTokOpt = None,
     temperature: TempOpt = None,
     top_p: TopPOpt = None,
@@ -189,10 +128,10 @@ def generate(
     from oshie.llm.batch import run_batch
     from oshie.llm.config import build_llm
 
-    cfg = _config(config, sets, base_url, model, local, api_key_env, cache)
+    cfg = _config(llm)
     defaults = _params(max_tokens, temperature, top_p, seed, stop)
-    with build_llm(cfg, no_cache=no_cache) as llm:
-        result = run_batch(llm, requests, out_dir, defaults=defaults, config=cfg)
+    with build_llm(cfg, no_cache=llm.no_cache) as client:
+        result = run_batch(client, requests, out_dir, defaults=defaults, config=cfg)
     cached = "" if result.hits is None else f"; cache hits {result.hits}, misses {result.misses}"
     console.print(
         f"{result.samples} generations for {result.requests} requests -> "

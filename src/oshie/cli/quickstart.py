@@ -25,11 +25,12 @@ SET_OPT = typer.Option(
 def command(out_dir: Path = OUT_OPT, overrides: list[str] | None = SET_OPT) -> None:
     """Train a tiny Japanese model offline, tune it on clean vs flawed instruction data,
     evaluate on the shipped mini tasks and write the comparison report (CPU, a few minutes)."""
-    from oshie.experiment.config import parse_overrides, resource_path
+    from oshie.config import parse_overrides
+    from oshie.experiment.config import resource_path
     from oshie.experiment.quickstart import QUICKSTART_YAML, run_quickstart
 
     info("oshie quickstart: tokenizer + tiny model -> pre-train -> audit -> SFT x 3 -> eval x 4")
-    run = run_quickstart(out_dir, parse_overrides(overrides))
+    run = run_quickstart(out_dir, parse_overrides(overrides, example="recipe.sft.max_steps=20"))
     info(
         f"{len(run.ran)} stages ran ({len(run.resumed)} resumed), "
         f"{len(run.skipped)} reused from the cache"

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from oshie.cli.common import LLMFlags, llm_options, resolve_llm, split_llm_sets
+
 app = typer.Typer(no_args_is_help=True, help=(
     "Grow instruction data with an LLM. Every call is cached (a rerun or a resumed run "
     "pays nothing twice); outputs are JSONL with provenance; dropped candidates go to "
@@ -16,51 +18,39 @@ app = typer.Typer(no_args_is_help=True, help=(
 In = Annotated[Path, typer.Argument(help="Input records (any supported file type/format).",
                                      exists=True, dir_okay=False)]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output JSONL (resumed if it exists).")]
-BaseUrl = Annotated[str | None, typer.Option(
-    help="OpenAI-compatible server URL ending in /v1 (vLLM, llama.cpp, Ollama, OpenAI).")]
-Model = Annotated[str | None, typer.Option(help="Model name on the server.")]
-ApiKeyEnv = Annotated[str, typer.Option(
-    help="NAME of the environment variable holding the API key (never the key itself).")]
-Local = Annotated[Path | None, typer.Option(
-    help="Generate with a local model directory instead of a server.",
-    exists=True, file_okay=False)]
-Cache = Annotated[Path | None, typer.Option(
-    help="SQLite call cache [default: OUT without .jsonl + .cache.sqlite].")]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Do not cache calls (no resume).")]
-Concurrency = Annotated[int, typer.Option(help="Requests in flight at once.")]
-Timeout = Annotated[float, typer.Option(help="Seconds before one HTTP attempt gives up.")]
-Retries = Annotated[int, typer.Option(help="Retries of a failed call (429/5xx/timeout).")]
 AllowRestricted = Annotated[bool, typer.Option(
     "--allow-restricted-license",
     help="Generate even with a model whose terms restrict training on its outputs "
     "(records are marked license_restricted: true).")]
 LicenseList = Annotated[Path | None, typer.Option(
-    help="Restricted-model list (glob | reason per line) [default: the shipped list].",
+    help="Restricted-model list (glob | reason per line) \\[default: the shipped list].",
     exists=True, dir_okay=False)]
 Sets = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override any stage setting: --set key=value (repeatable).")]
+    "--set", help="Override a stage or LLM setting: --set temperature=0.7, --set device=cpu "
+    "(repeatable); explicit options win over it.")]
 ConfigFile = Annotated[Path | None, typer.Option(
-    "--config", help="YAML file of stage settings (the keys --set takes); options and --set "
-    "override it.", exists=True, dir_okay=False)]
+    "--config", help="YAML file of stage settings (the keys --set takes) with the LLM settings "
+    "under 'llm:'; --set and options override it.", exists=True, dir_okay=False)]
+LLMOptions = llm_options(config_flag=None, set_flag=False, cache_help=(
+    "SQLite call cache \\[default: OUT without .jsonl + .cache.sqlite]."))
 Temperature = Annotated[float | None, typer.Option(help="Sampling temperature.")]
 Seed = Annotated[int | None, typer.Option(help="Base random seed.")]
 
 
-def _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout, retries):
-    from oshie.synth.api import LLMOptions
+def _settings(cls: type, llm: LLMFlags, sets: list[str] | None, path: Path | None,
+              **given: Any) -> tuple[Any, Any]:
+    """(stage config, LLMConfig), each by the one precedence: file < --set < explicit option."""
+    from oshie import config as shared
 
-    return LLMOptions(base_url=base_url, model=model, api_key_env=api_key_env,
-                      local=str(local) if local else None, cache=str(cache) if cache else None,
-                      no_cache=no_cache, concurrency=concurrency, timeout=timeout,
-                      max_retries=retries)
-
-
-def _config(cls: type, sets: list[str] | None, path: Path | None, **given: Any) -> Any:
-    """The stage config: YAML file < explicit options (None = not given) < --set overrides."""
-    from oshie.config import load_config, parse_overrides
-
+    pairs = shared.parse_overrides(sets, example="temperature=0.7")
+    stage_sets, llm_sets = split_llm_sets(pairs, cls.model_fields)
+    data = shared.load_yaml(path) if path is not None else {}
+    data.pop("llm", None)  # the LLM section, read by resolve_llm
     options = [(k, v) for k, v in given.items() if v is not None]
-    return load_config(cls, path, options + parse_overrides(sets, example="temperature=0.7"))
+    overrides = stage_sets + options
+    stage = shared.validate(cls, shared.apply_overrides(data, overrides), path=path,
+                            overridden=[k for k, _ in overrides])
+    return stage, resolve_llm(llm, file=path, section="llm", sets=llm_sets)
 
 
 def _print(summary: Any) -> None:
@@ -89,15 +79,17 @@ def _print(summary: Any) -> None:
     out.print(f"records:  {summary.out}\nrejected: {summary.rejected}\nmanifest: {summary.manifest}")
 
 
-def _run(stage: str, fn: Any, config: Any, out: Path, llm: Any, inputs: Path | None,
-         allow: bool, license_list: Path | None, **kw: Any) -> None:
+def _run(stage: str, fn: Any, settings: tuple[Any, Any], out: Path, flags: LLMFlags,
+         inputs: Path | None, allow: bool, license_list: Path | None, **kw: Any) -> None:
     from oshie.synth.api import run_stage
 
-    _print(run_stage(stage, fn, config, out=out, llm=llm, inputs=inputs, allow_restricted=allow,
-                     license_list=license_list, **kw))
+    config, llm = settings
+    _print(run_stage(stage, fn, config, out=out, llm=llm, no_cache=flags.no_cache, inputs=inputs,
+                     allow_restricted=allow, license_list=license_list, **kw))
 
 
 @app.command("self-instruct")
+@LLMOptions
 def self_instruct_cmd(
     seeds: In,
     out: Out,
@@ -106,36 +98,34 @@ def self_instruct_cmd(
     novelty_threshold: Annotated[float | None, typer.Option(
         help="Drop a candidate whose character ROUGE-L F vs the pool exceeds this [0.7].")] = None,
     blocklist: Annotated[Path | None, typer.Option(
-        help="File of tasks a text model cannot do, one a line [shipped list].")] = None,
+        help="File of tasks a text model cannot do, one a line \\[shipped list].")] = None,
     template: Annotated[str | None, typer.Option(
-        help="Prompt template name or .txt path [synth_self_instruct_v1].")] = None,
+        help="Prompt template name or .txt path \\[synth_self_instruct_v1].")] = None,
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
     config: ConfigFile = None,
-    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
-    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Human seed instructions -> new instructions (+ input/output), filtered for Japanese rules and character ROUGE-L novelty."""
     from oshie.synth.self_instruct import SelfInstructConfig, self_instruct
 
-    cfg = _config(SelfInstructConfig, sets, config, target=target, per_prompt=per_prompt,
+    cfg = _settings(SelfInstructConfig, llm, sets, config, target=target, per_prompt=per_prompt,
                   novelty_threshold=novelty_threshold, template=template, seed=seed,
                   blocklist=str(blocklist) if blocklist else None, temperature=temperature)
     _run("self-instruct", self_instruct, cfg, out,
-         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
-              max_retries), seeds, allow_restricted_license, license_list)
+         llm, seeds, allow_restricted_license, license_list)
 
 
 @app.command("evol")
+@LLMOptions
 def evol_cmd(
     instructions: In,
     out: Out,
     rounds: Annotated[int | None, typer.Option(help="Evolution rounds [1].")] = None,
     operations: Annotated[str | None, typer.Option(
-        help="Comma-separated: constraints,deepen,concretize,reasoning,breadth [all].")] = None,
+        help="Comma-separated: constraints,deepen,concretize,reasoning,breadth \\[all].")] = None,
     template: Annotated[list[str] | None, typer.Option(
         help="Override an operation's template: OP=NAME_OR_PATH (repeatable).")] = None,
     answer: Annotated[bool, typer.Option(help="Answer each evolved instruction.")] = True,
@@ -143,9 +133,7 @@ def evol_cmd(
     seed: Seed = None,
     sets: Sets = None,
     config: ConfigFile = None,
-    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
-    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Evol-Instruct: make instructions harder (in depth) or new in the same domain (in breadth); failed evolutions are eliminated."""
@@ -158,15 +146,15 @@ def evol_cmd(
         if not sep:
             raise UsageError(f"--template {item!r} is not OP=NAME_OR_PATH", field="template")
         templates[op.strip()] = ref.strip()
-    cfg = _config(EvolConfig, sets, config, rounds=rounds, seed=seed, temperature=temperature,
+    cfg = _settings(EvolConfig, llm, sets, config, rounds=rounds, seed=seed, temperature=temperature,
                   operations=[o.strip() for o in operations.split(",")] if operations else None,
                   templates=templates or None, answer=answer)
     _run("evol", evol, cfg, out,
-         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
-              max_retries), instructions, allow_restricted_license, license_list)
+         llm, instructions, allow_restricted_license, license_list)
 
 
 @app.command("magpie")
+@LLMOptions
 def magpie_cmd(
     out: Out,
     n: Annotated[int | None, typer.Option("--n", help="Queries to sample [100].")] = None,
@@ -182,9 +170,7 @@ def magpie_cmd(
     seed: Seed = None,
     sets: Sets = None,
     config: ConfigFile = None,
-    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
-    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Magpie: draw queries out of an aligned model by sending only the pre-query part of its chat template, then answer them."""
@@ -193,15 +179,15 @@ def magpie_cmd(
     if pre_query is not None:
         pre_query = pre_query.encode("utf-8").decode("unicode_escape").encode(
             "latin-1").decode("utf-8")  # let '\n' typed in a shell mean a newline
-    cfg = _config(MagpieConfig, sets, config, n=n, pre_query=pre_query, stop=stop, system=system,
+    cfg = _settings(MagpieConfig, llm, sets, config, n=n, pre_query=pre_query, stop=stop, system=system,
                   answer=answer, temperature=temperature, seed=seed)
     _run("magpie", magpie, cfg, out,
-         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
-              max_retries), None, allow_restricted_license, license_list,
-         model_dir=template_from or local)
+         llm, None, allow_restricted_license, license_list,
+         model_dir=template_from or (cfg[1].model if cfg[1].backend == "local" else None))
 
 
 @app.command("respond")
+@LLMOptions
 def respond_cmd(
     instructions: In,
     out: Out,
@@ -213,97 +199,88 @@ def respond_cmd(
     seed: Seed = None,
     sets: Sets = None,
     config: ConfigFile = None,
-    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
-    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Answer instructions: n sampled answers each (each sample is its own cache entry)."""
     from oshie.synth.respond import RespondConfig, respond
 
-    cfg = _config(RespondConfig, sets, config, n=n, system=system, max_tokens=max_tokens,
+    cfg = _settings(RespondConfig, llm, sets, config, n=n, system=system, max_tokens=max_tokens,
                   drop_refusals=drop_refusals or None, temperature=temperature, seed=seed)
     _run("respond", respond, cfg, out,
-         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
-              max_retries), instructions, allow_restricted_license, license_list)
+         llm, instructions, allow_restricted_license, license_list)
 
 
 @app.command("extend")
+@LLMOptions
 def extend_cmd(
     conversations: In,
     out: Out,
     turns: Annotated[int | None, typer.Option(help="Most turns added per conversation [2].")] = None,
     template: Annotated[str | None, typer.Option(
-        help="Simulated-user prompt name or path [synth_extend_user_v1].")] = None,
+        help="Simulated-user prompt name or path \\[synth_extend_user_v1].")] = None,
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
     config: ConfigFile = None,
-    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
-    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Multi-turn amplification: an LLM plays the user and asks follow-ups until it says [終了] or the turn limit is reached; the assistant answers each."""
     from oshie.synth.extend import ExtendConfig, extend
 
-    cfg = _config(ExtendConfig, sets, config, turns=turns, template=template, temperature=temperature,
+    cfg = _settings(ExtendConfig, llm, sets, config, turns=turns, template=template, temperature=temperature,
                   seed=seed)
     _run("extend", extend, cfg, out,
-         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
-              max_retries), conversations, allow_restricted_license, license_list)
+         llm, conversations, allow_restricted_license, license_list)
 
 
 @app.command("screen")
+@LLMOptions
 def screen_cmd(
     records: In,
     out: Out,
     keep: Annotated[str | None, typer.Option(
         help="Keep-expression over the tags input_quality, difficulty, category, safety, "
-        "quality, e.g. \"quality>=4 and safety=='safe'\" [keep all].")] = None,
+        "quality, e.g. \"quality>=4 and safety=='safe'\" \\[keep all].")] = None,
     template: Annotated[str | None, typer.Option(
-        help="Judge prompt name or path [synth_screen_v1].")] = None,
+        help="Judge prompt name or path \\[synth_screen_v1].")] = None,
     sets: Sets = None,
     config: ConfigFile = None,
-    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
-    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     license_list: LicenseList = None,
 ) -> None:
     """LLM-judge tags per record (JSON, parsed robustly), kept or set aside by --keep."""
     from oshie.synth.screen import ScreenConfig, screen
 
-    cfg = _config(ScreenConfig, sets, config, keep=keep, template=template)
+    cfg = _settings(ScreenConfig, llm, sets, config, keep=keep, template=template)
     # screening only tags records: it makes no training text, so no license guard
     _run("screen", screen, cfg, out,
-         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
-              max_retries), records, True, license_list)
+         llm, records, True, license_list)
 
 
 @app.command("preference")
+@LLMOptions
 def preference_cmd(
     prompts: In,
     out: Out,
     n: Annotated[int | None, typer.Option("--n", help="Answers sampled per prompt [4].")] = None,
     judge_model: Annotated[str | None, typer.Option(
-        help="Judge model on the same server [the generator].")] = None,
+        help="Judge model on the same server \\[the generator].")] = None,
     min_margin: Annotated[float | None, typer.Option(
         help="Least score gap between chosen and rejected [1.0].")] = None,
     temperature: Temperature = None,
     seed: Seed = None,
     sets: Sets = None,
     config: ConfigFile = None,
-    base_url: BaseUrl = None, model: Model = None, api_key_env: ApiKeyEnv = "OPENAI_API_KEY",
-    local: Local = None, cache: Cache = None, no_cache: NoCache = False,
-    concurrency: Concurrency = 8, timeout: Timeout = 60.0, max_retries: Retries = 6,
+    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Preference pairs: n sampled answers per prompt, each graded by a judge; best vs worst become (prompt, chosen, rejected) with their scores."""
     from oshie.synth.preference import PreferenceConfig, preference
 
-    cfg = _config(PreferenceConfig, sets, config, n=n, min_margin=min_margin, temperature=temperature,
+    cfg = _settings(PreferenceConfig, llm, sets, config, n=n, min_margin=min_margin, temperature=temperature,
                   seed=seed)
     _run("preference", preference, cfg, out,
-         _llm(base_url, model, api_key_env, local, cache, no_cache, concurrency, timeout,
-              max_retries), prompts, allow_restricted_license, license_list,
+         llm, prompts, allow_restricted_license, license_list,
          judge_model=judge_model)

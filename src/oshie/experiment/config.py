@@ -246,14 +246,9 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
     return config
 
 
-def parse_overrides(items: list[str] | None) -> dict[str, Any]:
-    """['recipe.sft.max_steps=10'] -> {'recipe.sft.max_steps': 10} (values parsed as YAML)."""
-    return dict(shared.parse_overrides(items, example="recipe.sft.max_steps=20"))
-
-
 def load_experiment(
     path: str | Path | dict[str, Any],
-    overrides: dict[str, Any] | None = None,
+    overrides: shared.Overrides = None,
     base_dir: str | Path | None = None,
 ) -> ExperimentConfig:
     """Load, override and validate an experiment YAML (or dict); paths come back absolute."""
@@ -267,6 +262,7 @@ def load_experiment(
             source, what="experiment file", hint="see examples/experiment.yaml for a starting point"
         )
         root = Path(base_dir) if base_dir else source.parent
-    data = shared.apply_overrides(data, overrides)
-    config = shared.validate(ExperimentConfig, data, path=source, overridden=list(overrides or {}))
+    pairs = shared.as_pairs(overrides)
+    data = shared.apply_overrides(data, pairs)
+    config = shared.validate(ExperimentConfig, data, path=source, overridden=[k for k, _ in pairs])
     return _resolve_all(config, root.resolve())

@@ -66,7 +66,9 @@ class LLMConfig(BaseModel):
         "(vendor options such as top_k or repetition_penalty).",
     )
     batch_size: int = Field(8, ge=1, description="Backend 'local': prompts per forward batch.")
-    device: str = Field("cpu", description="Backend 'local': torch device, e.g. cpu or cuda.")
+    device: str = Field(
+        "auto", description="Backend 'local': torch device: auto (cuda when present), cpu, cuda:1."
+    )
     cache: str | None = Field(
         None, description="SQLite file caching finished calls; reruns never repeat them."
     )
@@ -112,27 +114,28 @@ def build_llm(config: LLMConfig, *, no_cache: bool = False) -> LLM:
     return llm
 
 
-def parse_overrides(pairs: list[str] | None) -> dict[str, Any]:
-    """`--set key=value` pairs to a dict; values are parsed as YAML (numbers, null, lists)."""
-    return dict(shared.parse_overrides(pairs, example="timeout=30"))
+def llm_section(data: dict[str, Any]) -> dict[str, Any]:
+    """The LLM settings of a YAML mapping: the whole file, or its `llm:` section (a stage
+    config keeps its LLM settings there)."""
+    if isinstance(data.get("llm"), dict) and "model" not in data:
+        return dict(data["llm"])
+    return data
 
 
 def load_llm_config(
-    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+    path: str | Path | None = None, overrides: shared.Overrides = None, *, section: str | None = None
 ) -> LLMConfig:
     """Read an LLMConfig from YAML (or just from overrides), naming the file and key on error.
 
-    Override keys may be dotted (`extra_body.top_k=20`)."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        data = shared.load_yaml(path)
-        if isinstance(data.get("llm"), dict) and "model" not in data:
-            data = data["llm"]  # accept a file with the settings under an `llm:` key
-    data = shared.apply_overrides(data, overrides)
-    return validate_llm_config(data, path, overridden=list(overrides or {}))
-
-
-def validate_llm_config(
-    data: dict[str, Any], path: str | Path | None = None, *, overridden: list[str] | tuple[str, ...] = ()
-) -> LLMConfig:
-    return shared.validate(LLMConfig, data, path=path, overridden=overridden)
+    Override keys may be dotted (`extra_body.top_k=20`). `section="llm"` reads only that
+    section of a file that holds other settings too. The CLI resolves flags on top of
+    this with `oshie.cli.common.resolve_llm`."""
+    data = shared.load_yaml(path) if path is not None else {}
+    if section is not None:  # a stage config: only its `llm:` section
+        settings, at = data.get(section) or {}, (section,)
+    else:
+        settings = llm_section(data)
+        at = ("llm",) if settings is not data else ()
+    pairs = shared.as_pairs(overrides)
+    return shared.validate(LLMConfig, shared.apply_overrides(settings, pairs), path=path,
+                           overridden=[k for k, _ in pairs], at=at)
