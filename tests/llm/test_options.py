@@ -42,7 +42,7 @@ def _levels(prefix: str, file_value, set_value, flag_value) -> list[str]:
 
 
 def _invoke(args: list[str]) -> None:
-    res = runner.invoke(app, ["-q", *args])
+    res = runner.invoke(app, args)
     assert res.exit_code == 0, (res.output, res.exception)
 
 
