@@ -20,30 +20,51 @@ from oshie.paths import guard_outputs
 
 SEVERITIES = ("error", "warning", "info")
 CHECK_OUTPUTS = ("findings.jsonl", "duplicate_clusters.jsonl", "kept.jsonl", "quarantine.jsonl",
-                 "summary.json", "report.html", "manifest.json")
+                 "summary.json", "report.html", "manifest.json", "review.xlsx", "judge.cache.sqlite")
 DEDUP_OUTPUTS = ("kept.jsonl", "removed.jsonl", "clusters.jsonl", "quarantine.jsonl", "summary.json",
                  "manifest.json")
 
 
 def check(
-    inputs: Annotated[list[Path], typer.Argument(help="Instruction data files (any supported type and format); duplicates are also found across them.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Run directory: findings.jsonl, summary.json, report.html, manifest.json ...")],
+    inputs: Annotated[list[Path] | None, typer.Argument(help="Instruction data files (any supported type and format); duplicates are also found across them.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory: findings.jsonl, summary.json, report.html, manifest.json ...")] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML check config (per-check options, enabled: false to switch one off).")] = None,
     eval_set: Annotated[list[Path] | None, typer.Option("--eval-set", "-e", help="Evaluation file to test for contamination (JGLUE JSON lines, SQuAD JSON, ELYZA-style CSV, any record file); repeat for several.")] = None,
     drop: Annotated[str | None, typer.Option("--drop", help="Write kept.jsonl and quarantine.jsonl, quarantining records with a finding at or above this severity: error, warning or info.")] = None,
     overrides: Annotated[list[str] | None, typer.Option("--set", help="Override a config value, e.g. --set checks.duplicate.threshold=0.8 or --set checks.over_cautious.enabled=false.")] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="Input format (ichikara, alpaca, sharegpt, messages, prompt_completion, preference); detected if left out.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    judge: Annotated[Path | None, typer.Option("--judge", help="Also ask an LLM judge (an LLM config YAML: backend, base_url, model ...) about each record; verdicts are cached in the run directory, so a rerun asks nothing twice.")] = None,
+    sample: Annotated[int | None, typer.Option("--sample", help="Write review.xlsx with up to N random findings per check and a column to mark each right (正) or wrong (誤).")] = None,
+    score_review: Annotated[Path | None, typer.Option("--score-review", help="Turn a marked review.xlsx into per-check precision (precision.json beside it); no audit is run.")] = None,
 ) -> None:
     """Audit instruction data: find bad records and say why (report.html shows it with charts)."""
     from oshie.data.check.config import load_check_config
     from oshie.data.check.run import audit_files
 
+    if score_review is not None:
+        _print_scores(score_review)
+        return
+    if not inputs or out_dir is None:
+        raise UsageError("give the data files to check and --out DIR", hint="oshie data check data.jsonl --out runs/check")
     if drop is not None and drop not in SEVERITIES:
         raise UsageError(f"--drop must be one of {', '.join(SEVERITIES)}, not {drop!r}", field="--drop")
-    guard_outputs([out_dir, *(out_dir / name for name in CHECK_OUTPUTS)], [*inputs, *(eval_set or []), config])
+    if sample is not None and sample < 1:
+        raise UsageError("--sample must be a positive number of findings per check", field="--sample")
+    guard_outputs([out_dir, *(out_dir / name for name in CHECK_OUTPUTS)], [*inputs, *(eval_set or []), config, judge])
     cfg = load_check_config(config, overrides)
-    _, paths = audit_files(inputs, out_dir, cfg, eval_sets=eval_set or [], drop=drop, fmt=fmt)  # type: ignore[arg-type]
+    judge_cfg = None
+    if judge is not None:
+        from oshie.llm.config import load_llm_config
+
+        judge_cfg = load_llm_config(judge)
+    result, paths = audit_files(inputs, out_dir, cfg, eval_sets=eval_set or [], drop=drop, fmt=fmt,  # type: ignore[arg-type]
+                                judge=judge_cfg)
+    if sample is not None:
+        from oshie.data.check.review import write_review_sheet
+
+        n = write_review_sheet(result.findings, out_dir / "review.xlsx", sample)
+        out.print(f"review sheet: {escape(str(out_dir / 'review.xlsx'))} ({n} findings to mark)")
     summary = json.loads(paths["summary"].read_text("utf-8"))
     if as_json:
         out.print_json(data={k: v for k, v in summary.items() if k != "profile"})
@@ -57,6 +78,20 @@ def check(
         line += f"; kept {d['kept']}, quarantined {d['quarantined']} (drop >= {d['severity']})"
     out.print(line)
     out.print(f"report: {escape(str(paths['report']))}")
+
+
+def _print_scores(sheet: Path) -> None:
+    from oshie.data.check.review import score_review
+
+    scores = score_review(sheet)
+    t = Table(title="precision by check (from the review sheet)", title_justify="left")
+    for col in ("check", "right", "wrong", "unmarked", "precision", "95% interval"):
+        t.add_column(col, justify="left" if col == "check" else "right")
+    for code, s in scores.items():
+        prec = "-" if s["precision"] is None else f"{s['precision']:.2f}"
+        t.add_row(code, str(s["right"]), str(s["wrong"]), str(s["unmarked"]), prec, f"{s['ci95'][0]:.2f}-{s['ci95'][1]:.2f}")
+    out.print(t)
+    out.print(f"written: {escape(str(sheet.parent / 'precision.json'))}")
 
 
 def _check_table(summary: dict[str, Any]) -> Table:

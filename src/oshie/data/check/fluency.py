@@ -48,27 +48,54 @@ def duplicate_ngram_coverage(text: str, n: int, min_repeats: int = 2) -> tuple[f
     return sum(covered) / len(chars), (top if top_count >= min_repeats else "")
 
 
+_PHRASE_LOOP = re.compile(r"(.{2,30}?)(?:[、,，\s]*\1){3,}", re.S)
+
+
+def loop_coverage(text: str) -> tuple[float, str]:
+    """Share of characters (whitespace ignored) in sentences that repeat an earlier sentence
+    word for word, or in a phrase repeated back to back four times or more ('とても、とても、
+    とても、とても'), and the repeated piece. Parallel list items ('リンゴは果物です。バナナは
+    果物です。') share phrases but are different sentences, so they do not count."""
+    from oshie.ja.sentences import split_sentences
+
+    total = len("".join(text.split()))
+    if not total:
+        return 0.0, ""
+    seen: set[str] = set()
+    looped, top = 0, ""
+    for s in split_sentences(text):
+        key = "".join(s.split())
+        if len(key) >= 4 and key in seen:
+            looped += len(key)
+            top = top or s
+        seen.add(key)
+    for m in _PHRASE_LOOP.finditer(text):
+        looped += len("".join(m.group().split())) - len("".join(m.group(1).split()))
+        top = top or m.group(1)
+    return min(looped / total, 1.0), top
+
+
 @register
 class RepeatedNgrams(Check):
     code = "repeated_ngrams"
     severity = "warning"
     family = "fluency"
-    description = "The answer loops: a large share of it is the same phrase over and over."
+    description = "The answer loops: the same sentence or phrase over and over (parallel list items are fine)."
     Params = NgramParams
 
     def apply(self, record: Record) -> list[Finding]:
         p: NgramParams = self.params  # type: ignore[assignment]
         found = []
         for f in answers(record):
-            text = _dedup_lines(mask_code(f.text))
+            text = mask_code(f.text)
             if len("".join(text.split())) < p.min_chars:
                 continue
-            fraction, top = duplicate_ngram_coverage(text, p.n, p.min_repeats)
+            fraction, top = loop_coverage(text)
             if fraction >= p.max_fraction:
                 start = f.text.find(top)
                 span = self.span(f, start, start + len(top)) if start >= 0 else None
                 found.append(self.finding(
-                    record, f"{fraction:.0%} of the answer is repeated phrases (e.g. '{top}')",
+                    record, f"{fraction:.0%} of the answer is repeated sentences or phrases (e.g. '{top[:30]}')",
                     span, fraction=round(fraction, 3),
                 ))
         return found
@@ -79,6 +106,8 @@ class LineParams(CheckParams):
 
 
 _SYMBOLS_ONLY = re.compile(r"^[\W_]+$")
+_PROSE = re.compile(r"[ぁ-ゖ]{2,}")
+_LIST_ITEM = re.compile(r"^(?:[-*+・•|]|\d+[.)．、]|[（(]?\d+[）)])")
 
 
 @register
@@ -97,7 +126,9 @@ class RepeatedLines(Check):
             offset = 0
             for line in mask_code(f.text).split("\n"):
                 key = line.strip()
-                if len(key) >= p.min_chars and not _SYMBOLS_ONLY.match(key):
+                # a sentence, not a label, category, name or table cell (those repeat in lists)
+                if len(key) >= p.min_chars and not _SYMBOLS_ONLY.match(key) and _PROSE.search(key) \
+                        and not _LIST_ITEM.match(key):
                     if key in seen:
                         start = offset + line.find(key)
                         found.append(self.finding(

@@ -74,7 +74,7 @@ class AnswerTooLong(Check):
             n = len(t.answer.text.strip())
             limit, why = p.max_chars, f"more than {p.max_chars} characters"
             if (m := _LIMIT_CHARS.search(t.task)) and (asked := parse_number(m.group(1))):
-                if asked <= 300 and n >= 2.5 * asked:
+                if asked <= 300 and n >= 2.0 * asked:
                     continue  # word_limit_as_chars explains it: "N words" became N字
                 limit, why = int(asked * p.limit_slack), f"the instruction asks for '{m.group()}'"
             elif m := _ONE_WORD.search(t.task):

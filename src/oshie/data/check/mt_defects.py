@@ -152,7 +152,7 @@ _WORD_LIMIT = re.compile(rf"([{NUMBER_CHARS}]+)\s*(?:単語|語)(?:以内|以下
 
 
 class WordLimitParams(CheckParams):
-    min_overshoot: float = 2.5  # answer at least this many times the N字 limit ...
+    min_overshoot: float = 2.0  # answer at least this many times the N字 limit ...
     max_limit: int = 300  # ... where the limit was this small (a word count read as characters)
     min_word_limit: int = 10  # "N単語で" with N at least this is a translated word count
 
@@ -207,7 +207,7 @@ class WikiDebris(Check):
 _REQUEST = re.compile(
     r"[?？]|(?:か|かな|の)[。．]?\s*$|て(?:ください|下さい|くれ|ほしい|欲しい|みて)|しなさい|なさい|ませんか|ましょう|"
     r"教え|説明|答え|書い|書き|挙げ|あげて|作って|作成|分類|要約|翻訳|訳し|まとめ|並べ|選ん|選び|比較|考え|述べ|"
-    r"何|なに|なぜ|どう|どこ|いつ|誰|どれ|どの|いくつ|いくら|どんな|どのよう|ですか|ますか|でしょうか|とは|について|"
+    r"何|なに|なぜ|(?<![ぁ-ゖ])どう(?![ぁ-ゖ])|どうし|どうや|どうな|どうい|どうす|どこ|いつ|誰|どれ|どの|いくつ|いくら|どんな|どのよう|ですか|ますか|でしょうか|とは|について|"
     r"して。|して$|しろ|せよ|こと。$|方法|コツ|こつ|ヒント|アイデア|案|リスト|一覧|例を|提案|おすすめ|オススメ|計算|求め|"
     r"訂正|修正|直し|変換|抽出|特定|判定|判断|予測|推測|評価|採点|記述|紹介|解説|言い換|続き|完成|生成|作れ",
 )

@@ -59,6 +59,7 @@ class AIBoilerplate(Check):
         return found
 
 
+_ONLY = any_pattern(["のみ", "だけ", "限定", "に限り", "対応して", "版では", "地域では", "国では"])
 _APOLOGY = any_pattern(["申し訳", "恐れ入り", "すみません", "ごめんなさい", "残念ながら", "I'm sorry", "I am sorry", "Sorry"])
 
 
@@ -79,7 +80,8 @@ class UnjustifiedRefusal(Check):
                 continue
             # the assistant's own refusal opens the answer or comes with an apology; "only
             # available on iOS; the Android app cannot..." states a fact about something else
-            if m.start() > 60 and not _APOLOGY.search(a):
+            sentence_start = max(a.rfind(c, 0, m.start()) for c in "。\n!！")
+            if not _APOLOGY.search(a) and (m.start() > 60 or _ONLY.search(a[sentence_start + 1 : m.end()])):
                 continue
             f = self.finding(record, f"refusal '{m.group()}' of a harmless request", self.span(t.answer, m.start(), m.end()))
             if len(a) > 150:

@@ -178,6 +178,8 @@ def write_check_run(
     paths["summary"] = out / "summary.json"
     write_json(paths["summary"], summary)
 
+    precision_file = out / "precision.json"
+    precision = json.loads(precision_file.read_text("utf-8")) if precision_file.is_file() else {}
     worst = result.worst()
     checks = sorted(result.stats.values(), key=lambda s: (-SEVERITY_RANK[s.severity], -s.records_flagged, s.code))
     paths["report"] = render(
@@ -189,7 +191,7 @@ def write_check_run(
             "findings": _chart_findings(result), "lengths": _chart_lengths(lengths),
             "categories": _chart_categories(prof), "clusters": _chart_clusters(result.clusters),
         },
-        examples=_examples(result), clusters=result.clusters[:50], contamination=result.contamination[:50],
+        examples=_examples(result), precision=precision, clusters=result.clusters[:50], contamination=result.contamination[:50],
         invalid=list(invalid)[:50],
         version=_version(),
     )
