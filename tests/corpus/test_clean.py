@@ -107,3 +107,13 @@ def test_cli_refuses_output_over_input(small_corpus: Path) -> None:
     result = runner.invoke(app, ["corpus", "clean", str(small_corpus / "web"), "-o", str(small_corpus)])
     assert isinstance(result.exception, UsageError) and result.exception.exit_code == 2
     assert "inside the output directory" in str(result.exception)
+
+
+def test_stats_and_generate_commands(tmp_path: Path) -> None:
+    gen = runner.invoke(app, ["corpus", "generate", "-o", str(tmp_path / "g"), "-n", "20"])
+    assert gen.exit_code == 0, gen.output
+    result = runner.invoke(app, ["corpus", "stats", str(tmp_path / "g"), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)["sources"]
+    assert set(data) == {"web", "news"} and data["web"]["documents"] == 20
+    assert data["web"]["chars"] == data["web"]["tokens"] > 0

@@ -175,3 +175,144 @@ def mix(
     out.print(f"tokens {m['total_tokens']} (requested {m['total_tokens_requested']}); documents in {tot['in']} = "
               f"taken {tot['kept']} + not taken {tot['rejected']} + quarantined {tot['quarantined']}; "
               f"repeats {m['repeats']} -> {escape(str(result.out_dir))}")
+
+
+classifier_app = typer.Typer(no_args_is_help=True, help="The learned quality classifier: train, eval, score.")
+app.add_typer(classifier_app, name="classifier")
+CleanOpt = Annotated[list[Path], typer.Option("--clean", help="Clean documents (files or directories; repeatable).")]
+DirtyOpt = Annotated[list[Path], typer.Option("--dirty", help="Dirty documents (files or directories; repeatable).")]
+
+
+def _metrics_line(m: dict[str, Any]) -> str:
+    return (f"precision {m['precision']:.3f}  recall {m['recall']:.3f}  AUC {m['auc']:.3f}  "
+            f"threshold {m['threshold']:.3f}  ({m['documents']} documents, {m['clean']} clean)")
+
+
+@classifier_app.command("train")
+def classifier_train(
+    clean: CleanOpt,
+    dirty: DirtyOpt,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Model directory (model.safetensors + classifier.json).")],
+    target_precision: Annotated[float | None, typer.Option("--target-precision", help="Pick the threshold reaching this held-out precision (default 0.95).")] = None,
+    config: ConfigOpt = None,
+    overrides: SetOpt = None,
+    text_field: TextFieldOpt = "text",
+) -> None:
+    """Train clean-vs-dirty on character n-grams; held-out precision/recall/AUC and a threshold."""
+    from oshie.config import load_config
+    from oshie.corpus.classifier import ClassifierConfig, read_texts, train
+    from oshie.paths import guard_outputs
+
+    pairs = [f"target_precision={target_precision}"] if target_precision is not None else []
+    cfg = load_config(ClassifierConfig, config, [*pairs, *(overrides or [])])
+    guard_outputs([out_dir / "model.safetensors", out_dir / "classifier.json"], [*clean, *dirty])
+    report = train(read_texts(clean, cfg.max_docs, text_field), read_texts(dirty, cfg.max_docs, text_field), out_dir, cfg)
+    out.print(f"held out: {_metrics_line(report['heldout'])}")
+    out.print(f"-> {escape(str(out_dir))}")
+
+
+@classifier_app.command("eval")
+def classifier_eval(
+    model: Annotated[Path, typer.Argument(help="Model directory.")],
+    clean: CleanOpt,
+    dirty: DirtyOpt,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Score threshold (default: the model's).")] = None,
+    text_field: TextFieldOpt = "text",
+    as_json: JsonOpt = False,
+) -> None:
+    """Precision, recall and AUC of a trained classifier on labelled documents."""
+    from oshie.corpus.classifier import evaluate, read_texts
+
+    m = evaluate(model, read_texts(clean, 10**9, text_field), read_texts(dirty, 10**9, text_field), threshold)
+    if as_json:
+        out.print_json(json.dumps(m))
+    else:
+        out.print(_metrics_line(m))
+
+
+@classifier_app.command("score")
+def classifier_score(
+    model: Annotated[Path, typer.Argument(help="Model directory.")],
+    inputs: InputsArg,
+    out_dir: OutOpt,
+    threshold: Annotated[float | None, typer.Option("--threshold", help="Drop below this score (default: the model's threshold).")] = None,
+    text_field: TextFieldOpt = "text",
+    fmt: FormatOpt = "parquet",
+    engine: EngineOpt = "local",
+    workers: WorkersOpt = None,
+    ray_address: RayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score every document; keep those at or above the threshold (the classifier as a filter step)."""
+    from oshie.corpus.clean import run_clean
+    from oshie.corpus.presets import CleanConfig
+
+    cfg = CleanConfig(classifier=str(model), classifier_threshold=threshold, boilerplate={"enabled": False},
+                      disable=[c for c in _rule_codes()])
+    result = run_clean(inputs, out_dir, cfg, text_field=text_field, fmt=fmt, opts=_opts(engine, workers, ray_address))
+    _summary(result, "corpus classifier score", as_json)
+
+
+def _rule_codes() -> list[str]:
+    from oshie.corpus.presets import CleanConfig, build_filters
+
+    return [f.code for f in build_filters(CleanConfig(boilerplate={"enabled": False}))]
+
+
+@app.command("stats")
+def stats(
+    inputs: InputsArg,
+    tokenizer: Annotated[str, typer.Option("--tokenizer", help="Tokenizer directory to count tokens with, or 'chars'.")] = "chars",
+    text_field: TextFieldOpt = "text",
+    as_json: JsonOpt = False,
+) -> None:
+    """Documents, characters, tokens and languages per source, streamed (nothing held whole)."""
+    from oshie.corpus.mix import detect_lang, token_counts
+    from oshie.corpus.streams import batches, list_shards, read_shard
+
+    table: dict[str, dict[str, Any]] = {}
+    bad = 0
+    for shard in list_shards(inputs):
+        for docs, quarantined in batches(read_shard(shard, text_field=text_field), 2048):
+            bad += len(quarantined)
+            tokens = token_counts([d["text"] for d in docs], tokenizer).tolist()
+            for d, n in zip(docs, tokens, strict=True):
+                t = table.setdefault(d["source"], {"documents": 0, "chars": 0, "tokens": 0, "langs": {}})
+                t["documents"] += 1
+                t["chars"] += len(d["text"])
+                t["tokens"] += n
+                lang = detect_lang(d["text"])
+                t["langs"][lang] = t["langs"].get(lang, 0) + 1
+    if as_json:
+        out.print_json(json.dumps({"sources": table, "quarantined": bad}, ensure_ascii=False))
+        return
+    t = Table(title=f"corpus stats (tokens: {escape(tokenizer)})", title_justify="left")
+    for col in ("source", "documents", "chars", "tokens", "chars/doc", "languages"):
+        t.add_column(col, justify="left" if col in ("source", "languages") else "right")
+    for source, r in sorted(table.items()):
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(r["langs"].items(), key=lambda kv: -kv[1]))
+        t.add_row(escape(source), str(r["documents"]), str(r["chars"]), str(r["tokens"]),
+                  f"{r['chars'] / max(r['documents'], 1):.0f}", langs)
+    out.print(t)
+    if bad:
+        out.print(f"quarantined (unreadable) records: {bad}")
+
+
+@app.command("generate")
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write <source>/part-0.jsonl files into.")],
+    docs: Annotated[int, typer.Option("--docs", "-n", help="Documents per source.")] = 1000,
+    sources: Annotated[list[str] | None, typer.Option("--source", help="Source names (repeatable; default web, news).")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Write generated Japanese documents (about half with a planted defect) to try the pipeline offline."""
+    from oshie.corpus.synthetic import documents
+    from oshie.data.files import write_rows
+
+    for k, source in enumerate(sources or ["web", "news"]):
+        rows = [{"id": f"{source}-{i}", "text": text, "defect": defect, "url": f"https://{source}.example.jp/{i % 50}/{i}"}
+                for i, (text, defect) in enumerate(documents(docs, seed=seed + k))]
+        path = out_dir / source / "part-0.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_rows(path, rows, "jsonl")
+        out.print(f"{len(rows)} documents -> {escape(str(path))}")

@@ -8,6 +8,7 @@ and `done/` (the shard's statistics, for resume and the manifest).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ def clean_batch(docs: list[Document], cfg: CleanConfig,
     for doc, meta in zip(docs, metas, strict=True):
         view_meta = {**meta, "_repeated": repeated.get(host_of(meta) or "", set())}
         text, reason = compose(doc["text"], view_meta)
+        if "quality_score" in view_meta:
+            doc = {**doc, "meta": json.dumps({**meta, "quality_score": view_meta["quality_score"]},
+                                             ensure_ascii=False, sort_keys=True)}
         if reason is None:
             kept.append({**doc, "text": text})
         else:

@@ -40,7 +40,7 @@ from oshie.corpus.shards import (
 from oshie.corpus.streams import Document, batches, read_shard
 from oshie.errors import ConfigError, UsageError, require
 
-_CODE = re.compile(r"[{};=()\[\]<>]|^\s{2,}|\b(?:def|return|import|function|class|const|var|if|for)\b", re.M)
+_CODE = re.compile(r"[{};=]|^\s{2,}\S|\)\s*:$|\b(?:def|return|import|function|const|var|elif|print)\b", re.M)
 
 
 class MixConfig(BaseModel):

@@ -86,6 +86,8 @@ class CleanConfig(_Strict):
     boilerplate: BoilerplateSettings = Field(default_factory=BoilerplateSettings)
     ng_words: NGWordSettings = Field(default_factory=NGWordSettings)
     disable: list[str] = Field(default_factory=list, description="filter codes to skip")
+    classifier: str | None = Field(None, description="a quality classifier directory: drop what it scores below its threshold")
+    classifier_threshold: float | None = Field(None, description="override the classifier's own threshold")
     batch_size: int = Field(1000, ge=1, description="documents per batch (site-repeated lines are counted per batch)")
 
 
@@ -122,6 +124,10 @@ def build_filters(cfg: CleanConfig) -> list[DocFilter]:
     if cfg.boilerplate.enabled:
         filters.append(BoilerplateLines(cfg.boilerplate.max_menu_item))
     filters += rules
+    if cfg.classifier:
+        from oshie.corpus.classifier import QualityFilter
+
+        filters.append(QualityFilter(cfg.classifier, cfg.classifier_threshold))
     codes = {f.code for f in filters}
     unknown = [c for c in cfg.disable if c not in codes]
     if unknown:
