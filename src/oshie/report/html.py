@@ -6,6 +6,7 @@ Shared by `data check`, `eval` and `experiment`; this module never imports a sta
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 from pathlib import Path
 from typing import Any
@@ -58,14 +59,14 @@ def japanese_font() -> str | None:
     known = {f.name for f in font_manager.fontManager.ttflist}
     name = next((n for n in _CJK_FONTS if n in known), None)
     if name is None:
+        # add every weight of every matching file: adding only the first one found (often
+        # the Bold) made matplotlib warn "Failed to find font weight normal" on every plot
         for path in font_manager.findSystemFonts():
             if any(h in path.lower().replace("_", "").replace(" ", "") for h in _FONT_FILE_HINTS):
-                try:
+                with contextlib.suppress(OSError, RuntimeError, ValueError):
                     font_manager.fontManager.addfont(path)
-                    name = font_manager.FontProperties(fname=path).get_name()
-                    break
-                except (OSError, RuntimeError, ValueError):
-                    continue
+        known = {f.name for f in font_manager.fontManager.ttflist}
+        name = next((n for n in _CJK_FONTS if n in known), None)
     _font_state["name"] = name
     return name
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from oshie.console import is_quiet
+from oshie.console import console, is_quiet
 from oshie.errors import ModelError, UsageError, require
 
 IM_START = "<|im_start|>"
@@ -60,7 +60,7 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Pa
         vocab_size=vocab_size,
         special_tokens=SPECIAL_TOKENS,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=not is_quiet(),
+        show_progress=not is_quiet() and console.is_terminal,  # a pipe would get blank lines
     )
     tok.train_from_iterator(texts, trainer=trainer)
     return _finish(tok, None, out_dir)  # byte-level: nothing is unknown
