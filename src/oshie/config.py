@@ -25,6 +25,12 @@ from pydantic import BaseModel, ValidationError
 
 from oshie.errors import ConfigError
 
+__all__ = [
+    "Overrides", "allowed_keys", "apply_overrides", "as_pairs", "line_of", "load_config",
+    "load_yaml", "parse_override", "parse_overrides", "validate", "where",
+]
+
+
 M = TypeVar("M", bound=BaseModel)
 Overrides = Mapping[str, Any] | Iterable[str] | Iterable[tuple[str, Any]] | None
 

@@ -17,6 +17,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+__all__ = ["console", "info", "is_quiet", "out", "progress", "set_quiet", "track", "warn"]
+
+
 T = TypeVar("T")
 
 console = Console(stderr=True, highlight=False)
@@ -25,10 +28,12 @@ _state = {"quiet": bool(os.environ.get("OSHIE_QUIET"))}
 
 
 def set_quiet(quiet: bool) -> None:
+    """Switch progress bars and chatter off (`oshie -q`) or on."""
     _state["quiet"] = quiet
 
 
 def is_quiet() -> bool:
+    """Whether `-q` (or OSHIE_QUIET) asked for silence."""
     return _state["quiet"]
 
 
@@ -59,9 +64,11 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
 
 
 def info(message: str) -> None:
+    """Progress chatter on stderr, hidden by `-q`; results go to stdout via `out`."""
     if not _state["quiet"]:
         console.print(message)
 
 
 def warn(message: str) -> None:
+    """A warning on stderr, shown even with `-q`: it says something went differently."""
     console.print(f"[yellow]warning:[/yellow] {message}")

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+__all__ = [
+    "ConfigError", "DataError", "LLMError", "MissingExtraError", "ModelError", "OshieError",
+    "UsageError", "require",
+]
+
 
 class OshieError(Exception):
     """Base class for every error oshie raises on purpose."""
@@ -33,6 +38,7 @@ class OshieError(Exception):
         super().__init__(self.render())
 
     def location(self) -> str:
+        """'file, line N, field X': where the problem is, as far as known."""
         parts = []
         if self.path:
             parts.append(self.path)
@@ -43,6 +49,7 @@ class OshieError(Exception):
         return ", ".join(parts)
 
     def render(self) -> str:
+        """The message the CLI prints: location, message and hint."""
         loc = self.location()
         text = f"{loc}: {self.message}" if loc else self.message
         if self.hint:

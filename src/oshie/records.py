@@ -12,11 +12,25 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+__all__ = [
+    "ROLES",
+    "Conversation",
+    "Message",
+    "PreferencePair",
+    "Provenance",
+    "Record",
+    "Role",
+    "stable_hash",
+]
+
+
 Role = Literal["system", "user", "assistant"]
 ROLES: tuple[str, ...] = ("system", "user", "assistant")
 
 
 class Message(BaseModel):
+    """One chat turn; extra keys are refused so a misspelt field never passes silently."""
+
     model_config = ConfigDict(extra="forbid")
 
     role: Role
@@ -79,9 +93,11 @@ class Conversation(BaseModel):
         return head + list(self.messages)
 
     def chat(self) -> list[dict[str, str]]:
+        """The system prompt and messages as plain dicts, the shape chat APIs and templates take."""
         return [m.model_dump() for m in self.all_messages()]
 
     def content_hash(self) -> str:
+        """A hash of what is said (system + messages, not id or metadata), for duplicate detection."""
         return stable_hash({"system": self.system, "messages": [m.model_dump() for m in self.messages]})
 
 
@@ -101,14 +117,17 @@ class PreferencePair(BaseModel):
 
     @property
     def instruction(self) -> str:
+        """The last user message of the prompt: what the pair answers."""
         return next((m.content for m in reversed(self.prompt) if m.role == "user"), "")
 
     @property
     def chosen_text(self) -> str:
+        """The final text of the preferred answer."""
         return self.chosen[-1].content if self.chosen else ""
 
     @property
     def rejected_text(self) -> str:
+        """The final text of the dispreferred answer."""
         return self.rejected[-1].content if self.rejected else ""
 
 

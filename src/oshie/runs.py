@@ -18,6 +18,20 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "WEIGHT_SUFFIXES",
+    "Manifest",
+    "file_hash",
+    "fingerprint",
+    "git_revision",
+    "is_secret_key",
+    "package_versions",
+    "redact",
+    "redact_url",
+    "write_json",
+]
+
+
 # Key names whose values are secrets. Matched on the shape of the whole key so that
 # `max_tokens`, `eos_token` or `cache_key` stay visible while `api_key`, `hf_token` or
 # `Authorization` are hidden. `api_key_env` names an environment variable, not its value.
@@ -98,6 +112,7 @@ def fingerprint(path: str | Path) -> str:
 
 
 def package_versions(names: Iterable[str] = _PACKAGES) -> dict[str, str]:
+    """Versions of the libraries that shape results, so a manifest says what produced it."""
     versions = {"python": platform.python_version()}
     for name in names:
         try:
@@ -108,6 +123,7 @@ def package_versions(names: Iterable[str] = _PACKAGES) -> dict[str, str]:
 
 
 def git_revision(cwd: str | Path | None = None) -> str | None:
+    """The checkout's commit (`-dirty` with local edits), or None outside git."""
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
@@ -194,9 +210,11 @@ class Manifest:
         return digest
 
     def set(self, key: str, value: Any) -> None:
+        """Record a value, secrets redacted."""
         self.data[key] = redact(value)
 
     def write(self, **extra: Any) -> Path:
+        """Add the final fields and wall time, then write manifest.json atomically."""
         self.data.update(redact(extra))
         self.data["wall_time_s"] = round(time.perf_counter() - self._t0, 3)
         path = self.run_dir / "manifest.json"

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from oshie.errors import require
 
+__all__ = ["morphemes", "tagged"]
+
 
 @lru_cache(maxsize=1)
 def _tagger():

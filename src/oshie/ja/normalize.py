@@ -10,11 +10,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
+__all__ = [
+    "compact", "nfkc", "normalize", "normalize_whitespace", "to_fullwidth_katakana",
+    "to_halfwidth_ascii",
+]
+
+
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def nfkc(text: str) -> str:
+    """Unicode NFKC only (full-width ASCII to half-width, half-width kana to full-width)."""
     return unicodedata.normalize("NFKC", text)
 
 

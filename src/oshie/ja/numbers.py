@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
+__all__ = ["NUMBER_CHARS", "parse_number"]
+
+
 _DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "两": 2}
 _SMALL = {"十": 10, "百": 100, "千": 1000}
 _LARGE = {"万": 10_000, "億": 100_000_000, "兆": 1_000_000_000_000}

@@ -13,6 +13,9 @@ from typing import Literal
 
 from oshie.ja.sentences import sentence_spans
 
+__all__ = ["Style", "dominant_style", "prose_lines", "sentence_style", "sentence_styles"]
+
+
 Style = Literal["polite", "plain"]
 
 _TRAILING = re.compile(r"[\s。．.！!？?、,」』）)】〉》”’\"'…～〜ー—♪☆★※\U0001F300-\U0001FAFF]+$")

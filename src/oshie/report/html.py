@@ -13,10 +13,14 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+__all__ = ["environment", "figure_data_uri", "japanese_font", "new_figure", "render"]
+
+
 _env: Environment | None = None
 
 
 def environment() -> Environment:
+    """The one Jinja2 environment over the shipped templates, autoescaping HTML."""
     global _env
     if _env is None:
         _env = Environment(

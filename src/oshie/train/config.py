@@ -16,6 +16,21 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from oshie import config as shared
 from oshie.errors import ConfigError
 
+__all__ = [
+    "CONFIG_CLASSES",
+    "AnyConfig",
+    "CPTConfig",
+    "DPOConfig",
+    "DatasetSpec",
+    "LoraSettings",
+    "RopeScaling",
+    "SFTConfig",
+    "TextSource",
+    "TrainCommon",
+    "load_config",
+    "validate_config",
+]
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -13,6 +13,9 @@ from typing import Literal
 from oshie.errors import DataError
 from oshie.jsonl import json_lines, read_utf8
 
+__all__ = ["JSONL_SUFFIXES", "TEXT_SUFFIXES", "iter_texts", "read_texts"]
+
+
 TEXT_SUFFIXES = (".txt", ".text", ".md")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -42,6 +45,7 @@ def iter_texts(
 
 
 def read_texts(paths: Iterable[str | Path], **kwargs) -> list[str]:
+    """Every document of `iter_texts` as a list (a training corpus fits in memory)."""
     return list(iter_texts(paths, **kwargs))
 
 

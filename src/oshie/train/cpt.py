@@ -22,6 +22,9 @@ from oshie.train.job import TrainJob
 from oshie.train.loading import load_model
 from oshie.train.loop import TrainResult, base_training_args, make_trainer
 
+__all__ = ["CPT", "scaled_model_config", "train_cpt"]
+
+
 # types that need the pre-scaling context length in their parameters
 _NEEDS_ORIGINAL = {"yarn", "llama3", "longrope", "dynamic"}
 

@@ -16,6 +16,12 @@ from typing import Any
 from oshie.errors import DataError
 from oshie.records import Conversation, Message, PreferencePair, Record
 
+__all__ = [
+    "IGNORE", "TokenStats", "as_conversation", "mix", "pack_texts", "preference_rows",
+    "read_records", "sft_examples", "split_eval", "tokenize_conversation",
+]
+
+
 IGNORE = -100
 
 
@@ -51,6 +57,8 @@ def as_conversation(record: Record) -> Conversation:
 
 @dataclass
 class TokenStats:
+    """Token and truncation counts of a prepared dataset, recorded in the run's manifest."""
+
     examples: int = 0
     dropped_truncated: int = 0  # nothing left to train on after truncation
     truncated: int = 0
@@ -59,6 +67,7 @@ class TokenStats:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready counts for the manifest and the summary table."""
         return {
             "examples": self.examples,
             "truncated": self.truncated,

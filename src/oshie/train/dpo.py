@@ -21,6 +21,8 @@ from oshie.train.loading import load_model
 from oshie.train.loop import TrainResult, base_training_args, make_trainer
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
+__all__ = ["DPO", "train_dpo"]
+
 
 def _build(config: DPOConfig, tokenizer: Any) -> tuple[Any, dict[str, Any]]:
     """Preference pairs -> prompt/chosen/rejected rows -> TRL's DPOTrainer."""

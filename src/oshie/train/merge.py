@@ -13,8 +13,11 @@ from oshie.train.loading import (
     quiet_transformers,
 )
 
+__all__ = ["adapter_base", "merge_adapter"]
+
 
 def adapter_base(adapter_dir: str | Path) -> str | None:
+    """The base model path an adapter records, or None; an error if the dir is no adapter."""
     cfg = Path(adapter_dir) / "adapter_config.json"
     if not cfg.is_file():
         raise ModelError(

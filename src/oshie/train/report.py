@@ -10,6 +10,9 @@ import yaml
 from oshie import __version__
 from oshie.report.html import figure_data_uri, new_figure, render
 
+__all__ = ["CHARTS", "write_train_report"]
+
+
 # (title, [(log key, label)]) per chart; a chart is drawn when its keys were logged
 CHARTS = [
     ("loss", [("loss", "train loss"), ("eval_loss", "eval loss")]),
@@ -40,6 +43,7 @@ def _chart(history: list[dict[str, Any]], series: list[tuple[str, str]], title: 
 
 
 def write_train_report(result: Any, config: Any, out_dir: str | Path) -> Path:
+    """report.html of a run: summary, loss (and DPO reward) curves and the config."""
     history = result.log_history
     charts = [(title, uri) for title, series in CHARTS if (uri := _chart(history, series, title))]
     summary = [

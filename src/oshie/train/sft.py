@@ -22,6 +22,8 @@ from oshie.train.loading import load_model
 from oshie.train.loop import TrainResult, base_training_args, make_trainer
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
+__all__ = ["SFT", "train_sft"]
+
 
 def _build(config: SFTConfig, tokenizer: Any) -> tuple[Any, dict[str, Any]]:
     """Records -> tokenised examples with assistant-only labels -> TRL's SFTTrainer."""

@@ -18,6 +18,18 @@ from typing import Any
 from oshie.errors import ModelError, UsageError
 from oshie.train.tokenizer import IM_END, IM_START
 
+__all__ = [
+    "SAMPLE_CONVERSATION",
+    "MarkedConversation",
+    "caret_view",
+    "chatml_template",
+    "ensure_chatml_tokens",
+    "has_generation_markers",
+    "mark_trained_tokens",
+    "resolve_template",
+]
+
+
 _GENERATION_RE = re.compile(r"\{%-?\s*generation\s*-?%\}")
 
 # A Japanese multi-turn sample for `oshie template show`.
@@ -40,6 +52,7 @@ def chatml_template() -> str:
 
 
 def has_generation_markers(template: str | None) -> bool:
+    """Whether a chat template marks assistant turns, so the loss can fall on them alone."""
     return bool(template) and bool(_GENERATION_RE.search(template or ""))
 
 
@@ -113,6 +126,7 @@ class MarkedConversation:
 
     @property
     def n_trained(self) -> int:
+        """How many tokens carry a training label."""
         return sum(self.trained)
 
 

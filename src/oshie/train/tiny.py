@@ -11,6 +11,9 @@ from typing import Any
 
 from oshie.errors import UsageError, require
 
+__all__ = ["PRESETS", "describe_model", "init_model", "parse_fields"]
+
+
 PRESETS: dict[str, dict[str, Any]] = {
     # ~0.3M non-embedding params: trains in seconds on a CPU
     "tiny": dict(hidden_size=128, intermediate_size=344, num_hidden_layers=4,

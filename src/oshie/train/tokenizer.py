@@ -17,6 +17,25 @@ from typing import Any, Literal
 from oshie.console import console, is_quiet
 from oshie.errors import ModelError, UsageError, require
 
+__all__ = [
+    "EOS",
+    "IM_END",
+    "IM_START",
+    "PAD",
+    "SPECIAL_TOKENS",
+    "TOKENIZER_TYPES",
+    "UNK",
+    "Fertility",
+    "TokenizerType",
+    "fertility",
+    "load_tokenizer",
+    "split_holdout",
+    "train_bpe_tokenizer",
+    "train_sentencepiece_tokenizer",
+    "train_tokenizer",
+]
+
+
 IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
 PAD = "<|pad|>"
@@ -182,13 +201,16 @@ class Fertility:
 
     @property
     def chars_per_token(self) -> float:
+        """Characters per token: higher means a cheaper, longer effective context."""
         return self.characters / self.tokens if self.tokens else 0.0
 
     @property
     def tokens_per_1k_chars(self) -> float:
+        """Tokens per 1,000 characters, the usual way to compare Japanese tokenizers."""
         return 1000 * self.tokens / self.characters if self.characters else 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready figures for the comparison table."""
         return {
             "name": self.name,
             "vocab_size": self.vocab_size,
@@ -201,6 +223,7 @@ class Fertility:
 
 
 def load_tokenizer(path: str | Path) -> Any:
+    """A tokenizer saved by oshie (or any HF tokenizer directory), with a clear error if absent."""
     transformers = require("transformers", "train")
     p = Path(path)
     if not p.is_dir():
