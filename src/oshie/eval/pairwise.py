@@ -68,6 +68,20 @@ def combine(first: str | None, second: str | None) -> tuple[str | None, bool]:
     return "tie", True
 
 
+def check_same_tasks(systems: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The system names, once sure there are at least two and all answered the same task ids in
+    the same order (for judge comparisons and for blind human rounds alike)."""
+    names = list(systems)
+    if len(names) < 2:
+        raise UsageError("a comparison needs at least two systems")
+    ids = [r["id"] for r in systems[names[0]]]
+    for n in names[1:]:
+        if [r["id"] for r in systems[n]] != ids:
+            raise DataError(f"system '{n}' answered different tasks than '{names[0]}'",
+                            hint="compare runs made on the same tasks file")
+    return names
+
+
 def compare_systems(
     llm: LLM,
     systems: dict[str, list[dict[str, Any]]],
@@ -75,15 +89,9 @@ def compare_systems(
     max_attempts: int = 3,
     seed: int = 0,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    names = list(systems)
-    if len(names) < 2:
-        raise UsageError("compare needs at least two systems")
+    names = check_same_tasks(systems)
     base = systems[names[0]]
     ids = [r["id"] for r in base]
-    for n in names[1:]:
-        if [r["id"] for r in systems[n]] != ids:
-            raise DataError(f"system '{n}' answered different tasks than '{names[0]}'",
-                            hint="compare runs made on the same tasks file")
     template = check_fields(load_prompt(prompt), {"answer_a", "answer_b"})
     prompt_name = template.name
     jobs, msgs = [], []

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from oshie.errors import DataError, UsageError
 from oshie.eval.metrics.agreement import cohen_kappa, fleiss_kappa
 from oshie.eval.metrics.bootstrap import bootstrap_ci, mean_entry, metric_entry
-from oshie.eval.pairwise import pairwise_metrics
+from oshie.eval.pairwise import check_same_tasks, pairwise_metrics
 from oshie.studio.db import (
     EvalOutput,
     EvalPair,
@@ -72,16 +72,10 @@ def read_judge_verdicts(path: str | Path) -> dict[tuple[str, str, str], str]:
 def import_round(s: Session, name: str, systems: dict[str, list[dict[str, Any]]], raters_per_pair: int = 3,
                  judge: dict[tuple[str, str, str], str] | None = None) -> EvalRound:
     """A new round over the systems' answers to the same prompts (same ids, same order)."""
-    if len(systems) < 2:
-        raise UsageError("a blind comparison needs at least two systems")
+    names = check_same_tasks(systems)
     if s.scalar(select(EvalRound).where(EvalRound.name == name)) is not None:
         raise UsageError(f"an evaluation round named '{name}' exists already", hint="choose another name")
-    names = list(systems)
     base = systems[names[0]]
-    for n in names[1:]:
-        if [r["id"] for r in systems[n]] != [r["id"] for r in base]:
-            raise DataError(f"system '{n}' answered different prompts than '{names[0]}'",
-                            hint="import answers made on the same tasks file")
     rnd = EvalRound(name=name, raters_per_pair=raters_per_pair)
     s.add(rnd)
     s.flush()

@@ -17,6 +17,7 @@ from oshie.studio.audit import audit_draft
 from oshie.studio.dashboard import progress_numbers
 from oshie.studio.db import Answer, History, Question
 from oshie.studio.i18n import check_label
+from oshie.studio.pages_eval import open_rounds
 from oshie.studio.web import LANG_COOKIE, Ctx
 
 EXPORT_TYPES = {"xlsx": ".xlsx", "jsonl": ".jsonl", "csv": ".csv", "csv-cp932": ".csv", "json": ".json"}
@@ -66,8 +67,6 @@ def home(ctx: Ctx) -> Response:
                                     .order_by(Answer.id.desc()).limit(50)))
     queue = workflow.answer_queue(ctx.s, me) if me.role in workflow.CAN_ANSWER else []
     reviews = workflow.review_queue(ctx.s, me) if me.role in workflow.CAN_CHECK else []
-    from oshie.studio.pages_eval import open_rounds
-
     return ctx.render("home.html", mine=mine, my_answers=my_answers, queue=queue, reviews=reviews,
                       rounds=open_rounds(ctx.s))
 
