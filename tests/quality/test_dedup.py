@@ -8,7 +8,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from oshie.data.dedup import DedupConfig, find_duplicates, shingle_hashes, signatures
+from oshie.data.dedup import DedupConfig, find_duplicates, signatures
+from oshie.data.minhash import code_points, shingles_of_codes
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_signature_agreement_estimates_jaccard(corpus):
     rng = random.Random(2)
     a = corpus[:200]
     b = [edit(t, rng.randint(1, 12), rng) for t in a]
-    sh = shingle_hashes(a + b, 5)
+    sh = shingles_of_codes(*code_points(a + b, False), 5, 1)
     sig = signatures(sh, 128)
     est = (sig[: len(a)] == sig[len(a) :]).mean(axis=1)
     true = np.array([jaccard(x, y) for x, y in zip(a, b, strict=True)])

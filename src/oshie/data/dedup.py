@@ -33,7 +33,6 @@ from oshie.data.minhash import (  # noqa: F401 - the shingle/signature names are
     band_keys,
     candidate_pairs,
     code_points,
-    shingle_hashes,
     shingles_of_codes,
     signatures,
 )

@@ -148,14 +148,6 @@ def shingles_of_codes(codes: np.ndarray, lengths: np.ndarray, n: int, seed: int 
     return Shingles(hashes, starts, counts, owner)
 
 
-def shingle_hashes(texts: Sequence[str], n: int, seed: int = 1, fold: bool = False) -> Shingles:
-    """64-bit hashes of the character n-grams of each text (a text shorter than n is one shingle).
-
-    `fold` compares NFKC, lower-cased text without whitespace."""
-    codes, lengths = code_points(texts, fold)
-    return shingles_of_codes(codes, lengths, n, seed)
-
-
 def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None) -> np.ndarray:
     """One-permutation MinHash signatures with rotation densification, shape (texts, num_perm).
 
