@@ -20,7 +20,7 @@ from oshie.train.config import CPTConfig, RopeScaling
 from oshie.train.corpus import read_texts
 from oshie.train.job import TrainJob
 from oshie.train.loading import load_model
-from oshie.train.loop import TrainResult, base_training_args, make_trainer
+from oshie.train.loop import base_training_args, make_trainer
 
 __all__ = ["CPT", "scaled_model_config", "train_cpt"]
 
@@ -113,12 +113,5 @@ def _build(config: CPTConfig, tokenizer: Any) -> tuple[Any, dict[str, Any]]:
 CPT = TrainJob("cpt", CPTConfig, _build)
 
 
-def train_cpt(
-    config: CPTConfig | str | Path,
-    overrides: dict[str, Any] | list[str] | None = None,
-    *,
-    resume: bool = False,
-    overwrite: bool = False,
-) -> TrainResult:
-    """Run continued pre-training from a config (object or YAML path)."""
-    return CPT.run(config, overrides, resume=resume, overwrite=overwrite)
+# train_cpt(config or YAML path, overrides=None, *, resume=False, overwrite=False) -> TrainResult
+train_cpt = CPT.run

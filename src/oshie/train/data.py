@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +68,7 @@ class TokenStats:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready counts for the manifest and the summary table."""
-        return {
-            "examples": self.examples,
-            "truncated": self.truncated,
-            "dropped_truncated": self.dropped_truncated,
-            "tokens": self.tokens,
-            "trained_tokens": self.trained_tokens,
-            **self.extra,
-        }
+        return {k: v for k, v in asdict(self).items() if k != "extra"} | self.extra
 
 
 def tokenize_conversation(

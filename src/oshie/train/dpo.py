@@ -10,7 +10,6 @@ log history as `rewards/accuracies` and `rewards/margins`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from oshie.errors import DataError, require
@@ -18,7 +17,7 @@ from oshie.train import data as tdata
 from oshie.train.config import DPOConfig
 from oshie.train.job import TrainJob
 from oshie.train.loading import load_model
-from oshie.train.loop import TrainResult, base_training_args, make_trainer
+from oshie.train.loop import base_training_args, make_trainer
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
 __all__ = ["DPO", "train_dpo"]
@@ -84,12 +83,5 @@ def _preference_token_stats(rows: list[dict[str, Any]], tokenizer: Any, max_leng
 DPO = TrainJob("dpo", DPOConfig, _build, model_fields=("model", "ref_model"))
 
 
-def train_dpo(
-    config: DPOConfig | str | Path,
-    overrides: dict[str, Any] | list[str] | None = None,
-    *,
-    resume: bool = False,
-    overwrite: bool = False,
-) -> TrainResult:
-    """Run DPO from a config (object or YAML path); returns a `TrainResult`."""
-    return DPO.run(config, overrides, resume=resume, overwrite=overwrite)
+# train_dpo(config or YAML path, overrides=None, *, resume=False, overwrite=False) -> TrainResult
+train_dpo = DPO.run

@@ -10,7 +10,6 @@ and its end-of-turn token; TRL then packs (optionally) and trains.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from oshie.console import warn
@@ -19,7 +18,7 @@ from oshie.train import data as tdata
 from oshie.train.config import SFTConfig
 from oshie.train.job import TrainJob
 from oshie.train.loading import load_model
-from oshie.train.loop import TrainResult, base_training_args, make_trainer
+from oshie.train.loop import base_training_args, make_trainer
 from oshie.train.templates import chatml_template, ensure_chatml_tokens, resolve_template
 
 __all__ = ["SFT", "train_sft"]
@@ -86,12 +85,5 @@ def _build(config: SFTConfig, tokenizer: Any) -> tuple[Any, dict[str, Any]]:
 SFT = TrainJob("sft", SFTConfig, _build)
 
 
-def train_sft(
-    config: SFTConfig | str | Path,
-    overrides: dict[str, Any] | list[str] | None = None,
-    *,
-    resume: bool = False,
-    overwrite: bool = False,
-) -> TrainResult:
-    """Run SFT from a config (object or YAML path); returns a `TrainResult`."""
-    return SFT.run(config, overrides, resume=resume, overwrite=overwrite)
+# train_sft(config or YAML path, overrides=None, *, resume=False, overwrite=False) -> TrainResult
+train_sft = SFT.run

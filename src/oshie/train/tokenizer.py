@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -211,15 +211,8 @@ class Fertility:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready figures for the comparison table."""
-        return {
-            "name": self.name,
-            "vocab_size": self.vocab_size,
-            "characters": self.characters,
-            "tokens": self.tokens,
-            "unknown_tokens": self.unknown_tokens,
-            "chars_per_token": round(self.chars_per_token, 3),
-            "tokens_per_1k_chars": round(self.tokens_per_1k_chars, 1),
-        }
+        return asdict(self) | {"chars_per_token": round(self.chars_per_token, 3),
+                               "tokens_per_1k_chars": round(self.tokens_per_1k_chars, 1)}
 
 
 def load_tokenizer(path: str | Path) -> Any:
