@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from oshie.experiment.config import resource_path
+from oshie.experiment.config import ExperimentConfig, resource_path
+from oshie.experiment.plan import build_plan
 
 EVAL = resource_path("evalsets")
 
@@ -70,3 +71,8 @@ def tiny_experiment(
     for key, value in changes.items():
         config[key] = value
     return config
+
+
+def stage_path(out: Path, config: ExperimentConfig, stage_id: str) -> Path:
+    """The directory of a stage in a run (stage directories are named by content)."""
+    return out / "stages" / build_plan(config).by_id[stage_id].dirname

@@ -8,7 +8,7 @@ from pathlib import Path
 from oshie.experiment.config import load_experiment
 from oshie.experiment.runner import run_experiment
 
-from .helpers import sample_records, tiny_experiment, write_jsonl
+from .helpers import sample_records, stage_path, tiny_experiment, write_jsonl
 
 
 def test_dpo_after_sft(tmp_path: Path, tiny_model_dir: Path) -> None:
@@ -39,10 +39,11 @@ def test_dpo_after_sft(tmp_path: Path, tiny_model_dir: Path) -> None:
         },
     }
     out = tmp_path / "run"
-    run = run_experiment(load_experiment(cfg), out)
+    config = load_experiment(cfg)
+    run = run_experiment(config, out)
     assert run.ran == ["base/m", "data/A", "sft/m/A", "dpo/m/A", "eval/m/A"]
-    dpo_dir = next((out / "stages").glob("dpo-m-A-*"))
+    dpo_dir = stage_path(out, config, "dpo/m/A")
     assert (dpo_dir / "train" / "model.safetensors").is_file()
-    eval_manifest = json.loads(next((out / "stages").glob("eval-m-A-*/manifest.json")).read_text())
+    eval_manifest = json.loads((stage_path(out, config, "eval/m/A") / "manifest.json").read_text())
     assert str(dpo_dir) in eval_manifest["model"]["path"]  # the eval scored the DPO model
     assert run.results["rows"][0]["variant"] == "A"

@@ -13,7 +13,7 @@ from tests.support.openai_server import OpenAITestServer, last_user_text
 from oshie.experiment.config import load_experiment, resource_path
 from oshie.experiment.runner import run_experiment
 
-from .helpers import tiny_experiment
+from .helpers import stage_path, tiny_experiment
 
 
 def _between(text: str, start: str, end: str) -> str:
@@ -52,7 +52,8 @@ def test_judge_adds_a_score_column_and_a_winrate_matrix(
             "max_new_tokens": 12,
         }
         out = tmp_path / "run"
-        run = run_experiment(load_experiment(cfg), out)
+        config = load_experiment(cfg)
+        run = run_experiment(config, out)
         calls = len(srv.calls)
         assert {"judge/m/base", "judge/m/A", "judge/m/B", "pairwise/m"} <= set(run.ran)
         # 3 rows x 3 tasks graded, 3 pairs x 3 tasks x 2 orders compared
@@ -66,7 +67,7 @@ def test_judge_adds_a_score_column_and_a_winrate_matrix(
         # the matrix is what the scripted rule predicts from the answers each model gave
         answers = {}
         for name in pw["systems"]:
-            d = next((out / "stages").glob(f"judge-m-{name}-*"))
+            d = stage_path(out, config, f"judge/m/{name}")
             answers[name] = [
                 json.loads(x)["answer"]
                 for x in (d / "answers.jsonl").read_text("utf-8").splitlines()

@@ -29,7 +29,7 @@ SMALL = {
     "recipe.sft.max_steps": 4,
     "recipe.sft.batch_size": 4,
     "recipe.sft.max_length": 128,
-    **{f"eval.tasks.{i}.limit": 6 for i in range(5)},
+    **{f"eval.tasks.{i}.limit": 6 for i in range(7)},
 }
 VARIANTS = ["base", "clean", "flawed", "flawed-audited"]
 
@@ -109,6 +109,42 @@ def test_cli_status_and_rerun_reuse_the_finished_stages(quickstart_run) -> None:
     assert status.exit_code == 0, status.output
     n = len(quickstart_run.plan.stages)
     assert f"{n}/{n} stages done" in status.output
+
+
+def test_the_printed_next_steps_work_as_printed(
+    quickstart_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paste every printed command: the audit of the flawed set runs, and the copied plan
+    run into a new --out reuses every stage of the quickstart through the stage store."""
+    import shlex
+    import shutil
+
+    from oshie import console
+
+    monkeypatch.setattr(console.out, "width", 10_000)  # one command per line, as printed
+    out = quickstart_run.out_dir
+    sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={_yaml(v)}")]
+    printed = CliRunner().invoke(app, ["quickstart", "--out", str(out), *sets])
+    assert printed.exit_code == 0, printed.output
+    steps = printed.output.split("next:", 1)[1].strip().splitlines()
+    commands = [shlex.split(line, comments=True) for line in steps]
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    for argv in commands:
+        if argv[0] == "open":
+            assert Path(argv[1]).is_file()
+        elif argv[0] == "cp":
+            shutil.copy(argv[1], argv[2])
+        else:
+            assert argv[0] == "oshie", argv
+            result = CliRunner().invoke(app, argv[1:])
+            assert result.exit_code == 0, (argv, result.output)
+            ran.append((argv, result.output))
+    assert [a[1] for a, _ in ran] == ["data", "experiment"]
+    mine = Path(ran[1][0][ran[1][0].index("--out") + 1])
+    assert "0 stages ran" in ran[1][1], ran[1][1]
+    assert (mine / "report.html").is_file()
+    assert (Path(ran[0][0][ran[0][0].index("--out") + 1]) / "findings.jsonl").is_file()
 
 
 def test_cli_reports_a_bad_config_without_traceback(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from oshie.experiment.cache import MARKER
 from oshie.experiment.config import load_experiment
 from oshie.experiment.runner import experiment_status, run_experiment, stale_stage_dirs
 
-from .helpers import tiny_experiment
+from .helpers import stage_path, tiny_experiment
 
 
 def _markers(out: Path) -> dict[str, float]:
@@ -33,6 +33,7 @@ def test_edit_one_variant_reruns_only_its_stages(tmp_path: Path, tiny_model_dir:
     assert _markers(out) == before
 
     # edit variant B's data file: B's data, SFT and eval stages rerun, nothing else does
+    previous_b = {stage_path(out, config, s).name for s in ("data/B", "sft/m/B", "eval/m/B")}
     edited = load_experiment(tiny_experiment(tmp_path, tiny_model_dir, b_start=90))
     assert [s.state for s in experiment_status(edited, out) if s.id.endswith("/B")] == [
         "pending"
@@ -44,14 +45,14 @@ def test_edit_one_variant_reruns_only_its_stages(tmp_path: Path, tiny_model_dir:
     rewritten = {d for d in before if after.get(d) != before[d]}
     new = set(after) - set(before)
     assert rewritten == set()  # no finished stage was recomputed (old B dirs stay as cache)
-    assert {d.rsplit("-", 1)[0] for d in new} == {"data-B", "sft-m-B", "eval-m-B"}
+    assert new == {stage_path(out, edited, s).name for s in ("data/B", "sft/m/B", "eval/m/B")}
 
     # the report keeps rows A and base identical and has B's new numbers
     rows2 = {r["variant"]: r for r in csv.DictReader(open(out / "results.csv", encoding="utf-8"))}
     old = {r["variant"]: r for r in rows}
     assert rows2["A"] == old["A"] and rows2["base"] == old["base"]
-    stale = {d.name.rsplit("-", 1)[0] for d in stale_stage_dirs(edited, out)}
-    assert stale == {"data-B", "sft-m-B", "eval-m-B"}  # the previous B, kept as cache
+    stale = {d.name for d in stale_stage_dirs(edited, out)}
+    assert stale == previous_b  # the previous B, kept as cache
     plan = json.loads((out / "plan.json").read_text("utf-8"))
     assert plan["sft/m/B"]["state"] == "ran" and plan["sft/m/A"]["state"] == "cached"
 
@@ -68,7 +69,7 @@ def test_a_stage_without_its_completion_marker_is_not_finished(
         )
     )
     run_experiment(config, out)
-    eval_dir = next((out / "stages").glob("eval-m-A-*"))
+    eval_dir = stage_path(out, config, "eval/m/A")
     (eval_dir / MARKER).unlink()  # as if killed after the results but before the marker
     states = {s.id: s.state for s in experiment_status(config, out)}
     assert states["eval/m/A"] == "partial" and states["sft/m/A"] == "done"

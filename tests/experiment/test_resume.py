@@ -17,7 +17,7 @@ from oshie.experiment.cache import MARKER
 from oshie.experiment.config import load_experiment
 from oshie.experiment.runner import run_experiment
 
-from .helpers import tiny_experiment
+from .helpers import stage_path, tiny_experiment
 
 KILL_TIMEOUT_S = 600
 
@@ -69,8 +69,8 @@ def test_killed_experiment_resumes_to_the_same_table(tmp_path: Path, tiny_model_
         "--out",
         str(killed),
     ]
-    _kill_once_checkpointed(cmd, "sft-m-A-*", killed)
-    sft_dir = next((killed / "stages").glob("sft-m-A-*"))
+    sft_dir = stage_path(killed, load_experiment(yaml_path), "sft/m/A")
+    _kill_once_checkpointed(cmd, sft_dir.name, killed)
     assert not (sft_dir / MARKER).exists(), "the kill came too late: SFT had finished"
     assert not (killed / "results.csv").exists()
 

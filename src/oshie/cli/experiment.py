@@ -15,6 +15,12 @@ EXPERIMENT_ARG = typer.Argument(
     ..., help="Experiment YAML (see examples/experiment.yaml).", exists=False, dir_okay=False
 )
 OUT_OPT = typer.Option(None, "--out", "-o", help="Run directory. Default: runs/<experiment name>.")
+CACHE_OPT = typer.Option(
+    None,
+    "--cache",
+    help="Shared stage store: stages finished there by any run directory are reused "
+    "(default: $OSHIE_STAGE_CACHE, else only the run directory's own stages).",
+)
 SET_OPT = typer.Option(
     None,
     "--set",
@@ -39,6 +45,7 @@ def run(
     experiment: Path = EXPERIMENT_ARG,
     out_dir: Path | None = OUT_OPT,
     overrides: list[str] | None = SET_OPT,
+    cache_dir: Path | None = CACHE_OPT,
 ) -> None:
     """Run every stage not finished yet (cached by content hash), then write the report.
 
@@ -52,7 +59,7 @@ def run(
     target = _out_dir(config, out_dir)
     guard_outputs([target, *(target / n for n in ("experiment.yaml", "manifest.json", "report.html", "results.csv", "results.json"))],
                   [experiment], option="--out")
-    result = run_experiment(config, target)
+    result = run_experiment(config, target, cache_dir)
     info(
         f"{len(result.ran)} stages ran ({len(result.resumed)} resumed), "
         f"{len(result.skipped)} reused from the cache"
@@ -66,13 +73,14 @@ def status(
     experiment: Path = EXPERIMENT_ARG,
     out_dir: Path | None = OUT_OPT,
     overrides: list[str] | None = SET_OPT,
+    cache_dir: Path | None = CACHE_OPT,
 ) -> None:
     """Show which stages are done, partial (interrupted) or pending for this plan."""
     from oshie.experiment.runner import experiment_status, stale_stage_dirs
 
     config = _load(experiment, overrides)
     target = _out_dir(config, out_dir)
-    rows = experiment_status(config, target)
+    rows = experiment_status(config, target, cache_dir)
     table = Table(title=f"{config.name} in {target}")
     for col in ("stage", "state", "time (s)", "directory"):
         table.add_column(col)
@@ -82,7 +90,7 @@ def status(
             s.id,
             f"[{colour[s.state]}]{s.state}[/]",
             f"{s.wall_time_s:.1f}" if s.wall_time_s is not None else "",
-            str(s.dir.relative_to(target)),
+            s.dir.name,
         )
     out.print(table)
     done = sum(s.state == "done" for s in rows)

@@ -22,15 +22,27 @@ SET_OPT = typer.Option(
 )
 
 
-def command(out_dir: Path = OUT_OPT, overrides: list[str] | None = SET_OPT) -> None:
+CACHE_OPT = typer.Option(
+    None,
+    "--cache",
+    help="Shared stage store (see `oshie experiment run --help`); default: the run directory.",
+)
+
+
+def command(
+    out_dir: Path = OUT_OPT,
+    overrides: list[str] | None = SET_OPT,
+    cache_dir: Path | None = CACHE_OPT,
+) -> None:
     """Train a tiny Japanese model offline, tune it on clean vs flawed instruction data,
     evaluate on the shipped mini tasks and write the comparison report (CPU, a few minutes)."""
     from oshie.config import parse_overrides
-    from oshie.experiment.config import resource_path
-    from oshie.experiment.quickstart import QUICKSTART_YAML, run_quickstart
+    from oshie.experiment.quickstart import next_steps, run_quickstart
 
     info("oshie quickstart: tokenizer + tiny model -> pre-train -> audit -> SFT x 3 -> eval x 4")
-    run = run_quickstart(out_dir, parse_overrides(overrides, example="recipe.sft.max_steps=20"))
+    run = run_quickstart(
+        out_dir, parse_overrides(overrides, example="recipe.sft.max_steps=20"), cache_dir
+    )
     info(
         f"{len(run.ran)} stages ran ({len(run.resumed)} resumed), "
         f"{len(run.skipped)} reused from the cache"
@@ -38,9 +50,5 @@ def command(out_dir: Path = OUT_OPT, overrides: list[str] | None = SET_OPT) -> N
     out.print(f"\nreport:  {run.report}")
     out.print(f"table:   {run.results_csv}")
     out.print("\nnext:")
-    out.print(f"  open {run.report} in a browser")
-    out.print(
-        f"  oshie data check {resource_path('instructions/flawed.jsonl')}   # what the audit found"
-    )
-    out.print(f"  cp {resource_path(QUICKSTART_YAML)} my.yaml   # edit it, then:")
-    out.print("  oshie experiment run my.yaml --out runs/mine   # unchanged stages are reused")
+    for line in next_steps(run, overrides or [], cache_dir):
+        out.print(f"  {line}", markup=False, highlight=False)

@@ -4,8 +4,8 @@
     for r in results: print(r.metric, r.diff, r.ci95, r.p, r.p_holm, r.verdict)
 
 A metric takes part when it is a mean over items whose per-item value is in the task's
-`items.jsonl` (accuracy from `correct`, EM/F1/ROUGE/loss/defect rates from the field of the
-same name); corpus-level metrics (macro-F1, balanced accuracy) have no per-item value and
+`items.jsonl` (accuracy from `correct`, a response-audit `<check>_rate` from the flag
+`<check>`, EM/F1/ROUGE/loss from the field of the same name); corpus-level metrics (macro-F1, balanced accuracy) have no per-item value and
 are listed as skipped. Items are matched by id; only ids present in both runs count.
 """
 
@@ -29,9 +29,20 @@ def lower_is_better(metric: str) -> bool:
     return name == "loss" or name.endswith("_loss") or name.endswith("rate")
 
 
+def item_field(record: dict[str, Any], metric: str) -> str:
+    """The per-item field a metric is the mean of: `acc` of `correct`, a defect rate
+    (`<check>_rate`) of the 0/1 flag `<check>`, anything else of the field of its name."""
+    field = ITEM_FIELDS.get(metric, metric)
+    if field not in record and metric.endswith("_rate"):
+        return metric.removesuffix("_rate")
+    return field
+
+
 def item_values(records: Sequence[dict[str, Any]], metric: str) -> dict[str, float] | None:
     """id -> the item's value of `metric`, or None when the metric is not a per-item mean."""
-    field = ITEM_FIELDS.get(metric, metric)
+    if not records:
+        return {}
+    field = item_field(records[0], metric)
     out: dict[str, float] = {}
     for r in records:
         v = r.get(field)

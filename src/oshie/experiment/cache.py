@@ -3,7 +3,7 @@ keys of the stages it depends on, so a change anywhere upstream changes every ke
 The versions of Python, oshie and the training libraries are part of every key; editing
 oshie's source in place is not (delete the affected stage directories to recompute them).
 
-A stage runs in `stages/<kind>-<label>-<key>/` and counts as finished only once its
+A stage runs in `stages/<kind>-<key>/` (named by content, not by label) and counts as finished only once its
 completion marker (`DONE.json`) exists there; the marker is written last, atomically, so
 a run killed half-way leaves a directory without one and the stage runs (or resumes) again.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -68,8 +67,9 @@ class Stage:
 
     @property
     def dirname(self) -> str:
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{self.kind}-{self.label}")
-        return f"{safe}-{self.key}"
+        """Content-addressed: two stages of the same kind with the same settings, inputs and
+        upstream (e.g. the audits of two variants reading the same file) share a directory."""
+        return f"{self.kind}-{self.key}"
 
     def compute_key(self, dep_keys: dict[str, str]) -> str:
         """Hash of settings + input file contents + upstream keys."""

@@ -174,6 +174,8 @@ class EvalSettings(_Strict):
     batch_size: int = Field(8, gt=0)
     device: str = "cpu"  # torch device for scoring, e.g. cpu or cuda
     metrics: list[str] | None = None  # "task/metric" columns in the table (None: all)
+    # run the data checks over every generated answer (defect rates, compared pairwise)
+    response_audit: bool = True
     judge: JudgeSettings | None = None
 
 
@@ -219,6 +221,21 @@ def resolve_path(value: str, base_dir: Path) -> str:
     return str(p if p.is_absolute() else (base_dir / p))
 
 
+TEMPLATE_CHOICES = ("auto", "chatml", "model")  # recipe template values that name no file
+
+
+def _is_file_ref(value: str, base_dir: Path) -> bool:
+    """A prompt/template value that names a file (not a shipped name): it exists next to
+    the YAML file, or is written as a path."""
+    return (
+        value.startswith(RESOURCE_PREFIX)
+        or (base_dir / value).is_file()
+        or "/" in value
+        or "\\" in value
+        or value.endswith((".txt", ".jinja", ".j2"))
+    )
+
+
 def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
     for m in config.base_models:
         if m.path:
@@ -234,8 +251,18 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
         refs += config.recipe.dpo.datasets
     for d in refs:
         d.path = resolve_path(d.path, base_dir)
+    # template files of the recipe are inputs of the tuning stages (content-hashed into
+    # their keys), found relative to the YAML file like every other path in it
+    tuning = [config.recipe.sft] + ([config.recipe.dpo.settings] if config.recipe.dpo else [])
+    for settings in tuning:
+        t = settings.get("template")
+        if isinstance(t, str) and t not in TEMPLATE_CHOICES:
+            settings["template"] = resolve_path(t, base_dir)
     if config.eval.judge:
         config.eval.judge.tasks = resolve_path(config.eval.judge.tasks, base_dir)
+        prompt = config.eval.judge.prompt
+        if prompt and _is_file_ref(prompt, base_dir):
+            config.eval.judge.prompt = resolve_path(prompt, base_dir)
         cache = config.eval.judge.llm.get("cache")
         if cache:
             config.eval.judge.llm["cache"] = resolve_path(str(cache), base_dir)

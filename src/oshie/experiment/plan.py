@@ -14,11 +14,13 @@ pairwise/<model>        every two rows' answers compared by the judge (win-rate 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from oshie.experiment.cache import Stage
 from oshie.experiment.config import ExperimentConfig
 
 BASE_ROW = "base"
+FILE_INPUT = "<file>"  # a setting whose value is a file among the stage's (hashed) inputs
 
 
 @dataclass
@@ -89,14 +91,15 @@ def build_plan(config: ExperimentConfig) -> Plan:
                 )
             )
 
+    # evaluation files go in as contamination references: training on an eval item is a
+    # finding (severity error), and a passed_audit filter drops it
+    evals = {f"eval[{i}]": t.data for i, t in enumerate(config.eval.tasks)}
     for v in config.variants:
         files = {f"dataset[{i}]": d.path for i, d in enumerate(v.datasets)}
         datasets = [d.model_dump(mode="json", exclude={"path"}) for d in v.datasets]
-        needs_audit = bool(v.filter and v.filter.passed_audit)
-        if config.audit or needs_audit:
-            # evaluation files go in as contamination references: training on an eval item
-            # is a finding (severity error), and a passed_audit filter drops it
-            evals = {f"eval[{i}]": t.data for i, t in enumerate(config.eval.tasks)}
+        filtered = bool(v.filter and v.filter.passed_audit)
+        if config.audit or filtered:
+            # content-addressed: variants reading the same files share one audit
             stages.append(
                 Stage(f"audit/{v.name}", "audit", {"datasets": datasets}, files={**files, **evals})
             )
@@ -109,8 +112,8 @@ def build_plan(config: ExperimentConfig) -> Plan:
                     "filter": v.filter.model_dump(mode="json") if v.filter else None,
                     "seed": seed,
                 },
-                deps=[f"audit/{v.name}"] if needs_audit else [],
-                files=files,
+                # a filtered variant asks the audit itself which records pass
+                files={**files, **evals} if filtered else files,
             )
         )
 
@@ -126,8 +129,9 @@ def build_plan(config: ExperimentConfig) -> Plan:
                 Stage(
                     sft_id,
                     "sft",
-                    {"settings": config.recipe.sft, "seed": seed},
+                    {"settings": _keyed(config.recipe.sft), "seed": seed},
                     deps=[model_stage, f"data/{v.name}"],
+                    files=_template_file(config.recipe.sft),
                 )
             )
             tuned = sft_id
@@ -139,14 +143,17 @@ def build_plan(config: ExperimentConfig) -> Plan:
                         tuned,
                         "dpo",
                         {
-                            "settings": dpo.settings,
+                            "settings": _keyed(dpo.settings),
                             "seed": seed,
                             "datasets": [
                                 d.model_dump(mode="json", exclude={"path"}) for d in dpo.datasets
                             ],
                         },
                         deps=[sft_id],
-                        files={f"dataset[{i}]": d.path for i, d in enumerate(dpo.datasets)},
+                        files={
+                            **{f"dataset[{i}]": d.path for i, d in enumerate(dpo.datasets)},
+                            **_template_file(dpo.settings),
+                        },
                     )
                 )
             stages.append(_eval_stage(config, f"eval/{m.name}/{v.name}", tuned))
@@ -158,6 +165,29 @@ def build_plan(config: ExperimentConfig) -> Plan:
     return plan
 
 
+def _template_file(settings: dict) -> dict[str, str]:
+    """A recipe's chat-template file (already resolved against the YAML file), so editing
+    it recomputes the tuning stage; a named choice (auto, chatml, model) is no file."""
+    from oshie.experiment.config import TEMPLATE_CHOICES
+
+    t = settings.get("template")
+    return {"template": t} if isinstance(t, str) and t not in TEMPLATE_CHOICES else {}
+
+
+def _keyed(settings: dict) -> dict:
+    """Settings as the stage key sees them: a template file by its content (in the stage's
+    files), not by where it lies, so moving the project keeps the cache."""
+    if _template_file(settings):
+        return {**settings, "template": FILE_INPUT}
+    return settings
+
+
+def _prompt_file(prompt: str | None) -> dict[str, str]:
+    """A judge prompt given as a file (resolved against the YAML file) is an input of the
+    judge stages; a shipped prompt name is versioned with oshie itself."""
+    return {"prompt": prompt} if prompt and Path(prompt).is_absolute() else {}
+
+
 def _judge_stages(config: ExperimentConfig, model: str, rows: list[Row]) -> list[Stage]:
     judge = config.eval.judge
     assert judge is not None
@@ -167,7 +197,7 @@ def _judge_stages(config: ExperimentConfig, model: str, rows: list[Row]) -> list
         "llm": llm,
         "limit": judge.limit,
         "max_new_tokens": judge.max_new_tokens,
-        "prompt": judge.prompt,
+        "prompt": FILE_INPUT if _prompt_file(judge.prompt) else judge.prompt,
     }
     out = []
     for r in rows:
@@ -177,7 +207,7 @@ def _judge_stages(config: ExperimentConfig, model: str, rows: list[Row]) -> list
                 "judge",
                 {**params, "system": r.variant},
                 deps=[r.model_stage],
-                files={"tasks": judge.tasks},
+                files={"tasks": judge.tasks, **_prompt_file(judge.prompt)},
                 runtime={"llm": judge.llm},
             )
         )
@@ -205,7 +235,12 @@ def _eval_stage(config: ExperimentConfig, stage_id: str, model_stage: str) -> St
     return Stage(
         stage_id,
         "eval",
-        {"tasks": tasks, "batch_size": config.eval.batch_size, "device": config.eval.device},
+        {
+            "tasks": tasks,
+            "batch_size": config.eval.batch_size,
+            "device": config.eval.device,
+            "response_audit": config.eval.response_audit,
+        },
         deps=[model_stage],
         files=files,
     )

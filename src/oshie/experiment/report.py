@@ -8,14 +8,18 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from oshie import __version__
 from oshie.eval.metrics.paired import PairedResult
+from oshie.eval.response_audit import ANY
+from oshie.eval.response_audit import TASK as AUDIT_TASK
+from oshie.experiment import evidence
 from oshie.experiment.cache import StageOutput
-from oshie.experiment.compare import Comparison, against_base, compare_rows, row_items
+from oshie.experiment.compare import Comparison, Items, against_base, compare_rows, row_items
 from oshie.experiment.config import ExperimentConfig
 from oshie.experiment.plan import BASE_ROW, Plan
 from oshie.report.html import figure_data_uri, new_figure, render
@@ -45,12 +49,22 @@ def _read_json(path: Path) -> Any:
 
 
 def _rel(path: Path, out: Path) -> str:
-    return path.resolve().relative_to(out.resolve()).as_posix()
+    """A link from the report to a file of the run (through a stage's store link, if any)."""
+    return Path(os.path.relpath(path.absolute(), out.absolute())).as_posix()
+
+
+@dataclass
+class Collected:
+    rows: list[ResultRow]
+    names: list[str]  # the table's metric columns
+    audit_names: list[str]  # response-audit defect rates (their own section)
+    comparisons: list[Comparison]
+    items: dict[str, Items]  # eval stage id -> task -> per-item records
 
 
 def collect_rows(
     config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput], out: Path
-) -> tuple[list[ResultRow], list[str], list[Comparison]]:
+) -> Collected:
     rows: list[ResultRow] = []
     for r in plan.rows:
         ev = finished[r.eval_stage]
@@ -77,7 +91,12 @@ def collect_rows(
             }
             links.append(("train data", _rel(data.path("train"), out)))
         rows.append(ResultRow(r.model, r.variant, metrics, links=links, train=train))
-    names = sorted({k for row in rows for k in row.metrics})
+    all_names = sorted({k for row in rows for k in row.metrics})
+    audit_names = sorted(
+        (n for n in all_names if n.startswith(f"{AUDIT_TASK}/")),
+        key=lambda n: (n != f"{AUDIT_TASK}/{ANY}_rate", n),
+    )
+    names = [n for n in all_names if n not in audit_names]
     if config.eval.metrics:
         wanted = list(config.eval.metrics) + ([JUDGE_METRIC] if JUDGE_METRIC in names else [])
         names = [n for n in wanted if n in names]
@@ -86,17 +105,19 @@ def collect_rows(
     base = {row.model: row for row in rows if row.variant == BASE_ROW}
     for row in rows:
         ref = base.get(row.model)
-        for n in names:
+        for n in [*names, *audit_names]:
             if ref is None or row is ref or n not in row.metrics or n not in ref.metrics:
                 row.delta[n] = None
             else:
                 row.delta[n] = row.metrics[n]["value"] - ref.metrics[n]["value"]
     items = {r.eval_stage: row_items(finished[r.eval_stage]) for r in plan.rows}
-    comparisons = compare_rows(plan.rows, items, names, seed=config.seed)
+    comparisons = compare_rows(plan.rows, items, [*names, *audit_names], seed=config.seed)
     vs_base = against_base(comparisons)
     for row in rows:
-        row.paired = {n: vs_base[key] for n in names if (key := (row.model, row.variant, n)) in vs_base}
-    return rows, names, comparisons
+        for n in [*names, *audit_names]:
+            if (key := (row.model, row.variant, n)) in vs_base:
+                row.paired[n] = vs_base[key]
+    return Collected(rows, names, audit_names, comparisons, items)
 
 
 def write_csv(path: Path, rows: list[ResultRow], names: list[str]) -> Path:
@@ -140,8 +161,11 @@ def _fmt(v: Any) -> str:
 # --- plots -------------------------------------------------------------------------------
 
 
-def metric_bars(rows: list[ResultRow], names: list[str]) -> str | None:
-    """One panel per metric: a bar per row, whiskers at the 95% CI."""
+def metric_bars(
+    rows: list[ResultRow], names: list[str], baselines: dict[str, dict[str, Any]] | None = None
+) -> str | None:
+    """One panel per metric: a bar per row, whiskers at the 95% CI; accuracy panels carry
+    the chance and majority-class lines."""
     if not names:
         return None
     cols = min(3, len(names))
@@ -171,6 +195,12 @@ def metric_bars(rows: list[ResultRow], names: list[str]) -> str | None:
             capsize=4,
             color=[colors[k % len(colors)] for k in range(len(values))],
         )
+        line = (baselines or {}).get(n)
+        if line:
+            ax.axhline(line["chance"], color="#555", linestyle="--", linewidth=1, label="chance")
+            ax.axhline(line["majority"], color="#b60", linestyle=":", linewidth=1.4,
+                       label="majority class")
+            ax.legend(fontsize=7, loc="upper right")
         ax.set_xticks(range(len(values)), labels, rotation=20, ha="right", fontsize=8)
         ax.set_title(n, fontsize=10)
         ax.grid(axis="y", alpha=0.3)
@@ -215,11 +245,40 @@ def winrate_matrix(results: dict[str, Any], systems: list[str]) -> list[list[Any
     return m
 
 
+def _data_audits(
+    config: ExperimentConfig, finished: dict[str, StageOutput], out: Path
+) -> list[dict[str, Any]]:
+    """The training-data audit of each variant, with the counts after its filter."""
+    audits = []
+    for v in config.variants:
+        a = finished.get(f"audit/{v.name}")
+        if a is None:
+            continue
+        s = _read_json(a.path("summary"))
+        data = finished[f"data/{v.name}"].outputs
+        filtered = bool(v.filter and v.filter.passed_audit)
+        audits.append(
+            {
+                "variant": v.name,
+                "records": s["records"],
+                "flagged": s["flagged_records"],
+                "findings": s["findings"],
+                "by_check": s["by_check"],
+                "top": list(s["by_check"].items())[:6],
+                "kept": data.get("records") if filtered else None,
+                "dropped": data.get("dropped_by_audit") if filtered else None,
+                "link": _rel(a.path("findings"), out),
+            }
+        )
+    return audits
+
+
 def write_outputs(
     config: ExperimentConfig, plan: Plan, finished: dict[str, StageOutput], out: Path
 ) -> tuple[dict[str, Any], Path, Path]:
-    rows, names, comparisons = collect_rows(config, plan, finished, out)
-    csv_path = write_csv(out / "results.csv", rows, names)
+    c = collect_rows(config, plan, finished, out)
+    rows, names = c.rows, c.names
+    csv_path = write_csv(out / "results.csv", rows, [*names, *c.audit_names])
     curves = {}
     for sid, o in finished.items():
         if o.outputs.get("log_history") and sid.split("/")[0] in ("pretrain", "sft", "dpo"):
@@ -239,36 +298,28 @@ def write_outputs(
                 "link": _rel(pw.path("pairs"), out),
             }
         )
-    audits = []
-    for v in config.variants:
-        a = finished.get(f"audit/{v.name}")
-        if a is None:
-            continue
-        s = _read_json(a.path("summary"))
-        audits.append(
-            {
-                "variant": v.name,
-                "records": s["records"],
-                "flagged": s["flagged_records"],
-                "findings": s["findings"],
-                "top": list(s["by_check"].items())[:6],
-                "link": _rel(a.path("findings"), out),
-            }
-        )
+    audits = _data_audits(config, finished, out)
+    baselines = evidence.metric_baselines(names, c.items)
+    warnings = evidence.one_answer_warnings(plan.rows, c.items)
+    notes = evidence.mechanism_notes(c.comparisons, {a["variant"]: a for a in audits})
     results = {
         "name": config.name,
         "metrics": names,
+        "response_audit_metrics": c.audit_names,
         "rows": [
             {
                 "model": r.model,
                 "variant": r.variant,
                 "train": r.train,
-                "metrics": {n: r.metrics[n] for n in names if n in r.metrics},
-                "delta_vs_base": {n: r.delta.get(n) for n in names},
+                "metrics": {n: r.metrics[n] for n in [*names, *c.audit_names] if n in r.metrics},
+                "delta_vs_base": {n: r.delta.get(n) for n in [*names, *c.audit_names]},
             }
             for r in rows
         ],
-        "comparisons": [c.to_dict() for c in comparisons],
+        "comparisons": [x.to_dict() for x in c.comparisons],
+        "baselines": baselines,
+        "one_answer_warnings": warnings,
+        "mechanism": notes,
         "pairwise": pairwise,
         "audit": audits,
     }
@@ -281,11 +332,16 @@ def write_outputs(
         config=config,
         rows=rows,
         names=names,
-        bars=metric_bars(rows, names),
+        audit_names=c.audit_names,
+        bars=metric_bars(rows, names, baselines),
         losses=loss_curves(curves),
         pairwise=pairwise,
         audits=audits,
-        comparisons=comparisons,
+        comparisons=c.comparisons,
+        baselines=baselines,
+        warnings=warnings,
+        samples=evidence.sample_outputs(plan.rows, c.items),
+        notes=notes,
         fmt=_fmt,
         descriptions={v.name: v.description or "" for v in config.variants},
     )

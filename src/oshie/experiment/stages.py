@@ -22,7 +22,6 @@ from oshie.runs import Manifest, write_json
 Upstream = dict[str, StageOutput]
 Adapter = Callable[[Stage, Path, Upstream], dict[str, Any]]
 TRAIN_DIR = "train"  # training stages: checkpoints, final model, log_history.jsonl
-SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def _only(upstream: Upstream, prefix: str) -> StageOutput:
@@ -93,6 +92,8 @@ def _tuning_config(stage: Stage, kind: str, model: Path, train_dir: Path, datase
     from oshie.train.config import load_config
 
     settings = {"seed": stage.params["seed"], **stage.params["settings"]}
+    if "template" in stage.files:  # a template file: the stage's own (hashed) copy of the path
+        settings["template"] = stage.files["template"]
     return load_config(
         {**settings, "model": str(model), "output_dir": str(train_dir), "datasets": datasets},
         kind=kind,
@@ -125,10 +126,14 @@ def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
 # --- data ----------------------------------------------------------------------------------
 
 
+def _dataset_files(stage: Stage) -> list[str]:
+    return [p for k, p in stage.files.items() if k.startswith("dataset[")]
+
+
 def _read_variant(stage: Stage) -> list[list[Any]]:
     from oshie.train.data import read_records
 
-    paths = [p for k, p in stage.files.items() if k.startswith("dataset[")]
+    paths = _dataset_files(stage)
     return [
         read_records(path, spec.get("format"))
         for path, spec in zip(paths, stage.params["datasets"], strict=True)
@@ -142,7 +147,7 @@ def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
 
     clear_unfinished(stage_dir)
     parts = _read_variant(stage)
-    names = [Path(p).name for k, p in stage.files.items() if k.startswith("dataset[")]
+    names = [Path(p).name for p in _dataset_files(stage)]
     records = [r for part in parts for r in part]
     sources = [name for name, part in zip(names, parts, strict=True) for _ in part]
     eval_sets = [p for k, p in stage.files.items() if k.startswith("eval[")]
@@ -174,6 +179,25 @@ def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
     }
 
 
+def _audit_keep(stage: Stage, parts: list[list[Any]], flt: dict[str, Any]) -> list[list[Any]]:
+    """The records of each file the quality audit passes (all files audited together, so
+    duplicates across files count), asked of the audit's own result."""
+    from oshie.data.check import CheckConfig, check_records
+
+    records = [r for part in parts for r in part]
+    eval_sets = [p for k, p in stage.files.items() if k.startswith("eval[")]
+    config = CheckConfig(only=flt["checks"]) if flt.get("checks") else None
+    if config is not None:
+        config.validate_codes()
+    result = check_records(records, config, eval_sets=eval_sets)
+    kept = set(result.split_indices(flt["severity"])[0])
+    kept_parts, offset = [], 0
+    for part in parts:
+        kept_parts.append([r for i, r in enumerate(part) if offset + i in kept])
+        offset += len(part)
+    return kept_parts
+
+
 def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.data.io import write_records
     from oshie.train.data import mix
@@ -184,22 +208,7 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     parts = _read_variant(stage)
     kept_parts, dropped = parts, 0
     if flt.get("passed_audit"):
-        # findings point at records by position in the audited list (all files, in order)
-        audit = _only(upstream, "audit/")
-        limit_rank = SEVERITY_RANK[flt["severity"]]
-        checks = set(flt["checks"]) if flt.get("checks") else None
-        bad: set[int] = set()
-        with open(audit.path("findings"), encoding="utf-8") as fh:
-            for line in fh:
-                f = json.loads(line)
-                if SEVERITY_RANK[f["severity"]] >= limit_rank and (
-                    checks is None or f["check"] in checks
-                ):
-                    bad.add(int(f["index"]))
-        kept_parts, offset = [], 0
-        for records in parts:
-            kept_parts.append([r for i, r in enumerate(records) if offset + i not in bad])
-            offset += len(records)
+        kept_parts = _audit_keep(stage, parts, flt)
         dropped = sum(len(a) - len(b) for a, b in zip(parts, kept_parts, strict=True))
     weights = [d["weight"] for d in p["datasets"]]
     records = mix(list(zip(kept_parts, weights, strict=True)), p["seed"])
@@ -215,7 +224,10 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     stats = {
         "records": len(records),
         "dropped_by_audit": dropped,
-        "sources": {Path(f).name: len(r) for f, r in zip(stage.files.values(), parts, strict=True)},
+        "sources": {
+            Path(f).name: len(r)
+            for f, r in zip(_dataset_files(stage), parts, strict=True)
+        },
     }
     write_json(stage_dir / "stats.json", stats)
     info(
@@ -273,14 +285,22 @@ def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[st
         batch_size=stage.params["batch_size"],
         device=stage.params["device"],
     )
-    return {
-        "results": "results.json",
-        "report": "report.html",
-        "items": {
-            (t.get("name") or t["task"]): f"{t.get('name') or t['task']}/items.jsonl"
-            for t in stage.params["tasks"]
-        },
+    items = {
+        (t.get("name") or t["task"]): f"{t.get('name') or t['task']}/items.jsonl"
+        for t in stage.params["tasks"]
     }
+    if stage.params.get("response_audit"):
+        from oshie.eval.response_audit import TASK, audit_run
+        from oshie.eval.tasks import get_task_class
+
+        generated = [
+            t.get("name") or t["task"]
+            for t in stage.params["tasks"]
+            if get_task_class(t["task"]).kind == "generate"
+        ]
+        if audit_run(stage_dir, generated) is not None:
+            items[TASK] = f"{TASK}/items.jsonl"
+    return {"results": "results.json", "report": "report.html", "items": items}
 
 
 def _judge_llm(llm_config: dict[str, Any]) -> Any:
@@ -294,7 +314,8 @@ def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
     from oshie.eval.judge import run_judge as eval_run_judge
 
     p = stage.params
-    extra = {"prompt": p["prompt"]} if p.get("prompt") else {}
+    prompt = stage.files.get("prompt") or p.get("prompt")
+    extra = {"prompt": prompt} if prompt else {}
     eval_run_judge(
         stage.files["tasks"],
         stage_dir,

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from oshie.errors import UsageError
-from oshie.eval.tasks import jcommonsenseqa, jnli, jsquad, marc_ja, summarization  # noqa: F401
+from oshie.eval.tasks import (  # noqa: F401
+    instruction_following,
+    jcommonsenseqa,
+    jnli,
+    jsquad,
+    marc_ja,
+    summarization,
+)
 from oshie.eval.tasks.base import REGISTRY, Task, TaskSpec
 
 

@@ -1,0 +1,123 @@
+"""Instruction following without a judge: held-out instructions with reference answers.
+
+Format: JSON lines with the instruction in `instruction` (or `input` / `prompt`) and the
+reference answer in `reference` (or `output` / `references`, a list). oshie ships 30 such
+items written for it (`oshie:evalsets/instructions/test.jsonl`).
+
+Two tasks read the same file:
+
+- `instruction_following` (generate): the model answers each instruction in its chat
+  template; scored by character ROUGE-L F and character F1 against the reference. Its
+  answers are what the response audit checks for English remnants, loops, boilerplate...
+- `instruction_loss` (log-likelihood): the mean per-token negative log-likelihood of the
+  reference answer. One common held-out set, so variants trained on different datasets are
+  compared on the same text (their training losses are over different data and say nothing
+  about which model is better).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from oshie.errors import DataError
+from oshie.eval.metrics.bootstrap import mean_entry
+from oshie.eval.metrics.qa import f1_char
+from oshie.eval.metrics.rouge import rouge_scores
+from oshie.eval.requests import ChoiceScore, GenerateRequest, LoglikRequest
+from oshie.eval.tasks.base import Item, Task, read_jsonl, register
+
+INSTRUCTION_FIELDS = ("instruction", "input", "prompt")
+REFERENCE_FIELDS = ("reference", "references", "output")
+DEFAULT_MAX_NEW_TOKENS = 96
+
+
+def load_instructions(path: Path) -> list[Item]:
+    items = []
+    for line, obj in read_jsonl(path):
+        instruction = next(
+            (obj[f] for f in INSTRUCTION_FIELDS if isinstance(obj.get(f), str) and obj[f].strip()),
+            None,
+        )
+        if instruction is None:
+            raise DataError("missing instruction", path=path, line=line,
+                            field="/".join(INSTRUCTION_FIELDS))
+        ref = next((obj[f] for f in REFERENCE_FIELDS if obj.get(f)), None)
+        refs = [ref] if isinstance(ref, str) else ref
+        if not refs or not all(isinstance(r, str) and r.strip() for r in refs):
+            raise DataError("missing or empty reference answer", path=path, line=line,
+                            field="/".join(REFERENCE_FIELDS))
+        items.append({"id": str(obj.get("id", line)), "instruction": instruction, "references": refs})
+    return items
+
+
+class _InstructionTask(Task):
+    default_template = "chat"  # the tuned models were trained in their chat template
+
+    def load(self, path: Path) -> list[Item]:
+        return load_instructions(path)
+
+    def query(self, item: Item) -> str:
+        return item["instruction"]
+
+    def answer_text(self, item: Item) -> str:
+        return item["references"][0]
+
+    def prompt(self, item: Item) -> str:
+        if self.template == "chat" and self.chat is not None and not self.shots:
+            # the instruction is the whole user turn (no task preamble before it)
+            return self.chat([{"role": "user", "content": item["instruction"]}])
+        return super().prompt(item)
+
+
+@register
+class InstructionFollowing(_InstructionTask):
+    name = "instruction_following"
+    kind = "generate"
+    description = "Held-out instructions: char ROUGE-L F and char F1 against a reference answer"
+
+    def max_new_tokens(self, encode) -> int:
+        return self.spec.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
+
+    def request(self, item: Item, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> GenerateRequest:
+        return GenerateRequest(self.prompt(item), max_new_tokens=max_new_tokens, stop=["\n\n"])
+
+    def record(self, item: Item, prompt: str, response: str) -> dict[str, Any]:
+        pred = response.strip()
+        return {
+            "id": item["id"], "prompt": prompt, "instruction": item["instruction"],
+            "output": pred, "gold": item["references"],
+            "rougeL_char": rouge_scores(pred, item["references"], "char")["rougeL"],
+            "f1_char": f1_char(pred, item["references"]),
+        }
+
+    def aggregate(self, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        seed = self.spec.seed
+        return {
+            "rougeL_char": mean_entry([r["rougeL_char"] for r in records], seed=seed, unit="char"),
+            "f1_char": mean_entry([r["f1_char"] for r in records], seed=seed, unit="char"),
+        }
+
+
+@register
+class InstructionLoss(_InstructionTask):
+    name = "instruction_loss"
+    kind = "loglik"
+    description = "Held-out instructions: mean per-token NLL of the reference answer (lower is better)"
+
+    def request(self, item: Item) -> LoglikRequest:
+        return LoglikRequest(self.prompt(item), [item["references"][0]])
+
+    def record(self, item: Item, prompt: str, response: list[ChoiceScore]) -> dict[str, Any]:
+        score = response[0]
+        return {
+            "id": item["id"], "prompt": prompt, "reference": item["references"][0],
+            "n_tokens": score.n_tokens, "loss": -score.logprob / max(1, score.n_tokens),
+        }
+
+    def aggregate(self, records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {
+            "loss": mean_entry([r["loss"] for r in records], seed=self.spec.seed,
+                               note="mean over items of the per-token NLL; lower is better"),
+        }
