@@ -24,6 +24,8 @@ T = TypeVar("T")
 
 @dataclass
 class Attempt:
+    """One ask of the judge: the raw reply is kept so every verdict can be audited."""
+
     sample_index: int
     raw: str | None
     parsed: Any = None
@@ -32,11 +34,14 @@ class Attempt:
 
 @dataclass
 class Verdict(Generic[T]):
+    """The parsed verdict of one item (None when no attempt parsed) and every attempt."""
+
     value: T | None = None
     attempts: list[Attempt] = field(default_factory=list)
 
     @property
     def status(self) -> str:
+        """ok, judge_error (the call failed) or unparsable: failures are counted, never defaulted."""
         if self.value is not None:
             return "ok"
         if self.attempts and self.attempts[-1].error is not None:
@@ -44,6 +49,7 @@ class Verdict(Generic[T]):
         return "unparsable"
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready verdict with its attempts, for the per-item output."""
         return {"value": self.value, "status": self.status,
                 "attempts": [a.__dict__ for a in self.attempts]}
 
