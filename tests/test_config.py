@@ -160,3 +160,29 @@ def test_a_section_validated_later_still_names_its_file_line_and_full_key(tmp_pa
     with pytest.raises(ConfigError) as err:
         validate(Adapter, section, path=p, at=("adapter",), overridden=["adapter.r"])
     assert (err.value.path, err.value.line) == (None, None)
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path) -> None:
+    import time
+
+    import pytest
+
+    from oshie.config import load_yaml, parse_override
+    from oshie.errors import ConfigError
+
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n", "utf-8")
+    assert bomb.stat().st_size < 1200
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match="aliases"):
+        load_yaml(bomb)
+    assert time.perf_counter() - start < 5  # generous: it is refused before anything is built
+    with pytest.raises(ConfigError, match="aliases"):
+        parse_override("x=" + "{a: &a [1,1,1,1,1,1,1,1,1,1], " + ", ".join(
+            f"{n}: &{n} [{','.join([f'*{p}'] * 10)}]" for p, n in zip("abcde", "bcdef", strict=True)) + "}")
+    small = tmp_path / "ok.yaml"
+    small.write_text("base: &b {lr: 1}\nrun: *b\n", "utf-8")
+    assert load_yaml(small) == {"base": {"lr": 1}, "run": {"lr": 1}}

@@ -226,3 +226,14 @@ def test_a_second_holder_of_the_lock_is_refused_and_the_first_keeps_it(tmp_path:
     assert seen == ["busy"]
     with exclusive_lock(lock, "busy", hint="wait"):  # released after the block
         pass
+
+
+def test_a_second_synth_run_on_the_same_output_exits_2(tmp_path: Path) -> None:
+    from oshie.synth.output import lock_path
+
+    x = _records(tmp_path / "x.jsonl")
+    out = tmp_path / "o.jsonl"
+    with exclusive_lock(lock_path(out), "held by the first run", hint="-"):
+        code, _, message = run_cli(["synth", "respond", str(x), "--out", str(out), *SERVER])
+    assert code == 2 and "another synthesis run is writing" in message
+    assert not out.exists()

@@ -35,6 +35,55 @@ M = TypeVar("M", bound=BaseModel)
 Overrides = Mapping[str, Any] | Iterable[str] | Iterable[tuple[str, Any]] | None
 
 
+# Aliases (*name) let a 1 KB file describe billions of values ("billion laughs"); a config
+# never needs more than a few thousand, so a document expanding past this is refused.
+MAX_YAML_VALUES = 100_000
+
+
+class YamlBombError(yaml.YAMLError):
+    def __init__(self, values: int) -> None:
+        super().__init__(f"aliases (*name) expand the document past {MAX_YAML_VALUES:,} values")
+        self.problem = str(self)
+        self.values = values
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
+    """Values the node stands for once every alias is expanded (shared nodes counted each
+    time they are used); stops counting past `limit`."""
+    known = memo.get(id(node))
+    if known is not None:
+        return known
+    memo[id(node)] = 1  # a recursive alias counts once instead of forever
+    total = 1
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    else:
+        children = []
+    for child in children:
+        total += _expanded_size(child, memo, limit)
+        if total > limit:
+            break
+    memo[id(node)] = total
+    return total
+
+
+def safe_yaml(text: str) -> Any:
+    """`yaml.safe_load` that refuses alias bombs (a YamlBombError) before building anything."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node, {}, MAX_YAML_VALUES)
+        if size > MAX_YAML_VALUES:
+            raise YamlBombError(size)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load_yaml(path: str | Path, *, what: str = "config file", hint: str | None = None) -> dict[str, Any]:
     """Read a YAML mapping. `what` names the file in errors ("experiment file", "check config")."""
     p = Path(path)
@@ -45,7 +94,7 @@ def load_yaml(path: str | Path, *, what: str = "config file", hint: str | None =
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{what} is not UTF-8 text", path=p, hint="save it as UTF-8") from exc
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -73,7 +122,9 @@ def parse_override(text: str, *, example: str = "learning_rate=1e-4") -> tuple[s
     if not raw.strip():
         return key, ""
     try:
-        return key, yaml.safe_load(raw)
+        return key, safe_yaml(raw)
+    except YamlBombError:
+        raise ConfigError(f"override '{text}' uses YAML aliases that expand too far") from None
     except yaml.YAMLError:
         return key, raw  # '[x' or 'a: b: c' are meant as text more often than as broken YAML
 

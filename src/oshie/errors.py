@@ -85,6 +85,17 @@ class LLMError(OshieError):
     exit_code = 1
 
 
+class RowError(Exception):
+    """A problem with one row of a file (unparsable, or a field at fault); the reader that
+    knows the file and line turns it into a `DataError` or a quarantine entry."""
+
+    def __init__(self, message: str, field: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.hint = hint
+
+
 class MissingExtraError(UsageError):
     """An optional dependency is not installed."""
 

@@ -1,19 +1,139 @@
-"""Small UTF-8 JSON Lines inputs (task files, request files, corpora), read whole, with
-errors that name the file and line.
+"""JSON Lines: the one writer every module uses, and small UTF-8 inputs read whole.
 
-Record data goes through `oshie.data.files` instead: it also reads other encodings,
-bounds line length and quarantines bad rows rather than stopping at the first.
+Writing: `write_jsonl(path, rows)` (a whole file, replaced atomically) or
+`JsonlWriter(path, mode)` (records appended as they are made, flushed on request).
+Both write one compact UTF-8 object per line and never emit invalid JSON:
+
+- NaN and ±Infinity (which `json.dumps` writes as the non-JSON tokens `NaN`/`Infinity`)
+  become `null`, and the writer warns once per file how many it replaced;
+- dates and times become ISO 8601 text, bytes become base64 text, Decimals their exact
+  text, paths and other objects their `str()`;
+- a lone surrogate (an undecodable byte kept by `surrogateescape`, a broken `\\uD8xx`)
+  is written as its `\\uXXXX` escape, which is valid JSON, instead of failing the file.
+
+Reading record data goes through `oshie.data.files` instead: it also reads other
+encodings, bounds line length and quarantines bad rows rather than stopping at the first.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import decimal
 import io
 import json
-from collections.abc import Iterator
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from oshie.errors import DataError
+
+__all__ = ["JsonlWriter", "dumps", "json_lines", "jsonable", "read_utf8", "write_jsonl"]
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe stand-in for a value `json` cannot write (used as `default=`)."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def _finite(obj: Any, replaced: list[int]) -> Any:
+    """`obj` with every NaN/Infinity float replaced by None (counted in `replaced[0]`)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        replaced[0] += 1
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v, replaced) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v, replaced) for v in obj]
+    return obj
+
+
+def _dumps(obj: Any, replaced: list[int]) -> str:
+    try:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=jsonable)
+    except ValueError:  # a NaN/Infinity somewhere: rare, so the fast path stays fast
+        return json.dumps(_finite(obj, replaced), ensure_ascii=False, allow_nan=False, default=jsonable)
+
+
+def dumps(obj: Any) -> str:
+    """One JSON line (no newline) by the writer's rules (non-finite numbers -> null)."""
+    return _dumps(obj, [0])
+
+
+class JsonlWriter:
+    """Append objects to a JSON Lines file, one per line (`mode` "w" truncates, "a" appends).
+
+    Use as a context manager; `flush()` after each record when a kill must not lose it.
+    """
+
+    def __init__(self, path: str | Path, mode: str = "w", *, encoding: str = "utf-8") -> None:
+        if mode not in ("w", "a"):
+            raise ValueError("mode is 'w' or 'a'")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+        self._replaced = [0]
+        # backslashreplace: a lone surrogate becomes its \uXXXX escape, still valid JSON
+        self._fh: IO[str] = open(self.path, mode, encoding=encoding, errors="backslashreplace", newline="\n")
+
+    def write(self, obj: Any) -> None:
+        self._fh.write(_dumps(obj, self._replaced))
+        self._fh.write("\n")
+        self.count += 1
+
+    def write_all(self, rows: Iterable[Any]) -> int:
+        for row in rows:
+            self.write(row)
+        return self.count
+
+    def flush(self) -> None:
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh.closed:
+            return
+        self._fh.close()
+        if self._replaced[0]:
+            from oshie.console import warn
+
+            warn(f"{self.path}: {self._replaced[0]} NaN/Infinity values written as null (JSON has no such numbers)")
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def write_jsonl(path: str | Path, rows: Iterable[Any], *, encoding: str = "utf-8") -> int:
+    """Write `rows` as the whole file, atomically (a reader never sees half a file).
+    Returns the number of lines written."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        with JsonlWriter(tmp, encoding=encoding) as writer:
+            writer.write_all(rows)
+            writer.path = p  # the warning names the real file
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return writer.count
 
 
 def read_utf8(path: Path) -> str:
@@ -40,6 +160,9 @@ def json_lines(text: str, path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"invalid JSON: {exc.msg}", path=path, line=number) from exc
+        except RecursionError:
+            raise DataError("JSON nested too deeply", path=path, line=number,
+                            hint="flatten the object") from None
         if not isinstance(obj, dict):
             raise DataError("each line must be a JSON object", path=path, line=number)
         yield number, obj

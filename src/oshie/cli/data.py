@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from oshie.cli.common import key_value_table
-from oshie.console import console, out
+from oshie.console import console, out, warn
 from oshie.errors import DataError
 
 app = typer.Typer(no_args_is_help=True, help="Read, convert, validate, audit and describe instruction data.")
@@ -121,8 +121,17 @@ def validate(
     summary = validate_file(src, fmt, quarantine=quarantine, strict=strict, file_type=in_type,
                             max_line_bytes=_mb(max_line_mb), require_answer=not allow_unanswered)
     _print_summary(summary, as_json, all_valid_note=True)
+    _warn_duplicate_ids(summary.duplicate_ids)
     if summary.quarantined:
         raise typer.Exit(DataError.exit_code)
+
+
+def _warn_duplicate_ids(repeats: list[tuple[str, int, int]]) -> None:
+    """Two records with one id are valid one by one, but resumable stages key on ids."""
+    for record_id, first, line in repeats[:SHOW_ERRORS]:
+        warn(f"duplicate id '{escape(record_id)}' on lines {first} and {line}")
+    if len(repeats) > SHOW_ERRORS:
+        warn(f"... {len(repeats) - SHOW_ERRORS} more duplicate ids (see --json)")
 
 
 def _length_table(lengths: dict[str, dict[str, Any]]) -> Table:

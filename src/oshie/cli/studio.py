@@ -15,6 +15,7 @@ from rich.table import Table
 
 from oshie.console import console, out, set_quiet
 from oshie.errors import UsageError
+from oshie.jsonl import JsonlWriter
 
 app = typer.Typer(no_args_is_help=True, help="The web app for question writers, answer writers, checkers and blind human evaluation.")
 eval_app = typer.Typer(no_args_is_help=True, help="Blind pairwise human evaluation rounds.")
@@ -187,7 +188,6 @@ def eval_results(
 ) -> None:
     """Win/tie/loss with bootstrap CIs, Fleiss'/Cohen's kappa and human-judge agreement, in
     the results.json shape of `oshie eval compare`."""
-    import json
 
     from sqlalchemy import select
 
@@ -204,9 +204,9 @@ def eval_results(
         closed = rnd.closed
     manifest = Manifest(out_dir, "studio-eval", config={"round": name, "seed": seed, "closed": closed})
     write_json(out_dir / "results.json", results)
-    with open(out_dir / "votes.jsonl", "w", encoding="utf-8") as fh:
+    with JsonlWriter(out_dir / "votes.jsonl") as fh:
         for r in records:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            fh.write(r)
     manifest.write()
     table = Table(title_justify="left")
     for col in ("pair", "metric", "value", "95% CI", "n"):

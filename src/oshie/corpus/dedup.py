@@ -39,6 +39,7 @@ from oshie.corpus.shards import (
 )
 from oshie.corpus.streams import Document, batches, read_shard
 from oshie.data.minhash import band_keys, bands_for, code_points, shingles_of_codes, signatures
+from oshie.jsonl import JsonlWriter
 
 _POS_BITS = 40  # gid = shard << 40 | position: a trillion documents per shard, a million shards
 _BAND_SALT = np.uint64(0x9E3779B97F4A7C15)
@@ -336,14 +337,14 @@ def run_dedup(inputs: list[Path], out_dir: Path, cfg: CorpusDedupConfig, *, text
     drops: dict[int, dict[str, str]] = {s: {} for s in range(len(shards))}
     (work / "drop").mkdir(parents=True, exist_ok=True)
     report = out_dir / "clusters.jsonl"
-    with open(report, "w", encoding="utf-8") as fh:
+    with JsonlWriter(report) as fh:
         for root in sorted(clusters):
             c = clusters[root]
             members = sorted(c["members"])
             kind = "exact" if len({exact_of(m) for m in members}) == 1 else "near"
             rep = id_of(root)
-            fh.write(json.dumps({"representative": rep, "members": [id_of(m) for m in members], "kind": kind,
-                                 "min_similarity": round(c["min_similarity"], 4)}, ensure_ascii=False) + "\n")
+            fh.write({"representative": rep, "members": [id_of(m) for m in members], "kind": kind,
+                                 "min_similarity": round(c["min_similarity"], 4)})
             for m in members[1:]:
                 drops[m >> _POS_BITS][str(m & ((1 << _POS_BITS) - 1))] = (
                     f"duplicate of {rep} ({kind}, similarity {c['min_similarity']:.2f})")

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from oshie.corpus.streams import Document, Quarantined
+from oshie.jsonl import JsonlWriter
 
 SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("meta", pa.string())])
 REJECT_SCHEMA = SCHEMA.append(pa.field("reason", pa.string()))
@@ -37,7 +38,7 @@ class ShardWriter:
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._pq: pq.ParquetWriter | None = None
-        self._fh = open(self.tmp, "w", encoding="utf-8") if fmt == "jsonl" else None
+        self._fh = JsonlWriter(self.tmp) if fmt == "jsonl" else None
         self.count = 0
 
     def write(self, docs: list[dict[str, Any]]) -> None:
@@ -46,7 +47,7 @@ class ShardWriter:
         self.count += len(docs)
         if self._fh is not None:
             for d in docs:
-                self._fh.write(json.dumps({k: d.get(k) for k in self.schema.names}, ensure_ascii=False) + "\n")
+                self._fh.write({k: d.get(k) for k in self.schema.names})
             return
         if self._pq is None:
             self._pq = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
@@ -67,9 +68,9 @@ class ShardWriter:
 def write_quarantine(path: Path, items: list[Quarantined]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with JsonlWriter(tmp) as fh:
         for q in items:
-            fh.write(json.dumps(q.to_dict(), ensure_ascii=False) + "\n")
+            fh.write(q.to_dict())
     tmp.replace(path)
 
 

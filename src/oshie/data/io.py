@@ -62,7 +62,7 @@ class RecordStream:
 
     def __init__(self, path: str | Path, fmt: str | None = None, *, file_type: str | None = None,
                  max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, require_answer: bool = True) -> None:
-        self.source: Source = open_source(path, file_type, max_line_bytes)
+        self.source: Source = open_source(path, file_type, max_line_bytes, is_data_header=_names_a_format)
         self.path = self.source.path
         self.require_answer = require_answer
         self._ahead: list[RawRow] = []
@@ -137,11 +137,14 @@ class RecordStream:
                 self.format = detect_format([raw.row], self.require_answer)
             if err is None and self.format is not None and raw.row is not None:
                 try:
-                    ctx = RowContext(stem, raw.line, src.tabular, self.require_answer)
+                    ctx = RowContext(stem, raw.line, src.tabular, self.require_answer, raw.position)
                     yield RecordResult(raw.line, raw, self.format.read_row(raw.row, ctx))
                     continue
                 except RowError as exc:
                     err = exc
+                except RecursionError:  # JSON text nested thousands deep inside a field or cell
+                    err = RowError("a field holds JSON nested too deeply to read", None,
+                                   "records are objects of text fields and message lists; flatten the data")
             if err is None and raw.row is not None:  # no format could be detected
                 err = RowError(f"cannot tell the format from the fields {sorted(raw.row)}", None,
                                "pass the format (--from / --format)")
@@ -150,6 +153,29 @@ class RecordStream:
                 err.message, path=src.display, line=raw.line, field=err.field, hint=err.hint,
                 line_label=label))
         self._ahead = []
+
+
+def _names_a_format(header: list[str]) -> bool:
+    return detect_format([dict.fromkeys(header)]) is not None
+
+
+class DuplicateIds:
+    """Remembers where each record id was first seen; `see` returns that line for a repeat.
+
+    Ids come from the source (`id`, `ID`, `index`) when it has them, so two records can
+    share one; validation warns with both lines and the audit lists them."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, int] = {}
+        self.repeats: list[tuple[str, int, int]] = []  # (id, first line, this line)
+
+    def see(self, record_id: str, line: int) -> int | None:
+        first = self.first.get(record_id)
+        if first is None:
+            self.first[record_id] = line
+            return None
+        self.repeats.append((record_id, first, line))
+        return first
 
 
 def track_stream(stream: RecordStream, description: str, every: int = 512) -> Iterator[RecordResult]:

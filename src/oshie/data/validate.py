@@ -9,17 +9,17 @@ rejected record: file, line, field, reason, hint, stage (read/write) and the raw
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from oshie.data.files import DEFAULT_MAX_LINE_BYTES, output_type_of, write_rows
 from oshie.data.formats import RowError, get_format
-from oshie.data.io import RecordResult, RecordStream, record_to_row, track_stream
+from oshie.data.io import DuplicateIds, RecordResult, RecordStream, record_to_row, track_stream
 from oshie.errors import DataError
+from oshie.jsonl import JsonlWriter
 from oshie.paths import guard_outputs
 from oshie.records import Conversation
 
@@ -43,6 +43,7 @@ class Summary:
     output_format: str | None = None
     quarantine: str | None = None
     notes: list[str] = field(default_factory=list)
+    duplicate_ids: list[tuple[str, int, int]] = field(default_factory=list)  # (id, first line, line)
 
     @property
     def accepted(self) -> int:
@@ -57,6 +58,7 @@ class Summary:
             "quarantine": self.quarantine, "errors_by_field": dict(self.by_field),
             "errors": [{"line": e.line, "field": e.field, "reason": e.message} for e in self.errors],
             "notes": self.notes,
+            "duplicate_ids": [{"id": i, "first_line": a, "line": b} for i, a, b in self.duplicate_ids],
         }
 
 
@@ -65,29 +67,30 @@ class _Quarantine:
 
     def __init__(self, path: Path | None, always: bool) -> None:
         self.path = path
-        self._fh: IO[str] | None = None
+        self._out: JsonlWriter | None = None
         if path is not None and always:
             self._open()
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> JsonlWriter:
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "w", encoding="utf-8", newline="\n")
-        return self._fh
+        self._out = JsonlWriter(self.path)
+        return self._out
+
+    @property
+    def opened(self) -> bool:
+        return self._out is not None
 
     def add(self, err: DataError, raw: str, stage: str, record_id: str | None = None) -> None:
         if self.path is None:
             return
-        fh = self._fh or self._open()
-        entry = {"file": err.path, "line": err.line, "field": err.field, "reason": err.message,
-                 "hint": err.hint, "stage": stage, "id": record_id, "raw": raw}
-        # errors="backslashreplace": a raw line may hold the very bytes that made it invalid
-        fh.write(json.dumps(entry, ensure_ascii=False).encode("utf-8", "backslashreplace").decode("utf-8"))
-        fh.write("\n")
+        out = self._out or self._open()
+        # a raw line may hold the very bytes that made it invalid: the writer escapes them
+        out.write({"file": err.path, "line": err.line, "field": err.field, "reason": err.message,
+                   "hint": err.hint, "stage": stage, "id": record_id, "raw": raw})
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
+        if self._out is not None:
+            self._out.close()
 
 
 def _open(path: str | Path, fmt: str | None, file_type: str | None, max_line_bytes: int,
@@ -131,6 +134,7 @@ def validate_file(path: str | Path, fmt: str | None = None, *, quarantine: str |
     stream, summary = _open(path, fmt, file_type, max_line_bytes, require_answer)
     q = _Quarantine(Path(quarantine) if quarantine else None, always=True)
     summary.quarantine = str(quarantine) if quarantine else None
+    ids = DuplicateIds()
     try:
         result: RecordResult
         for result in _results(stream, "validating"):
@@ -139,8 +143,10 @@ def validate_file(path: str | Path, fmt: str | None = None, *, quarantine: str |
                 _reject(summary, q, result.error, result.raw, "read", strict)
             else:
                 _count_unanswered(summary, result)
+                ids.see(result.record.id, result.line)  # type: ignore[union-attr]
     finally:
         q.close()
+    summary.duplicate_ids = ids.repeats
     summary.format = stream.format.name if stream.format else None
     return summary
 
@@ -184,7 +190,7 @@ def convert_file(src: str | Path, dst: str | Path, *, from_fmt: str | None = Non
     finally:
         q.close()
     summary.format = stream.format.name if stream.format else None
-    if q._fh is not None:
+    if q.opened:
         summary.quarantine = str(qpath)
     if rows:
         write_rows(dst, rows, out_kind, encoding)

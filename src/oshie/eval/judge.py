@@ -22,6 +22,7 @@ from oshie.errors import DataError, UsageError
 from oshie.eval.judging import judge_with_retries
 from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.verdicts import parse_grade
+from oshie.jsonl import JsonlWriter
 from oshie.llm.base import LLM
 from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.runs import Manifest, write_json
@@ -205,18 +206,18 @@ def run_judge(
             answers = generate_answers(model_dir, tasks, max_new_tokens)
     system = system_name or (Path(model_dir).name if model_dir else Path(answers_path).stem)  # type: ignore[arg-type]
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "answers.jsonl", "w", encoding="utf-8") as fh:
+    with JsonlWriter(out / "answers.jsonl") as fh:
         for t, a in zip(tasks, answers, strict=True):
             row = {"id": t["id"], "input": t["input"], "reference": t["reference"],
                    "answer": a, "system": system}
             if generated_by is not None:
                 row["generated_by"] = generated_by
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.write(row)
     metrics, records = grade_answers(llm, tasks, answers, prompt, max_attempts, seed,
                                      judge_max_tokens)
-    with open(out / "judgments.jsonl", "w", encoding="utf-8") as fh:
+    with JsonlWriter(out / "judgments.jsonl") as fh:
         for r in records:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            fh.write(r)
     results = {"judge": metrics}
     write_json(out / "results.json", results)
     manifest.set("system", system)

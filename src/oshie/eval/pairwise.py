@@ -10,7 +10,6 @@ term are fitted on the individual (ordered) verdicts.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from itertools import combinations
 from pathlib import Path
@@ -23,6 +22,7 @@ from oshie.eval.judging import judge_with_retries
 from oshie.eval.metrics.bootstrap import bootstrap_ci, mean_entry, metric_entry
 from oshie.eval.metrics.bradley_terry import Game, elo_scale, fit_bradley_terry
 from oshie.eval.verdicts import parse_winner
+from oshie.jsonl import JsonlWriter
 from oshie.llm.base import LLM
 from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.runs import Manifest, write_json
@@ -203,9 +203,9 @@ def run_compare(
         manifest.add_input(name, p / "answers.jsonl" if p.is_dir() else p)
         systems[name] = rows
     results, records = compare_systems(llm, systems, prompt, max_attempts, seed)
-    with open(out / "pairwise.jsonl", "w", encoding="utf-8") as fh:
+    with JsonlWriter(out / "pairwise.jsonl") as fh:
         for r in records:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            fh.write(r)
     write_json(out / "results.json", results)
     manifest.set("systems", list(systems))
     manifest.write()

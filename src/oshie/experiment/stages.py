@@ -17,6 +17,7 @@ from typing import Any
 from oshie.console import info
 from oshie.errors import ConfigError, UsageError
 from oshie.experiment.cache import Stage, StageOutput, clear_unfinished
+from oshie.jsonl import JsonlWriter
 from oshie.runs import Manifest, write_json
 
 Upstream = dict[str, StageOutput]
@@ -152,9 +153,9 @@ def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
     sources = [name for name, part in zip(names, parts, strict=True) for _ in part]
     eval_sets = [p for k, p in stage.files.items() if k.startswith("eval[")]
     result = check_records(records, sources=sources, eval_sets=eval_sets)
-    with open(stage_dir / "findings.jsonl", "w", encoding="utf-8") as fh:
+    with JsonlWriter(stage_dir / "findings.jsonl") as fh:
         for f in result.findings:
-            fh.write(json.dumps(f.to_dict(), ensure_ascii=False, default=str) + "\n")
+            fh.write(f.to_dict())
     summary = result.summary()
     summary["by_check"] = dict(
         sorted(

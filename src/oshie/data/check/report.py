@@ -3,7 +3,6 @@ manifest and a report.html with charts a non-programmer can read."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from oshie.data.check.base import SEVERITY_RANK, Finding, Record, Severity
 from oshie.data.check.pipeline import CheckResult
+from oshie.jsonl import JsonlWriter
 from oshie.records import PreferencePair
 from oshie.report.html import figure_data_uri, new_figure, render
 from oshie.runs import Manifest, write_json
@@ -34,9 +34,9 @@ def invalid_quarantine_row(bad: dict[str, Any]) -> dict[str, Any]:
 
 
 def _jsonl(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
+    with JsonlWriter(path) as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            fh.write(row)
 
 
 def record_row(record: Record) -> dict[str, Any]:
@@ -212,18 +212,18 @@ def write_split(
         if SEVERITY_RANK[f.severity] >= limit:
             bad.setdefault(f.index, []).append(f)
     kept = 0
-    with open(out / "kept.jsonl", "w", encoding="utf-8") as k, open(out / "quarantine.jsonl", "w", encoding="utf-8") as q:
+    with JsonlWriter(out / "kept.jsonl") as k, JsonlWriter(out / "quarantine.jsonl") as q:
         for i, record in enumerate(records):
             if i in bad:
                 row = {"record": record_row(record), "source": result.sources[i],
                        "reasons": [{"check": f.check, "severity": f.severity, "message": f.message,
                                     "span": f.span.to_dict() if f.span else None} for f in bad[i]]}
-                q.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                q.write(row)
             else:
-                k.write(json.dumps(record_row(record), ensure_ascii=False, default=str) + "\n")
+                k.write(record_row(record))
                 kept += 1
         for b in invalid:
-            q.write(json.dumps(invalid_quarantine_row(b), ensure_ascii=False, default=str) + "\n")
+            q.write(invalid_quarantine_row(b))
     return kept, len(bad)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from oshie.data.check.duplicates import record_text
 from oshie.data.check.pipeline import CheckResult, Pipeline
 from oshie.data.check.report import invalid_quarantine_row, record_row, write_check_run
 from oshie.data.dedup import DedupConfig, find_duplicates
+from oshie.jsonl import JsonlWriter
 from oshie.llm.config import LLMConfig
 from oshie.runs import Manifest, write_json
 
@@ -110,30 +110,30 @@ def dedup_files(
     records, sources, invalid = load_inputs(inputs, fmt)
     if invalid:
         # unreadable rows cannot be compared, but they are not lost: rows in = kept + removed + quarantined
-        with open(out / "quarantine.jsonl", "w", encoding="utf-8") as fh:
+        with JsonlWriter(out / "quarantine.jsonl") as fh:
             for bad in invalid:
-                fh.write(json.dumps(invalid_quarantine_row(bad), ensure_ascii=False) + "\n")
+                fh.write(invalid_quarantine_row(bad))
         warn(f"{len(invalid)} invalid rows quarantined in {out / 'quarantine.jsonl'} "
              f"(first: {invalid[0]['error'].splitlines()[0]})")
     result = find_duplicates([record_text(r) for r in records], cfg)
     drop = result.duplicates()
     rep_of = {m: c.representative for c in result.clusters for m in c.members}
-    with open(out / "kept.jsonl", "w", encoding="utf-8") as fh:
+    with JsonlWriter(out / "kept.jsonl") as fh:
         for i, r in enumerate(records):
             if i not in drop:
-                fh.write(json.dumps(record_row(r), ensure_ascii=False) + "\n")
-    with open(out / "removed.jsonl", "w", encoding="utf-8") as fh:
+                fh.write(record_row(r))
+    with JsonlWriter(out / "removed.jsonl") as fh:
         for i in sorted(drop):
             rep = records[rep_of[i]]
-            fh.write(json.dumps({"record": record_row(records[i]), "source": sources[i], "duplicate_of": rep.id,
-                                 "duplicate_of_source": sources[rep_of[i]]}, ensure_ascii=False) + "\n")
-    with open(out / "clusters.jsonl", "w", encoding="utf-8") as fh:
+            fh.write({"record": record_row(records[i]), "source": sources[i], "duplicate_of": rep.id,
+                                 "duplicate_of_source": sources[rep_of[i]]})
+    with JsonlWriter(out / "clusters.jsonl") as fh:
         for n, c in enumerate(result.clusters):
-            fh.write(json.dumps({
+            fh.write({
                 "cluster": n, "kind": c.kind, "min_similarity": c.min_similarity,
                 "representative": records[c.representative].id,
                 "members": [{"id": records[m].id, "source": sources[m]} for m in c.members],
-            }, ensure_ascii=False) + "\n")
+            })
     summary = {"records": len(records), "invalid_rows": len(invalid), "kept": len(records) - len(drop), "removed": len(drop),
                "clusters": len(result.clusters),
                "exact_clusters": sum(1 for c in result.clusters if c.kind == "exact"),
