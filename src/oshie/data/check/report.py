@@ -3,6 +3,7 @@ manifest and a report.html with charts a non-programmer can read."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
