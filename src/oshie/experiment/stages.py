@@ -8,7 +8,6 @@ resume from their last checkpoint when the directory holds one from an interrupt
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
