@@ -46,6 +46,8 @@ class DuplicateParams(CheckParams):
     # already take the Jaccard of its 5-grams down to about 0.6)
     ignore_punctuation: bool = True  # "。" vs "．" or a dropped "、" is not a difference
     fold_variants: bool = True  # "下さい" vs "ください" is not a difference either
+    same_answer_min_chars: int = 20  # two records with one answer this long, word for word, are duplicates
+    # whatever their questions say (0: off); short answers ("はい", "東京です。") repeat legitimately
 
 
 @register
@@ -67,9 +69,16 @@ class Duplicate(DatasetCheck):
         self.ids: list[str] = []
         self.sources: list[str] = []
         self.clusters: list[dict[str, Any]] = []
+        self.answer_hashes = array("Q")  # 0 for answers too short to count
 
     def observe(self, record: Record, index: int, source: str) -> None:
+        p: DuplicateParams = self.params  # type: ignore[assignment]
         self.index.add(self.text_of(record))
+        answer = "".join("".join(t.answer.text.split()) for t in turns(record))
+        h = 0
+        if p.same_answer_min_chars and len(answer) >= p.same_answer_min_chars:
+            h = int.from_bytes(hashlib.blake2b(answer.encode("utf-8"), digest_size=8).digest(), "little") or 1
+        self.answer_hashes.append(h)
         self.ids.append(record.id)  # ids and source names are shared strings: a pointer each
         self.sources.append(source)
 
@@ -99,7 +108,26 @@ class Duplicate(DatasetCheck):
                             details={"cluster": n, "representative": ids[rep], "kind": c.kind, "cross_dataset": cross},
                             index=m, context={"before": "", "after": self.index.text(m)[:160]})
                 found.append(f)
+        found += self._same_answers({m for c in result.clusters for m in c.members if m != c.representative})
         self.index.close()
+        return found
+
+    def _same_answers(self, already: set[int]) -> list[Finding]:
+        """Records whose (long) answer is word for word an earlier record's answer."""
+        h = np.frombuffer(self.answer_hashes, dtype=np.uint64)
+        order = np.argsort(h, kind="stable")
+        same = np.flatnonzero((h[order][1:] == h[order][:-1]) & (h[order][1:] != 0))
+        found, first_of = [], {}
+        for k in same.tolist():
+            a, b = int(order[k]), int(order[k + 1])
+            first = first_of.setdefault(a, a)
+            first_of[b] = first
+            if b in already:
+                continue
+            found.append(Finding(self.ids[b], self.code, self.level,
+                                 f"same answer, word for word, as record '{self.ids[first]}'",
+                                 details={"representative": self.ids[first], "kind": "same_answer"}, index=b,
+                                 context={"before": "", "after": self.index.text(b)[:160]}))
         return found
 
 

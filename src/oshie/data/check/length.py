@@ -45,8 +45,8 @@ class AnswerTooShort(Check):
         found = []
         for t in turns(record):
             n = len(t.answer.text.strip())
-            if n == 0:
-                continue  # empty_field reports it
+            if n == 0 or (n == 1 and not t.answer.text.strip().isascii()):
+                continue  # empty_field or junk_answer (one kana, one mark) reports it
             span = self.span(t.answer, 0, len(t.answer.text))
             if n < p.min_chars:
                 found.append(self.finding(record, f"answer has only {n} characters", span, chars=n))

@@ -26,7 +26,7 @@ _WANTS_ENGLISH = any_pattern([
 
 class EnglishRunParams(CheckParams):
     min_words: int = 5  # a run of this many English words inside Japanese text is suspect ...
-    min_function_words: int = 2  # ... if it reads as prose: this many function words (the, of, is ...)
+    min_function_words: int = 1  # ... if it reads as prose: this many function words (the, of, is ...)
     max_capitalised: float = 0.6  # ... and not mostly Capitalised Words (a title or a name)
     min_scattered: int = 2  # this many distinct lower-case English words strewn in Japanese text
     min_japanese_chars: int = 2  # only look inside texts with some Japanese in them
@@ -40,7 +40,8 @@ LOANWORDS = frozenset("web app email mail online offline blog wifi ok pdf html c
 FUNCTION_WORDS = frozenset(
     "the a an of and or but to in on at for with from by is are was were be been being it its this that these those "
     "i you he she we they my your our their his her not no do does did have has had will would can could should "
-    "there here what which who when where why how as if so than then into about".split()
+    "there here what which who when where why how as if so than then into about me us them him yourself "
+    "myself please very just also all some any more most".split()
 )
 _TOKEN = re.compile(rf"[{LATIN_LETTER}][{LATIN_LETTER}'’\-]*")
 # tasks where English in the user's material is the point: translate, correct, explain English
@@ -186,7 +187,7 @@ class ForeignCulture(Check):
 
 _NOTE = re.compile(
     r"[（(\[［【]\s*(?:訳注|訳者注|翻訳者注|翻訳注|注\s*[:：]\s*(?:原文|翻訳|英語|直訳)|原文|直訳|"
-    r"Translator'?s? note|TN(?![A-Za-z])|Note(?![A-Za-z]))\s*[:：]?[^）)\]］】\n]*[）)\]］】]"
+    r"Translator'?s? note|TN(?![A-Za-z])|Note(?![A-Za-z])(?!\s*[a-z0-9]{1,2}\s*[\]］]))\s*[:：]?[^）)\]］】\n]*[）)\]］】]"
     r"|^\s*(?:訳注|訳者注|翻訳者注|翻訳メモ|原文|Translation|Translated text|Original)\s*[:：].*$"
     r"|(?:以下(?:は|が)(?:日本語)?(?:の)?翻訳(?:です|になります)|翻訳(?:すると|結果)[:：]|"
     r"(?:※|注[:：])\s*(?:この|上記の)?(?:文|文章|テキスト)?は(?:英語|原文)から(?:の)?(?:機械)?翻訳)",
@@ -219,6 +220,8 @@ class RatioParams(CheckParams):
     min_ratio: float = 0.4  # Japanese share, with each Latin-alphabet word counted as `word_weight` characters
     word_weight: float = 2.0  # a Latin word is a unit of meaning, not five or ten kana
     min_letters: int = 12  # shorter texts are skipped (too little to judge)
+    max_japanese_chars: int = 5  # a text with more Japanese than this is mixed, not foreign:
+    # English sentences inside it are untranslated_english's business
 
 
 @register
@@ -239,10 +242,12 @@ class LowJapaneseRatio(Check):
         for f in text_fields(record):
             if f.role == "assistant" and wants_english:
                 continue
-            masked = mask_code(f.text)
+            masked = mask_quotes(mask_code(f.text))  # quoted titles are names, whatever their language
             if f.path in material:
                 masked = next(t.task for t in ts if t.instruction.path == f.path)
             if sum(1 for ch in masked if ch.isalpha()) < p.min_letters:
+                continue
+            if sum(1 for ch in masked if is_japanese_char(ch)) > p.max_japanese_chars:
                 continue
             ratio = japanese_ratio(masked, p.word_weight)
             if ratio < p.min_ratio:
