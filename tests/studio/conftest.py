@@ -107,8 +107,11 @@ def live_studio(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     live.studio.db.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module. Not per session: Playwright's sync API keeps an event loop
+    running in the main thread while it is open, and later tests (outside tests/studio) that
+    call asyncio.run() would fail."""
     with playwright_chromium() as b:
         yield b
 

@@ -63,7 +63,8 @@ def screenshot(html_path: str | Path, png_path: str | Path, width: int = 1200, h
 @contextmanager
 def playwright_chromium() -> Iterator[Any]:
     """A headless Playwright `Browser` on the system Chromium (`executable_path`; Playwright
-    never downloads one). Skips when Chromium or the playwright package is missing."""
+    never downloads one). Skips when Chromium or the playwright package is missing. While it is
+    open, an event loop runs in this thread: `asyncio.run()` fails until the context exits."""
     binary = chromium_binary()
     if binary is None:
         pytest.skip("no chromium binary installed (run `make browser`)")
