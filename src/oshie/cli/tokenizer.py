@@ -72,6 +72,42 @@ def train(
     out.print(f"saved -> {escape(str(path))}")
 
 
+@app.command("train-corpus")
+def train_corpus(
+    corpus: Annotated[list[Path], typer.Argument(help="Corpus files or directories (.jsonl(.gz/.zst), .parquet, .txt, .warc.wet.gz).")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to save the Hugging Face tokenizer in.")],
+    vocab_size: Annotated[int, typer.Option("--vocab-size", "-v", help="Target vocabulary size.")] = 50_000,
+    sample_chars: Annotated[int, typer.Option("--sample-chars", help="Characters of the corpus SentencePiece trains on (sampled by line).")] = 300_000_000,
+    keep_unsuitable: Annotated[bool, typer.Option("--keep-unsuitable", help="Keep NG-word, URL/markup, long-run and script-mixing pieces.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
+    text_field: Annotated[str, typer.Option("--text-field", help="JSONL key / Parquet column holding the text.")] = "text",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """SentencePiece unigram on a character sample of a corpus, unsuitable pieces removed (report in tokenizer_report.json)."""
+    from oshie.paths import guard_outputs
+    from oshie.train.corpus_tokenizer import train_corpus_tokenizer
+
+    guard_outputs([out_dir / "tokenizer.json", out_dir / "tokenizer_report.json"], corpus)
+    report = train_corpus_tokenizer(corpus, out_dir, vocab_size=vocab_size, sample_chars=sample_chars,
+                                    remove=not keep_unsuitable, seed=seed, text_field=text_field)
+    if as_json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+        return
+    s = report["sample"]
+    info(f"sampled {s['sample_chars']} of {s['corpus_chars']} characters ({s['sample_lines']} lines)")
+    t = Table(title="removed pieces", title_justify="left")
+    t.add_column("reason")
+    t.add_column("count", justify="right")
+    t.add_column("examples")
+    for reason, r in report["removed"].items():
+        t.add_row(reason, str(r["count"]), escape(" ".join(r["pieces"][:8])))
+    out.print(t)
+    rows = list(report["fertility"].values())
+    if rows:
+        out.print(_fertility_table(rows, "fertility on held-out documents per source"))
+    out.print(f"vocab {report['vocab_size']} in {report['seconds']['total']} s -> {escape(str(out_dir))}")
+
+
 @app.command("fertility")
 def fertility_cmd(
     tokenizers: Annotated[list[Path], typer.Argument(help="Local tokenizer or model directories.")],

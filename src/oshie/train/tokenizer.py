@@ -86,20 +86,32 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Pa
 
 
 def train_sentencepiece_tokenizer(
-    texts: Iterable[str],
+    texts: Iterable[str] | None,
     vocab_size: int,
     out_dir: str | Path,
     model_type: Literal["unigram", "bpe"] = "unigram",
+    *,
+    input_file: str | Path | None = None,
+    keep_piece: Any = None,
 ) -> Path:
-    """Train SentencePiece (byte fallback, no normalisation) and save it as a HF tokenizer."""
+    """Train SentencePiece (byte fallback, no normalisation) and save it as a HF tokenizer.
+
+    `input_file` (one sentence a line) instead of `texts` keeps a large sample out of memory;
+    `keep_piece(piece) -> bool` drops unsuitable pieces from a unigram vocabulary (byte
+    fallback still covers their text)."""
     spm = require("sentencepiece", "train")
     require("transformers", "train")  # needed to save: fail before training
-    lines = [t for t in texts if t.strip()]
+    if input_file is not None:
+        source: dict[str, Any] = {"input": str(input_file), "input_sentence_size": 0, "max_sentence_length": 1 << 16}
+    else:
+        source = {"sentence_iterator": iter([t for t in texts or [] if t.strip()])}
+    if keep_piece is not None and model_type != "unigram":
+        raise UsageError("removing pieces is supported for sp-unigram tokenizers", hint="use --type sp-unigram")
     with tempfile.TemporaryDirectory() as tmp:
         prefix = str(Path(tmp) / "sp")
         try:
             spm.SentencePieceTrainer.train(
-                sentence_iterator=iter(lines),
+                **source,
                 model_prefix=prefix,
                 vocab_size=vocab_size,
                 model_type=model_type,
@@ -126,7 +138,7 @@ def train_sentencepiece_tokenizer(
             ) from exc
         sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
         backend = (
-            _unigram_backend(sp) if model_type == "unigram" else _bpe_backend(prefix + ".model")
+            _unigram_backend(sp, keep_piece) if model_type == "unigram" else _bpe_backend(prefix + ".model")
         )
     return _finish(backend, UNK, out_dir)
 
@@ -144,11 +156,18 @@ def _sp_decoder_pieces():
     )
 
 
-def _unigram_backend(sp: Any):
+def _unigram_backend(sp: Any, keep_piece: Any = None):
     from tokenizers import Tokenizer, models
 
     vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
-    tok = Tokenizer(models.Unigram(vocab, unk_id=sp.unk_id(), byte_fallback=True))
+    unk = sp.id_to_piece(sp.unk_id())
+    if keep_piece is not None:  # unknown, control, byte and ChatML pieces are never dropped
+
+        def protected(i: int, piece: str) -> bool:
+            return sp.is_unknown(i) or sp.is_control(i) or sp.is_byte(i) or piece in (IM_START, IM_END)
+
+        vocab = [(p, sc) for i, (p, sc) in enumerate(vocab) if protected(i, p) or keep_piece(p)]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=[p for p, _ in vocab].index(unk), byte_fallback=True))
     tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces()
     return tok
 
