@@ -98,3 +98,21 @@ def test_generate_names_the_bad_line(tmp_path):
     err = result.exception
     assert isinstance(err, DataError) and err.line == 2 and "r.jsonl" in str(err)
     assert "'messages'" in str(err)
+
+
+def test_generate_with_a_nan_temperature_is_a_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    reqs = tmp_path / "requests.jsonl"
+    reqs.write_text('{"id": "a", "prompt": "x", "params": {"temperature": NaN}}\n', "utf-8")
+    base = [sys.executable, "-m", "oshie.cli.app", "llm", "generate", "--out", str(tmp_path / "r"),
+            "--base-url", "http://127.0.0.1:9/v1", "-m", "m", "--max-retries", "0"]
+    in_file = subprocess.run([*base, str(reqs)], capture_output=True, text=True, timeout=60)
+    reqs.write_text('{"id": "a", "prompt": "x"}\n', "utf-8")
+    flag = subprocess.run([*base, str(reqs), "--temperature", "nan"], capture_output=True,
+                          text=True, timeout=60)
+    said = " ".join(in_file.stderr.split())
+    assert in_file.returncode == 1 and "line 1" in said and "params.temperature" in said
+    assert flag.returncode == 2 and "--temperature" in flag.stderr and "finite" in flag.stderr
+    assert "Traceback" not in in_file.stderr + flag.stderr

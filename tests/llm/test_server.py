@@ -221,6 +221,7 @@ def test_cli_serve_binds_loopback_by_default_and_enforces_env_key(tiny_model_dir
         proc.terminate()
         _, err = proc.communicate(timeout=30)
     assert KEY not in err.decode()
+    assert "Loading weights" not in err.decode()  # no transformers progress bar in the log
     said = " ".join(err.decode().split())
     assert f"on http://127.0.0.1:{port}/v1 (bearer key required)" in said
 

@@ -50,6 +50,11 @@ def read_requests(
             raise DataError("'n' must be a positive integer", path=p, line=number, field="n")
         try:
             params = GenerationParams(**{**base, **(row.get("params") or {})})
+        except (ValidationError, TypeError) as exc:  # NaN temperature, seed beyond int64 ...
+            err = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
+            field = ".".join(["params", *(str(x) for x in err["loc"])])
+            raise DataError(err["msg"], path=p, line=number, field=field) from None
+        try:
             reqs = [
                 LLMRequest(
                     messages=messages, prompt=row.get("prompt"), params=params, sample_index=j
