@@ -25,11 +25,6 @@ from rich.table import Table
 
 from oshie.errors import UsageError
 
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a setting: --set key=value (repeatable); flags win over it."),
-]
-
 
 @dataclass
 class LLMFlags:
@@ -69,15 +64,18 @@ def llm_options(
     prefix: str = "",
     *,
     config_flag: tuple[str, ...] | None = ("--config", "-c"),
+    config_help: str = "LLM config YAML (the keys --set takes).",
     set_flag: bool = True,
+    set_help: str = "Override a setting: --set key=value (repeatable); flags win over it.",
     model_short: str | None = None,
     cache_help: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Add the LLM options to a typer command; it receives them as `llm: LLMFlags`.
 
     `prefix` names them for a second LLM (`judge` -> --judge-model ...). `config_flag`
-    spells the LLM config file option (None: the command reads LLM settings from the `llm:`
-    section of its own config); `set_flag=False` when the command's own --set takes them."""
+    spells the config file option and `set_flag` adds --set; a command whose config file and
+    --set also hold its own settings (synth) says so in `config_help`/`set_help` and reads
+    them from `llm.config`/`llm.sets` too."""
     flag = (lambda suffix: f"--{prefix}-{suffix}") if prefix else (lambda suffix: f"--{suffix}")
     specs: list[tuple[str, str, Any, Any]] = []  # (parameter, field, annotation, default)
     for name, suffix, kind, help_text in _FIELDS:
@@ -93,12 +91,12 @@ def llm_options(
     specs.append((f"{prefix}_no_cache" if prefix else "no_cache", "no_cache",
                   Annotated[bool, no_cache], False))
     if config_flag:
-        option = typer.Option(*config_flag, help="LLM config YAML (the keys --set takes).",
-                              exists=True, dir_okay=False)
+        option = typer.Option(*config_flag, help=config_help, exists=True, dir_okay=False)
         specs.append((f"{prefix}_config" if prefix else "config", "config",
                       Annotated[Path | None, option], None))
     if set_flag:
-        specs.append(("sets", "sets", SetOpt, None))
+        specs.append(("sets", "sets", Annotated[list[str] | None, typer.Option("--set", help=set_help)],
+                      None))
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         hints = typing.get_type_hints(fn, include_extras=True)

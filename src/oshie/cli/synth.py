@@ -25,24 +25,24 @@ AllowRestricted = Annotated[bool, typer.Option(
 LicenseList = Annotated[Path | None, typer.Option(
     help="Restricted-model list (glob | reason per line) \\[default: the shipped list].",
     exists=True, dir_okay=False)]
-Sets = Annotated[list[str] | None, typer.Option(
-    "--set", help="Override a stage or LLM setting: --set temperature=0.7, --set device=cpu "
-    "(repeatable); explicit options win over it.")]
-ConfigFile = Annotated[Path | None, typer.Option(
-    "--config", help="YAML file of stage settings (the keys --set takes) with the LLM settings "
-    "under 'llm:'; --set and options override it.", exists=True, dir_okay=False)]
-LLMOptions = llm_options(config_flag=None, set_flag=False, cache_help=(
-    "SQLite call cache \\[default: OUT without .jsonl + .cache.sqlite]."))
+# the LLM options, --config and --set of every synth command (stage and LLM settings alike)
+LLMOptions = llm_options(
+    config_flag=("--config",),
+    config_help="YAML file of stage settings (the keys --set takes) with the LLM settings under "
+    "'llm:'; --set and options override it.",
+    set_help="Override a stage or LLM setting: --set temperature=0.7, --set device=cpu "
+    "(repeatable); explicit options win over it.",
+    cache_help="SQLite call cache \\[default: OUT without .jsonl + .cache.sqlite].")
 Temperature = Annotated[float | None, typer.Option(help="Sampling temperature.")]
 Seed = Annotated[int | None, typer.Option(help="Base random seed.")]
 
 
-def _settings(cls: type, llm: LLMFlags, sets: list[str] | None, path: Path | None,
-              **given: Any) -> tuple[Any, Any]:
+def _settings(cls: type, llm: LLMFlags, **given: Any) -> tuple[Any, Any]:
     """(stage config, LLMConfig), each by the one precedence: file < --set < explicit option."""
     from oshie import config as shared
 
-    pairs = shared.parse_overrides(sets, example="temperature=0.7")
+    path = llm.config
+    pairs = shared.parse_overrides(llm.sets, example="temperature=0.7")
     stage_sets, llm_sets = split_llm_sets(pairs, cls.model_fields)
     data = shared.load_yaml(path) if path is not None else {}
     data.pop("llm", None)  # the LLM section, read by resolve_llm
@@ -103,15 +103,13 @@ def self_instruct_cmd(
         help="Prompt template name or .txt path \\[synth_self_instruct_v1].")] = None,
     temperature: Temperature = None,
     seed: Seed = None,
-    sets: Sets = None,
-    config: ConfigFile = None,
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Human seed instructions -> new instructions (+ input/output), filtered for Japanese rules and character ROUGE-L novelty."""
     from oshie.synth.self_instruct import SelfInstructConfig, self_instruct
 
-    cfg = _settings(SelfInstructConfig, llm, sets, config, target=target, per_prompt=per_prompt,
+    cfg = _settings(SelfInstructConfig, llm, target=target, per_prompt=per_prompt,
                   novelty_threshold=novelty_threshold, template=template, seed=seed,
                   blocklist=str(blocklist) if blocklist else None, temperature=temperature)
     _run("self-instruct", self_instruct, cfg, out,
@@ -131,8 +129,6 @@ def evol_cmd(
     answer: Annotated[bool, typer.Option(help="Answer each evolved instruction.")] = True,
     temperature: Temperature = None,
     seed: Seed = None,
-    sets: Sets = None,
-    config: ConfigFile = None,
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
@@ -146,7 +142,7 @@ def evol_cmd(
         if not sep:
             raise UsageError(f"--template {item!r} is not OP=NAME_OR_PATH", field="template")
         templates[op.strip()] = ref.strip()
-    cfg = _settings(EvolConfig, llm, sets, config, rounds=rounds, seed=seed, temperature=temperature,
+    cfg = _settings(EvolConfig, llm, rounds=rounds, seed=seed, temperature=temperature,
                   operations=[o.strip() for o in operations.split(",")] if operations else None,
                   templates=templates or None, answer=answer)
     _run("evol", evol, cfg, out,
@@ -168,8 +164,6 @@ def magpie_cmd(
     answer: Annotated[bool, typer.Option(help="Answer each kept query.")] = True,
     temperature: Temperature = None,
     seed: Seed = None,
-    sets: Sets = None,
-    config: ConfigFile = None,
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
@@ -179,7 +173,7 @@ def magpie_cmd(
     if pre_query is not None:
         pre_query = pre_query.encode("utf-8").decode("unicode_escape").encode(
             "latin-1").decode("utf-8")  # let '\n' typed in a shell mean a newline
-    cfg = _settings(MagpieConfig, llm, sets, config, n=n, pre_query=pre_query, stop=stop, system=system,
+    cfg = _settings(MagpieConfig, llm, n=n, pre_query=pre_query, stop=stop, system=system,
                   answer=answer, temperature=temperature, seed=seed)
     _run("magpie", magpie, cfg, out,
          llm, None, allow_restricted_license, license_list,
@@ -197,15 +191,13 @@ def respond_cmd(
     drop_refusals: Annotated[bool, typer.Option(help="Drop short refusals.")] = False,
     temperature: Temperature = None,
     seed: Seed = None,
-    sets: Sets = None,
-    config: ConfigFile = None,
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Answer instructions: n sampled answers each (each sample is its own cache entry)."""
     from oshie.synth.respond import RespondConfig, respond
 
-    cfg = _settings(RespondConfig, llm, sets, config, n=n, system=system, max_tokens=max_tokens,
+    cfg = _settings(RespondConfig, llm, n=n, system=system, max_tokens=max_tokens,
                   drop_refusals=drop_refusals or None, temperature=temperature, seed=seed)
     _run("respond", respond, cfg, out,
          llm, instructions, allow_restricted_license, license_list)
@@ -221,15 +213,13 @@ def extend_cmd(
         help="Simulated-user prompt name or path \\[synth_extend_user_v1].")] = None,
     temperature: Temperature = None,
     seed: Seed = None,
-    sets: Sets = None,
-    config: ConfigFile = None,
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Multi-turn amplification: an LLM plays the user and asks follow-ups until it says [終了] or the turn limit is reached; the assistant answers each."""
     from oshie.synth.extend import ExtendConfig, extend
 
-    cfg = _settings(ExtendConfig, llm, sets, config, turns=turns, template=template, temperature=temperature,
+    cfg = _settings(ExtendConfig, llm, turns=turns, template=template, temperature=temperature,
                   seed=seed)
     _run("extend", extend, cfg, out,
          llm, conversations, allow_restricted_license, license_list)
@@ -245,15 +235,13 @@ def screen_cmd(
         "quality, e.g. \"quality>=4 and safety=='safe'\" \\[keep all].")] = None,
     template: Annotated[str | None, typer.Option(
         help="Judge prompt name or path \\[synth_screen_v1].")] = None,
-    sets: Sets = None,
-    config: ConfigFile = None,
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     license_list: LicenseList = None,
 ) -> None:
     """LLM-judge tags per record (JSON, parsed robustly), kept or set aside by --keep."""
     from oshie.synth.screen import ScreenConfig, screen
 
-    cfg = _settings(ScreenConfig, llm, sets, config, keep=keep, template=template)
+    cfg = _settings(ScreenConfig, llm, keep=keep, template=template)
     # screening only tags records: it makes no training text, so no license guard
     _run("screen", screen, cfg, out,
          llm, records, True, license_list)
@@ -271,15 +259,13 @@ def preference_cmd(
         help="Least score gap between chosen and rejected [1.0].")] = None,
     temperature: Temperature = None,
     seed: Seed = None,
-    sets: Sets = None,
-    config: ConfigFile = None,
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
     allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
 ) -> None:
     """Preference pairs: n sampled answers per prompt, each graded by a judge; best vs worst become (prompt, chosen, rejected) with their scores."""
     from oshie.synth.preference import PreferenceConfig, preference
 
-    cfg = _settings(PreferenceConfig, llm, sets, config, n=n, min_margin=min_margin, temperature=temperature,
+    cfg = _settings(PreferenceConfig, llm, n=n, min_margin=min_margin, temperature=temperature,
                   seed=seed)
     _run("preference", preference, cfg, out,
          llm, prompts, allow_restricted_license, license_list,
