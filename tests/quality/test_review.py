@@ -64,5 +64,5 @@ def test_streaming_index_finds_the_same_clusters_as_the_in_memory_one(planted):
     got = index.result()
     assert {tuple(c.members) for c in got.clusters} == {tuple(c.members) for c in expected.clusters}
     assert {c.kind for c in got.clusters} == {"exact", "near"}
-    assert index.nbytes() < 200 * len(texts)  # bytes per record kept in memory
+    assert index.nbytes() < 250 * len(texts)  # bytes per record kept in memory
     index.close()

@@ -5,9 +5,10 @@ Jaccard verification), arranged so that little stays in memory per record:
 
 * texts arrive one at a time and are processed a chunk at a time;
 * per record only its LSH band keys (32 bits each: a collision only makes a candidate,
-  which the exact check then rejects), a 64-bit hash of its comparison form (for exact
-  duplicates) and its offset in a temporary spill file are kept: about 110 bytes per
-  record with the default 24 bands;
+  which the exact check then rejects), the low 8 bits of each signature value (b-bit
+  MinHash: a cheap Jaccard estimate that screens candidates before the exact check), a
+  64-bit hash of its comparison form (for exact duplicates) and its offset in a temporary
+  spill file are kept: about 210 bytes per record with the default 96 values and 24 bands;
 * the texts themselves go to the spill file on disk, and are read back only for the
   candidate pairs that need the exact Jaccard check.
 
@@ -43,6 +44,7 @@ class StreamingDedup:
         self._buffer: list[str] = []
         self._keys: list[np.ndarray] = []  # per chunk: (n, bands) uint32
         self._alive: list[np.ndarray] = []
+        self._bbit: list[np.ndarray] = []  # per chunk: (n, num_perm) uint8
         self._exact = array("Q")
         self._offsets = array("Q", [0])
         self._spill = tempfile.TemporaryFile()
@@ -73,6 +75,7 @@ class StreamingDedup:
         sig = signatures(shingles_of_codes(codes, lengths, self.cfg.ngram, self.cfg.seed), self.cfg.num_perm)
         self._alive.append(~(sig == _EMPTY).all(axis=1))
         self._keys.append(band_keys(sig, self.cfg.bands).astype(np.uint32))
+        self._bbit.append((sig & np.uint64(0xFF)).astype(np.uint8))
         for t in texts:
             data = t.encode("utf-8")
             self._spill.write(data)
@@ -85,7 +88,7 @@ class StreamingDedup:
 
     def nbytes(self) -> int:
         """Memory held per record so far (keys, hashes, offsets), in bytes."""
-        return sum(k.nbytes + a.nbytes for k, a in zip(self._keys, self._alive, strict=True)) + \
+        return sum(k.nbytes + a.nbytes + b.nbytes for k, a, b in zip(self._keys, self._alive, self._bbit, strict=True)) + \
             self._exact.itemsize * len(self._exact) + self._offsets.itemsize * len(self._offsets)
 
     def result(self) -> DedupResult:
@@ -113,6 +116,16 @@ class StreamingDedup:
             alive[np.fromiter(copies, dtype=np.int64)] = False
         cand = pairs_from_band_keys(np.concatenate(self._keys), alive)
         result.n_candidates = len(cand)
+        if len(cand):
+            # b-bit screen: 8-bit values agree with probability J + (1 - J) / 256, so the margin
+            # below the threshold (as in find_duplicates) keeps every true pair for the exact check
+            bbit = np.concatenate(self._bbit)
+            keep = np.zeros(len(cand), dtype=bool)
+            for s in range(0, len(cand), 8192):
+                block = cand[s : s + 8192]
+                agree = (bbit[block[:, 0]] == bbit[block[:, 1]]).mean(axis=1)
+                keep[s : s + 8192] = agree >= cfg.threshold - 0.2
+            cand = cand[keep]
         sets: dict[int, set[int]] = {}
         for start in range(0, len(cand), 20_000):
             block = cand[start : start + 20_000]

@@ -125,9 +125,23 @@ def passage_start(record: Record, user_text: str) -> int:
     return -1
 
 
+# Every check asks for the same record's fields and turns in a row: one entry of memory
+# each (the record object itself, compared by identity) saves most of that work.
+_memo: dict[str, tuple[Any, Any]] = {}
+
+
 def text_fields(record: Record) -> list[TextField]:
     """Every text of a record. For preference pairs the rejected answer is left out on purpose:
     it is meant to be worse, so flagging it would only be noise."""
+    hit = _memo.get("fields")
+    if hit is not None and hit[0] is record:
+        return hit[1]
+    out = _text_fields(record)
+    _memo["fields"] = (record, out)
+    return out
+
+
+def _text_fields(record: Record) -> list[TextField]:
     out: list[TextField] = []
     if record.system is not None:
         out.append(TextField("system", "system", record.system))
@@ -143,6 +157,15 @@ def text_fields(record: Record) -> list[TextField]:
 
 def turns(record: Record) -> list[Turn]:
     """(instruction, answer) pairs: each assistant message with the user message before it."""
+    hit = _memo.get("turns")
+    if hit is not None and hit[0] is record:
+        return hit[1]
+    out = _turns(record)
+    _memo["turns"] = (record, out)
+    return out
+
+
+def _turns(record: Record) -> list[Turn]:
     fields = [f for f in text_fields(record) if f.role != "system"]
     out = []
     last_user: TextField | None = None

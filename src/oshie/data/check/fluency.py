@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import pairwise
 
 from oshie.data.check.base import Check, CheckParams, Finding, Record, answers, register
 from oshie.data.check.text import mask_code
@@ -69,9 +70,13 @@ def loop_coverage(text: str) -> tuple[float, str]:
             looped += len(key)
             top = top or s
         seen.add(key)
-    for m in _PHRASE_LOOP.finditer(text):
-        looped += len("".join(m.group().split())) - len("".join(m.group(1).split()))
-        top = top or m.group(1)
+    chars = "".join(text.split())
+    # a phrase loop leaves few distinct character pairs; natural text has many (cheap gate
+    # before the backtracking search)
+    if len(set(pairwise(chars))) < 0.7 * (len(chars) - 1):
+        for m in _PHRASE_LOOP.finditer(text):
+            looped += len("".join(m.group().split())) - len("".join(m.group(1).split()))
+            top = top or m.group(1)
     return min(looped / total, 1.0), top
 
 

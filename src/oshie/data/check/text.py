@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _FENCED = re.compile(r"```.*?(?:```|\Z)", re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]+`")
 _URL = re.compile(r"https?://[^\s　、。）)」』]+|www\.[^\s　、。）)」』]+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PERCENT_ENCODED = re.compile(r"[\w.\-/]*(?:%[0-9A-Fa-f]{2}){2,}[\w.\-/%]*")
 _QUOTED = re.compile(r"「[^「」\n]*」|『[^『』\n]*』|“[^“”\n]*”|\"[^\"\n]*\"")
 
 
@@ -16,13 +18,15 @@ def _blank(m: re.Match[str]) -> str:
     return "".join("\n" if ch == "\n" else " " for ch in m.group())
 
 
+@lru_cache(maxsize=64)  # every check masks the same few fields of the record in hand
 def mask_code(text: str) -> str:
     """`text` with fenced/inline code and URLs blanked out (same length, same offsets)."""
-    for pattern in (_FENCED, _INLINE_CODE, _URL, _EMAIL):
+    for pattern in (_FENCED, _INLINE_CODE, _URL, _EMAIL, _PERCENT_ENCODED):
         text = pattern.sub(_blank, text)
     return text
 
 
+@lru_cache(maxsize=64)
 def mask_quotes(text: str) -> str:
     """`text` with quoted passages (「」『』“”) blanked out, offsets kept."""
     return _QUOTED.sub(_blank, text)

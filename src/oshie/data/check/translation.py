@@ -15,7 +15,7 @@ from oshie.data.check.base import (
     turns,
 )
 from oshie.data.check.text import any_pattern, katakana_words, mask_code, mask_quotes
-from oshie.ja.chars import LATIN_LETTER, is_japanese_char, japanese_ratio, latin_runs
+from oshie.ja.chars import LATIN_LETTER, count_japanese, japanese_ratio, latin_runs
 
 # the instruction asks for English (or code), so English in the answer is the point
 _WANTS_ENGLISH = any_pattern([
@@ -90,7 +90,7 @@ class UntranslatedEnglish(Check):
             if f.path in material:
                 t = next(t for t in ts if t.instruction.path == f.path)
                 masked = masked[: len(t.task)] + " " * (len(masked) - len(t.task))
-            if sum(1 for ch in masked if is_japanese_char(ch)) < p.min_japanese_chars:
+            if count_japanese(masked) < p.min_japanese_chars:
                 continue  # an all-English text is the low-ratio check's business
             runs = [(s, e, n) for s, e, n in latin_runs(masked, p.min_words)
                     if is_english_prose(_TOKEN.findall(masked[s:e]), p.min_function_words, p.max_capitalised)]
@@ -216,6 +216,9 @@ class TranslationNote(Check):
         return found
 
 
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
 class RatioParams(CheckParams):
     min_ratio: float = 0.4  # Japanese share, with each Latin-alphabet word counted as `word_weight` characters
     word_weight: float = 2.0  # a Latin word is a unit of meaning, not five or ten kana
@@ -245,9 +248,9 @@ class LowJapaneseRatio(Check):
             masked = mask_quotes(mask_code(f.text))  # quoted titles are names, whatever their language
             if f.path in material:
                 masked = next(t.task for t in ts if t.instruction.path == f.path)
-            if sum(1 for ch in masked if ch.isalpha()) < p.min_letters:
+            if len(_LETTERS.findall(masked)) < p.min_letters:
                 continue
-            if sum(1 for ch in masked if is_japanese_char(ch)) > p.max_japanese_chars:
+            if count_japanese(masked) > p.max_japanese_chars:
                 continue
             ratio = japanese_ratio(masked, p.word_weight)
             if ratio < p.min_ratio:
