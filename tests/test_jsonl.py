@@ -45,3 +45,15 @@ def test_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not UTF-8 text") as err:
         read_utf8(cp932)
     assert "UTF-8" in (err.value.hint or "")
+
+
+def test_json_documents_never_hold_nan_or_infinity(tmp_path) -> None:
+    import json as _json
+    import math
+
+    from oshie.runs import write_json
+
+    path = tmp_path / "manifest.json"
+    write_json(path, {"loss": math.nan, "tokens_per_second": math.inf, "ok": 1.5})
+    strict = _json.loads(path.read_text("utf-8"), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    assert strict == {"loss": None, "tokens_per_second": None, "ok": 1.5}

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from oshie.errors import DataError
 
-__all__ = ["JsonlWriter", "dumps", "json_lines", "jsonable", "read_utf8", "write_jsonl"]
+__all__ = ["JsonlWriter", "dumps", "json_lines", "jsonable", "read_utf8", "to_json", "write_jsonl"]
 
 
 def jsonable(value: Any) -> Any:
@@ -61,16 +61,23 @@ def _finite(obj: Any, replaced: list[int]) -> Any:
     return obj
 
 
-def _dumps(obj: Any, replaced: list[int]) -> str:
+def _dumps(obj: Any, replaced: list[int], indent: int | None = None) -> str:
     try:
-        return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=jsonable)
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, default=jsonable, indent=indent)
     except ValueError:  # a NaN/Infinity somewhere: rare, so the fast path stays fast
-        return json.dumps(_finite(obj, replaced), ensure_ascii=False, allow_nan=False, default=jsonable)
+        return json.dumps(_finite(obj, replaced), ensure_ascii=False, allow_nan=False, default=jsonable,
+                          indent=indent)
 
 
 def dumps(obj: Any) -> str:
     """One JSON line (no newline) by the writer's rules (non-finite numbers -> null)."""
     return _dumps(obj, [0])
+
+
+def to_json(obj: Any, indent: int | None = 2) -> str:
+    """A whole JSON document (manifests, summaries, .json exports) by the same rules, so no
+    file oshie writes holds the non-JSON tokens NaN or Infinity."""
+    return _dumps(obj, [0], indent)
 
 
 class JsonlWriter:

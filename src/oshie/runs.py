@@ -8,7 +8,6 @@ Secrets never go in: config keys that look like keys/tokens are redacted.
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 import re
 import subprocess
@@ -17,6 +16,8 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from oshie.jsonl import to_json
 
 __all__ = [
     "WEIGHT_SUFFIXES",
@@ -176,11 +177,11 @@ def redact(obj: Any) -> Any:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    """Write JSON atomically, Japanese kept readable."""
+    """Write JSON atomically, Japanese kept readable, NaN/Infinity as null (see `oshie.jsonl`)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(p.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(to_json(obj) + "\n", encoding="utf-8")
     tmp.replace(p)
 
 

@@ -14,9 +14,7 @@ import pytest
 from tests.support.cli import run_cli
 
 from oshie.data import iter_records, load_records, write_records
-from oshie.data.files import xlsx as xlsx_files
 from oshie.errors import DataError
-from oshie.jsonl import JsonlWriter, write_jsonl
 from oshie.records import Conversation, Message
 
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -139,6 +137,8 @@ def test_xlsx_without_formulas_reads_as_before(tmp_path: Path) -> None:
 def test_an_oversized_shared_strings_table_is_refused_before_reading(tmp_path: Path, monkeypatch) -> None:
     import zipfile
 
+    from oshie.data.files import xlsx as xlsx_files
+
     path = _workbook(tmp_path / "big.xlsx", [["instruction", "output"], ["q", "a"]])
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:  # as Excel writes text cells
         zf.writestr("xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 5000 + "</sst>")
@@ -148,6 +148,8 @@ def test_an_oversized_shared_strings_table_is_refused_before_reading(tmp_path: P
 
 
 def test_the_jsonl_writer_turns_nan_and_infinity_into_null(tmp_path: Path, capsys) -> None:
+    from oshie.jsonl import write_jsonl
+
     path = tmp_path / "n.jsonl"
     write_jsonl(path, [{"a": math.nan, "b": [math.inf, 1.5], "c": {"d": -math.inf}}, {"ok": 1}])
     lines = path.read_text("utf-8").splitlines()
@@ -157,6 +159,8 @@ def test_the_jsonl_writer_turns_nan_and_infinity_into_null(tmp_path: Path, capsy
 
 
 def test_the_jsonl_writer_escapes_lone_surrogates_and_writes_dates(tmp_path: Path) -> None:
+    from oshie.jsonl import JsonlWriter
+
     path = tmp_path / "s.jsonl"
     with JsonlWriter(path) as out:
         out.write({"raw": "bad \udc82 byte", "when": dt.date(2024, 1, 2)})

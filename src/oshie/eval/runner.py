@@ -28,6 +28,7 @@ from oshie.eval.loglik import score_requests
 from oshie.eval.prompting import chat_formatter
 from oshie.eval.report import write_eval_report
 from oshie.eval.tasks import Task, TaskSpec, get_task_class
+from oshie.jsonl import JsonlWriter, write_jsonl
 from oshie.records import stable_hash
 from oshie.runs import Manifest, fingerprint, write_json
 
@@ -78,8 +79,7 @@ def _read_done(path: Path, run_key: str) -> dict[str, dict[str, Any]]:
         else:
             stale = True
     if stale:
-        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in keep.values()),
-                        encoding="utf-8")
+        write_jsonl(path, keep.values())
     return keep
 
 
@@ -113,7 +113,7 @@ def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_s
     else:
         requests = [task.request(it, settings["max_new_tokens"]) for it in todo]  # type: ignore[call-arg]
 
-    with open(items_path, "a", encoding="utf-8") as fh, progress() as bar:
+    with JsonlWriter(items_path, "a") as fh, progress() as bar:
         bar_task = bar.add_task(f"{task.spec.key}", total=len(todo))
 
         def on_batch(indices: list[int], responses: list[Any]) -> None:
@@ -121,7 +121,7 @@ def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_s
                 rec = task.record(todo[i], prompts[i], resp)
                 rec["run_key"] = run_key
                 done[rec["id"]] = rec
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                fh.write(rec)
             fh.flush()
             bar.advance(bar_task, len(indices))
 

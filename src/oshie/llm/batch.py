@@ -11,7 +11,6 @@ only calls the model for what is still missing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from oshie.errors import DataError
-from oshie.jsonl import json_lines, read_utf8
+from oshie.jsonl import json_lines, read_utf8, write_jsonl
 from oshie.llm.base import LLM, GenerationParams, LLMRequest
 from oshie.runs import Manifest
 
@@ -88,24 +87,10 @@ def run_batch(
     manifest.add_input("requests", in_path)
     pairs = read_requests(in_path, defaults)
     gens = llm.generate([r for _, r in pairs], desc="generating")
-    tmp = out / "generations.jsonl.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for (rid, req), gen in zip(pairs, gens, strict=True):
-            fh.write(
-                json.dumps(
-                    {
-                        "id": rid,
-                        "sample_index": req.sample_index,
-                        "text": gen.text,
-                        "finish_reason": gen.finish_reason,
-                        "usage": gen.usage.model_dump(),
-                        "cached": gen.cached,
-                    },
-                    ensure_ascii=False,
-                )
-                + "\n"
-            )
-    tmp.replace(out / "generations.jsonl")
+    write_jsonl(out / "generations.jsonl", (
+        {"id": rid, "sample_index": req.sample_index, "text": gen.text, "finish_reason": gen.finish_reason,
+         "usage": gen.usage.model_dump(), "cached": gen.cached}
+        for (rid, req), gen in zip(pairs, gens, strict=True)))
     hits = getattr(llm, "hits", None)
     misses = getattr(llm, "misses", None)
     manifest.write(

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from oshie import jsonl
 from oshie.console import warn
 
 
@@ -36,7 +37,8 @@ def lock_path(out: str | Path) -> Path:
 
 
 def dumps(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """One output line, by the one JSONL writer's rules (NaN -> null, dates as ISO text)."""
+    return jsonl.dumps(obj)
 
 
 class ResumableJsonl:

@@ -13,6 +13,7 @@ from typing import Any
 
 from oshie.console import info
 from oshie.errors import require
+from oshie.jsonl import JsonlWriter, write_jsonl
 from oshie.train.config import TrainCommon
 from oshie.train.loading import lora_config, precision_args
 
@@ -119,8 +120,8 @@ def _log_callback(path: Path) -> Any:
 
         def on_log(self, args, state, control, logs=None, **kwargs):
             if state.is_world_process_zero and logs:
-                with path.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"step": state.global_step, **logs}, ensure_ascii=False) + "\n")
+                with JsonlWriter(path, "a") as fh:  # a NaN loss is written as null, still valid JSON
+                    fh.write({"step": state.global_step, **logs})
 
     return LogHistoryWriter()
 
@@ -194,9 +195,7 @@ def train_and_save(trainer: Any, config: TrainCommon, *, kind: str, data_stats: 
         tokenizer.save_pretrained(str(out))
     history = list(trainer.state.log_history)
     # the full history (restored from the checkpoint on resume), one JSON object per line
-    with log_path.open("w", encoding="utf-8") as fh:
-        for entry in history:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+    write_jsonl(log_path, history)
     train_losses = losses(history)
     tokens_seen = int(getattr(trainer.state, "num_input_tokens_seen", 0) or 0)
     run_tokens = max(0, tokens_seen - _tokens_at(resume_from))

@@ -176,7 +176,7 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]], encoding: str) -> None:
 def write_json(path: Path, rows: list[dict[str, Any]], encoding: str) -> None:
     def go(tmp: Path) -> None:
         with open(tmp, "w", encoding=encoding, newline="\n") as fh:
-            json.dump(rows, fh, ensure_ascii=False, indent=1)
+            fh.write(oshie_jsonl.to_json(rows, indent=1))
             fh.write("\n")
     atomic(path, go)
 
