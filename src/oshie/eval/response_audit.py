@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from oshie.eval.metrics.bootstrap import mean_entry
+from oshie.jsonl import write_jsonl
 from oshie.records import Conversation, Message
 from oshie.runs import write_json
 
@@ -97,9 +98,7 @@ def audit_run(run_dir: str | Path, tasks: Sequence[str], seed: int = 0) -> dict[
         return None
     items, metrics = audit_outputs(answers, seed=seed)
     (run / TASK).mkdir(exist_ok=True)
-    (run / TASK / "items.jsonl").write_text(
-        "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items), "utf-8"
-    )
+    write_jsonl(run / TASK / "items.jsonl", items)
     results_path = run / "results.json"
     results = json.loads(results_path.read_text("utf-8")) if results_path.is_file() else {}
     results[TASK] = metrics
