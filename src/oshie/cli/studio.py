@@ -191,10 +191,13 @@ def eval_results(
 
     from sqlalchemy import select
 
+    from oshie.paths import guard_outputs
     from oshie.runs import Manifest, write_json
     from oshie.studio.db import EvalRound
     from oshie.studio.evaluation import round_results
 
+    guard_outputs([out_dir / f for f in ("results.json", "votes.jsonl", "manifest.json")],
+                  [Path(project_dir) / "studio.yaml", Path(project_dir) / "studio.db"])
     studio = _open(project_dir, db)
     with studio.db.transaction() as s:
         rnd = s.scalar(select(EvalRound).where(EvalRound.name == name))

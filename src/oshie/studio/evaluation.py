@@ -16,7 +16,6 @@ system names hidden and the sides counterbalanced, collect votes, compute result
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ from oshie.errors import DataError, UsageError
 from oshie.eval.metrics.agreement import cohen_kappa, fleiss_kappa
 from oshie.eval.metrics.bootstrap import bootstrap_ci, mean_entry, metric_entry
 from oshie.eval.pairwise import check_same_tasks, pairwise_metrics
+from oshie.jsonl import json_lines, read_utf8
 from oshie.studio.db import (
     EvalOutput,
     EvalPair,
@@ -57,15 +57,15 @@ def read_judge_verdicts(path: str | Path) -> dict[tuple[str, str, str], str]:
         raise DataError("no pairwise verdicts found", path=f,
                         hint="pass a run directory of `oshie eval compare` (it holds pairwise.jsonl)")
     out = {}
-    for n, line in enumerate(f.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for n, row in json_lines(read_utf8(f), f):
         try:
-            row = json.loads(line)
-            out[(str(row["id"]), row["system_x"], row["system_y"])] = row["outcome_for_x"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise DataError(f"not a compare verdict row ({exc})", path=f, line=n,
+            out[(str(row["id"]), str(row["system_x"]), str(row["system_y"]))] = row["outcome_for_x"]
+        except KeyError as exc:
+            raise DataError(f"missing field {exc}", path=f, line=n, field=str(exc.args[0]),
                             hint="each row needs id, system_x, system_y, outcome_for_x") from None
+        if row["outcome_for_x"] not in ("win", "tie", "loss", None):
+            raise DataError(f"unknown outcome {row['outcome_for_x']!r}", path=f, line=n, field="outcome_for_x",
+                            hint="win, tie, loss or null")
     return out
 
 
