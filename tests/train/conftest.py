@@ -101,11 +101,11 @@ def sft_cfg():
 @pytest.fixture(scope="session")
 def sft_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, chat_file: Path):
     """The tiny model after 12 SFT steps (checkpoints at 6 and 12), and its result."""
-    from oshie.train.config import load_config
+    from oshie.train.config import load_train_config
     from oshie.train.sft import train_sft
 
     out = tmp_path_factory.mktemp("sft_run")
     with one_thread():
-        result = train_sft(load_config(sft_settings(tiny_model_dir, chat_file, out), kind="sft"))
+        result = train_sft(load_train_config(sft_settings(tiny_model_dir, chat_file, out), kind="sft"))
     assert (out / "checkpoint-6").is_dir()
     return out, result

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from oshie.errors import ConfigError, DataError, ModelError
-from oshie.train.config import load_config
+from oshie.train.config import load_train_config
 
 
 def _yaml(tmp_path, data, name="cfg.yaml"):
@@ -24,7 +24,7 @@ def _base(model="m", out="o", data="d.jsonl", **extra):
 def test_unknown_key_names_key_file_and_line(tmp_path):
     p = _yaml(tmp_path, _base(learning_rat=1e-4))
     with pytest.raises(ConfigError) as err:
-        load_config(p)
+        load_train_config(p)
     text = err.value.render()
     assert "unknown key 'learning_rat'" in text and str(p) in text and "line" in text
     assert "learning_rate" in text  # the hint lists the valid keys
@@ -33,27 +33,27 @@ def test_unknown_key_names_key_file_and_line(tmp_path):
 def test_unknown_nested_key(tmp_path):
     p = _yaml(tmp_path, _base(method="lora", lora={"rank": 8}))
     with pytest.raises(ConfigError, match=r"field 'lora.rank'.*unknown key 'rank'"):
-        load_config(p)
+        load_train_config(p)
 
 
 def test_conflicting_keys(tmp_path):
     with pytest.raises(ConfigError, match="'lora' options are set but method is 'full'"):
-        load_config(_base(lora={"r": 8}))
+        load_train_config(_base(lora={"r": 8}))
     with pytest.raises(ConfigError, match="'eval_steps' needs 'eval_split'"):
-        load_config(_base(eval_steps=5))
+        load_train_config(_base(eval_steps=5))
     with pytest.raises(ConfigError, match="this is a 'dpo' config"):
-        load_config(_base(kind="dpo"), kind="sft")
+        load_train_config(_base(kind="dpo"), kind="sft")
 
 
 def test_overrides_dotted_and_typed(tmp_path):
     p = _yaml(tmp_path, _base(method="lora"))
-    cfg = load_config(p, ["lora.r=4", "learning_rate=1e-4", "datasets.0.weight=2", "report_to=[tensorboard]"])
+    cfg = load_train_config(p, ["lora.r=4", "learning_rate=1e-4", "datasets.0.weight=2", "report_to=[tensorboard]"])
     assert cfg.lora.r == 4 and cfg.learning_rate == 1e-4
     assert cfg.datasets[0].weight == 2.0 and cfg.report_to == ["tensorboard"]
     with pytest.raises(ConfigError, match="not an index"):
-        load_config(p, ["datasets.3.weight=2"])
+        load_train_config(p, ["datasets.3.weight=2"])
     with pytest.raises(ConfigError, match="unknown key 'nope'"):
-        load_config(p, ["nope=1"])
+        load_train_config(p, ["nope=1"])
 
 
 def test_model_dir_without_weights_or_tokenizer(tmp_path, tiny_model_dir, chat_file):
@@ -64,15 +64,15 @@ def test_model_dir_without_weights_or_tokenizer(tmp_path, tiny_model_dir, chat_f
     (no_weights / "model.safetensors").unlink()
     cfg_file = _yaml(tmp_path, _base(no_weights, tmp_path / "o1", chat_file))
     with pytest.raises(ModelError, match="no safetensors weights") as err:
-        train_sft(load_config(cfg_file))
+        train_sft(load_train_config(cfg_file))
     assert str(cfg_file) in err.value.render() and "field 'model'" in err.value.render()
     no_tok = tmp_path / "no_tok"
     shutil.copytree(tiny_model_dir, no_tok)
     (no_tok / "tokenizer.json").unlink()
     with pytest.raises(ModelError, match="no tokenizer"):
-        train_sft(load_config(_base(no_tok, tmp_path / "o2", chat_file)))
+        train_sft(load_train_config(_base(no_tok, tmp_path / "o2", chat_file)))
     with pytest.raises(ModelError, match="directory not found"):
-        train_sft(load_config(_base(tmp_path / "missing", tmp_path / "o3", chat_file)))
+        train_sft(load_train_config(_base(tmp_path / "missing", tmp_path / "o3", chat_file)))
     assert not (tmp_path / "o1" / "manifest.json").exists()
 
 
@@ -80,7 +80,7 @@ def test_every_example_truncated_away(tmp_path, tiny_model_dir, chat_file):
     from oshie.train.sft import train_sft
 
     with pytest.raises(DataError, match="every example was truncated away") as err:
-        train_sft(load_config(_base(tiny_model_dir, tmp_path / "o", chat_file, max_length=8)))
+        train_sft(load_train_config(_base(tiny_model_dir, tmp_path / "o", chat_file, max_length=8)))
     assert "max_length" in err.value.render() and str(chat_file) in err.value.render()
 
 
@@ -89,7 +89,7 @@ def test_qlora_on_cpu_is_a_clear_error(tmp_path, tiny_model_dir, chat_file):
 
     cfg_file = _yaml(tmp_path, _base(tiny_model_dir, tmp_path / "o", chat_file, method="qlora", device="cpu"))
     with pytest.raises(ConfigError, match="qlora' needs a CUDA GPU") as err:
-        train_sft(load_config(cfg_file))
+        train_sft(load_train_config(cfg_file))
     assert err.value.render().startswith(f"{cfg_file}, field 'method'")
 
 
@@ -98,7 +98,7 @@ def test_dpo_needs_preference_pairs(tmp_path, sft_model_dir, chat_file):
 
     sft_dir, _ = sft_model_dir
     with pytest.raises(DataError, match="DPO needs preference pairs"):
-        train_dpo(load_config(_base(sft_dir, tmp_path / "o", chat_file), kind="dpo"))
+        train_dpo(load_train_config(_base(sft_dir, tmp_path / "o", chat_file), kind="dpo"))
 
 
 def test_template_without_markers_stops_training(tmp_path, tiny_model_dir, chat_file):
@@ -115,12 +115,12 @@ def test_template_without_markers_stops_training(tmp_path, tiny_model_dir, chat_
     cfg.pop("chat_template", None)
     cfg_file.write_text(json.dumps(cfg))
     with pytest.raises(ModelError, match="cannot be marked"):
-        train_sft(load_config(_base(model, tmp_path / "o", chat_file)))
+        train_sft(load_train_config(_base(model, tmp_path / "o", chat_file)))
     # the explicit override trains with ChatML
     from oshie.train.sft import SFT
 
     _, stats, _, _ = SFT.build_trainer(
-        load_config(_base(model, tmp_path / "o2", chat_file, template="chatml", max_steps=1)))
+        load_train_config(_base(model, tmp_path / "o2", chat_file, template="chatml", max_steps=1)))
     assert stats["trained_tokens"] > 0
 
 

@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from oshie.errors import ConfigError, DataError
-from oshie.train.config import load_config
+from oshie.train.config import load_train_config
 
 
 def _corpus():
@@ -32,7 +32,7 @@ def test_cpt_linear_rope_scaling(tiny_model_dir, tmp_path):
 
     original = AutoConfig.from_pretrained(tiny_model_dir).max_position_embeddings
     out = tmp_path / "cpt"
-    result = train_cpt(load_config(_cpt_settings(
+    result = train_cpt(load_train_config(_cpt_settings(
         tiny_model_dir, out, rope_scaling={"type": "linear", "factor": 2}), kind="cpt"))
     assert result.final_loss < result.initial_loss
     assert result.data["tokens"] == result.data["examples"] * 64
@@ -68,14 +68,14 @@ def test_cpt_bad_inputs(tiny_model_dir, tmp_path):
     from oshie.train.cpt import train_cpt
 
     with pytest.raises(ConfigError, match="unknown RoPE scaling type 'lineer'"):
-        train_cpt(load_config(_cpt_settings(tiny_model_dir, tmp_path / "a",
+        train_cpt(load_train_config(_cpt_settings(tiny_model_dir, tmp_path / "a",
                                             rope_scaling={"type": "lineer"}), kind="cpt"))
     with pytest.raises(ConfigError, match="exceeds the model's context"):
-        train_cpt(load_config(_cpt_settings(tiny_model_dir, tmp_path / "b", max_length=1024), kind="cpt"))
+        train_cpt(load_train_config(_cpt_settings(tiny_model_dir, tmp_path / "b", max_length=1024), kind="cpt"))
     short = tmp_path / "short.txt"
     short.write_text("短い。\n", "utf-8")
     with pytest.raises(DataError, match="shorter than one block"):
-        train_cpt(load_config(_cpt_settings(tiny_model_dir, tmp_path / "c",
+        train_cpt(load_train_config(_cpt_settings(tiny_model_dir, tmp_path / "c",
                                             datasets=[{"path": str(short)}]), kind="cpt"))
 
 
@@ -103,11 +103,11 @@ def test_cpt_loads_through_the_shared_loader(tiny_model_dir, tmp_path):
     bf16 = tmp_path / "bf16"
     shutil.copytree(tiny_model_dir, bf16)
     AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.bfloat16).save_pretrained(bf16)
-    built = CPT.build_trainer(load_config(_cpt_settings(
+    built = CPT.build_trainer(load_train_config(_cpt_settings(
         bf16, tmp_path / "o", rope_scaling={"type": "linear", "factor": 2}), kind="cpt"))
     assert next(built.trainer.model.parameters()).dtype == torch.float32
     assert built.trainer.model.config.rope_parameters["rope_type"] == "linear"
     with pytest.raises(ConfigError, match="qlora"):
-        CPT.build_trainer(load_config(_cpt_settings(
+        CPT.build_trainer(load_train_config(_cpt_settings(
             bf16, tmp_path / "q", method="qlora", device="cpu"), kind="cpt"))
     assert not (tmp_path / "q").exists()

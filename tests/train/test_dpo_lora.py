@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from oshie.train.config import load_config
+from oshie.train.config import load_train_config
 
 
 def _dpo_settings(model, data, out, **extra):
@@ -21,7 +21,7 @@ def test_dpo_reward_margin_grows(sft_model_dir, pref_file, tmp_path):
     from oshie.train.dpo import train_dpo
 
     sft_dir, _ = sft_model_dir
-    result = train_dpo(load_config(_dpo_settings(sft_dir, pref_file, tmp_path / "dpo"), kind="dpo"))
+    result = train_dpo(load_train_config(_dpo_settings(sft_dir, pref_file, tmp_path / "dpo"), kind="dpo"))
     steps = [e for e in result.log_history if "rewards/margins" in e]
     assert len(steps) == 10
     margins = [e["rewards/margins"] for e in steps]
@@ -41,7 +41,7 @@ def test_dpo_lora_uses_adapter_disabled_reference(sft_model_dir, pref_file, tmp_
     from oshie.train.dpo import train_dpo
 
     sft_dir, _ = sft_model_dir
-    result = train_dpo(load_config(_dpo_settings(
+    result = train_dpo(load_train_config(_dpo_settings(
         sft_dir, pref_file, tmp_path / "dpo_lora", method="lora", max_steps=6, learning_rate=5e-3,
         lora={"r": 8, "alpha": 16, "dropout": 0.0}), kind="dpo"))
     assert result.adapter and (tmp_path / "dpo_lora" / "adapter_config.json").is_file()
@@ -60,7 +60,7 @@ def test_lora_save_reload_merge(sft_model_dir, chat_file, tmp_path, sft_cfg):
 
     base_dir, _ = sft_model_dir
     out = tmp_path / "lora"
-    result = train_sft(load_config(sft_cfg(
+    result = train_sft(load_train_config(sft_cfg(
         base_dir, chat_file, out, method="lora", max_steps=4, lora={"r": 8, "alpha": 16, "dropout": 0.0}),
         kind="sft"))
     assert result.adapter

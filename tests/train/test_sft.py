@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from oshie.errors import UsageError
-from oshie.train.config import load_config
+from oshie.train.config import load_train_config
 from oshie.train.data import IGNORE, read_records
 
 
@@ -68,7 +68,7 @@ def test_labels_mask_everything_but_assistant_content(tiny_model_dir, chat_file,
     """Token by token: trained <=> inside an assistant message's content or its <|im_end|>."""
     from oshie.train.sft import SFT
 
-    cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "run", max_steps=1,
+    cfg = load_train_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "run", max_steps=1,
                               max_length=512), kind="sft")
     trainer, stats, tokenizer, _ = SFT.build_trainer(cfg)
     assert stats["truncated"] == 0
@@ -110,8 +110,8 @@ def test_resume_continues_from_checkpoint(sft_model_dir, tiny_model_dir, chat_fi
     settings = sft_cfg(tiny_model_dir, chat_file, run)
 
     with pytest.raises(UsageError, match="already holds a run"):
-        train_sft(load_config(settings, kind="sft"))
-    resumed = train_sft(load_config(settings, kind="sft"), resume=True)
+        train_sft(load_train_config(settings, kind="sft"))
+    resumed = train_sft(load_train_config(settings, kind="sft"), resume=True)
     assert resumed.resumed_from and resumed.resumed_from.endswith("checkpoint-6")
     assert resumed.global_step == 12
     before, after = _losses(first.log_history), _losses(resumed.log_history)
@@ -147,7 +147,7 @@ def test_same_seed_same_losses(tiny_model_dir, chat_file, tmp_path, sft_model_di
     from oshie.train.sft import train_sft
 
     _, reference = sft_model_dir
-    again = train_sft(load_config(
+    again = train_sft(load_train_config(
         sft_cfg(tiny_model_dir, chat_file, tmp_path / "again", max_steps=3), kind="sft"))
     ref = _losses(reference.log_history)
     assert len(_losses(again.log_history)) == 3
@@ -158,7 +158,7 @@ def test_same_seed_same_losses(tiny_model_dir, chat_file, tmp_path, sft_model_di
 def test_packing_trains_and_fills_blocks(tiny_model_dir, chat_file, tmp_path, sft_cfg):
     from oshie.train.sft import SFT
 
-    cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "p", packing=True,
+    cfg = load_train_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "p", packing=True,
                               max_length=192, max_steps=1, batch_size=2), kind="sft")
     trainer, stats, _, _ = SFT.build_trainer(cfg)
     packed = trainer.train_dataset
@@ -178,7 +178,7 @@ def test_packed_documents_do_not_attend_to_each_other(tiny_model_dir, chat_file,
 
     from oshie.train.sft import SFT
 
-    cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "p", packing=True,
+    cfg = load_train_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "p", packing=True,
                               max_length=192, max_steps=1, batch_size=1), kind="sft")
     trainer, _, _, _ = SFT.build_trainer(cfg)
     batch = next(iter(trainer.get_train_dataloader()))
@@ -197,7 +197,7 @@ def test_packed_documents_do_not_attend_to_each_other(tiny_model_dir, chat_file,
 def test_dataset_weights_mix(tiny_model_dir, chat_file, tmp_path, sft_cfg):
     from oshie.train.sft import SFT
 
-    cfg = load_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "w", max_steps=1), kind="sft",
+    cfg = load_train_config(sft_cfg(tiny_model_dir, chat_file, tmp_path / "w", max_steps=1), kind="sft",
                       overrides=[f"datasets=[{{path: {chat_file}, weight: 2}}, {{path: {chat_file}, weight: 0.5}}]"])
     _, stats, _, _ = SFT.build_trainer(cfg)
     assert stats["records"] == 24 * 2 + 12

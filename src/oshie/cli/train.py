@@ -117,7 +117,7 @@ def cpt(config: ConfigArg, overrides: SetOpt = None, resume: ResumeOpt = False,
 def check(config: ConfigArg, overrides: SetOpt = None,
           kind: Annotated[str | None, typer.Option("--kind", help="sft, dpo or cpt (default: the config's 'kind' key, else sft).")] = None) -> None:
     """Validate a config (keys, values, conflicts) without loading a model."""
-    from oshie.train.config import load_config
+    from oshie.train.config import load_train_config
 
-    cfg = load_config(config, overrides or [], kind=kind)
+    cfg = load_train_config(config, overrides or [], kind=kind)
     out.print(f"{escape(str(config))}: valid {cfg.kind} config")

@@ -89,12 +89,12 @@ def _train(train: Callable[..., Any], config: Any, train_dir: Path, *fields: str
 
 def _tuning_config(stage: Stage, kind: str, model: Path, train_dir: Path, datasets: list[dict[str, Any]]) -> Any:
     """An SFT or DPO config from the stage's recipe settings, its model and its data."""
-    from oshie.train.config import load_config
+    from oshie.train.config import load_train_config
 
     settings = {"seed": stage.params["seed"], **stage.params["settings"]}
     if "template" in stage.files:  # a template file: the stage's own (hashed) copy of the path
         settings["template"] = stage.files["template"]
-    return load_config(
+    return load_train_config(
         {**settings, "model": str(model), "output_dir": str(train_dir), "datasets": datasets},
         kind=kind,
     )

@@ -1,7 +1,7 @@
 """Training configs: pydantic models loaded from YAML, one per method (SFT, DPO, CPT).
 
 Every field is documented here; unknown keys are errors naming the key and the file.
-`load_config(path, overrides)` applies `key=value` overrides (dotted keys, values parsed
+`load_train_config(path, overrides)` applies `key=value` overrides (dotted keys, values parsed
 as YAML) before validation, so `--set lora.r=8` and `--set datasets.0.weight=2` work.
 Relative paths are relative to the current working directory.
 """
@@ -27,7 +27,7 @@ __all__ = [
     "SFTConfig",
     "TextSource",
     "TrainCommon",
-    "load_config",
+    "load_train_config",
     "validate_config",
 ]
 
@@ -189,12 +189,13 @@ def validate_config(
     return config  # type: ignore[return-value]
 
 
-def load_config(
+def load_train_config(
     path: str | Path | dict[str, Any],
     overrides: dict[str, Any] | list[str] | None = None,
     kind: str | None = None,
 ) -> AnyConfig:
-    """Load a training config from YAML (or a dict), apply overrides, validate.
+    """Load a training config from YAML (or a dict), apply overrides, validate: the steps of
+    `oshie.config.load_config`, except that the model class is chosen by the config's kind.
 
     `kind` is sft, dpo or cpt; when None the config's own `kind:` key decides (default sft).
     """

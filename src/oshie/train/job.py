@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from oshie.console import info, warn
 from oshie.errors import ConfigError, UsageError, require
 from oshie.paths import guard_outputs
-from oshie.train.config import TrainCommon, load_config
+from oshie.train.config import TrainCommon, load_train_config
 from oshie.train.loading import (
     check_method,
     check_model_dir,
@@ -112,7 +112,7 @@ class TrainJob:
              overrides: dict[str, Any] | list[str] | None = None) -> Any:
         """The config object, from itself or from a YAML path with `--set` overrides."""
         if not isinstance(config, self.config_type):
-            return load_config(config, overrides, kind=self.kind)  # type: ignore[arg-type]
+            return load_train_config(config, overrides, kind=self.kind)  # type: ignore[arg-type]
         if overrides:
             raise ConfigError("pass overrides with a config path, or apply them to the config object")
         return config
