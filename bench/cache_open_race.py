@@ -15,14 +15,34 @@ import tempfile
 import time
 from pathlib import Path
 
+# each process imports oshie, says it is ready, then waits for the common start time
 OPEN = """
 import sys, time
 from oshie.llm.cache import connect
-time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+print("ready", flush=True)
+time.sleep(max(0.0, float(sys.stdin.readline()) - time.time()))
 conn = connect(sys.argv[1])
-conn.execute("INSERT OR IGNORE INTO meta VALUES (?, 'x')", (sys.argv[3],))
+conn.execute("INSERT OR IGNORE INTO meta VALUES (?, 'x')", (sys.argv[2],))
 conn.close()
 """
+
+
+def open_at_once(db: Path, processes: int) -> list[str]:
+    """Start `processes` interpreters that open the new file `db` at one instant; returns
+    the last stderr line of each one that failed."""
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN, str(db), f"p{i}"], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(processes)]
+    for p in procs:
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    start = f"{time.time() + 0.2}\n"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write(start)
+        p.stdin.flush()
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    return [(e.strip().splitlines() or ["?"])[-1] for p, e in zip(procs, errors, strict=True)
+            if p.returncode != 0]
 BURN = "import time\nend = time.time() + float(__import__('sys').argv[1])\nwhile time.time() < end: pass\n"
 
 
@@ -39,14 +59,7 @@ def main() -> int:
     t0 = time.monotonic()
     try:
         for round_ in range(args.rounds):
-            db = work / f"round{round_}.sqlite"
-            start = time.time() + 2.5  # every interpreter has imported oshie by then
-            procs = [subprocess.Popen([sys.executable, "-c", OPEN, str(db), str(start), f"p{i}"],
-                                      stderr=subprocess.PIPE, text=True)
-                     for i in range(args.processes)]
-            errors = [p.communicate(timeout=120)[1] for p in procs]
-            failed = [e.strip().splitlines()[-1] for p, e in zip(procs, errors, strict=True)
-                      if p.returncode != 0]
+            failed = open_at_once(work / f"round{round_}.sqlite", args.processes)
             failures += len(failed)
             print(f"round {round_ + 1:2d}: {args.processes - len(failed)}/{args.processes} opened"
                   + (f"; {failed[0]}" if failed else ""))

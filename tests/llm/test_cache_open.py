@@ -25,31 +25,36 @@ REPO = Path(__file__).resolve().parents[2]
 OPEN_AT_ONCE = """
 import sys, time
 from oshie.llm.cache import connect
-start = float(sys.argv[2])
-time.sleep(max(0.0, start - time.time()))
+print("ready", flush=True)
+time.sleep(max(0.0, float(sys.stdin.readline()) - time.time()))
 conn = connect(sys.argv[1])
-conn.execute("INSERT OR IGNORE INTO meta VALUES (?, 'x')", (sys.argv[3],))
+conn.execute("INSERT OR IGNORE INTO meta VALUES (?, 'x')", (sys.argv[2],))
 conn.close()
 """
 
 
-def open_at_once(db: Path, processes: int) -> list[subprocess.CompletedProcess]:
-    """`processes` interpreters that all open a new cache file at the same instant."""
-    start = time.time() + 2.0  # after every interpreter has imported oshie
-    procs = [
-        subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, str(db), str(start), f"p{i}"],
-                         stderr=subprocess.PIPE, text=True)
-        for i in range(processes)
-    ]
-    return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), "", p.stderr.read())
-            for p in procs]
+def open_at_once(db: Path, processes: int) -> list[subprocess.Popen]:
+    """`processes` interpreters that, once all have imported oshie, open a new cache file
+    at the same instant."""
+    procs = [subprocess.Popen([sys.executable, "-c", OPEN_AT_ONCE, str(db), f"p{i}"], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for i in range(processes)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    start = f"{time.time() + 0.2}\n"
+    for p in procs:
+        p.stdin.write(start)
+        p.stdin.flush()
+    for p in procs:
+        p.stderr_text = p.communicate(timeout=120)[1]
+    return procs
 
 
 def test_eight_processes_open_a_new_cache_at_once(tmp_path):
     for round_ in range(2):
         db = tmp_path / f"round{round_}.sqlite"
         done = open_at_once(db, 8)
-        assert [p.returncode for p in done] == [0] * 8, [p.stderr for p in done if p.returncode]
+        assert [p.returncode for p in done] == [0] * 8, [p.stderr_text for p in done if p.returncode]
         conn = sqlite3.connect(db)
         assert conn.execute("SELECT COUNT(*) FROM meta WHERE value = 'x'").fetchone()[0] == 8
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -57,11 +62,12 @@ def test_eight_processes_open_a_new_cache_at_once(tmp_path):
 
 
 def test_the_switch_to_wal_waits_for_a_process_holding_the_lock(tmp_path):
-    """The race made deterministic: while another connection holds a new file's lock,
-    `PRAGMA journal_mode=WAL` answers SQLITE_BUSY at once, whatever the busy timeout."""
+    """The race made deterministic: while another connection holds a write lock on a new
+    file (as a second process creating the tables does), `PRAGMA journal_mode=WAL` answers
+    SQLITE_BUSY at once, whatever the busy timeout."""
     db = tmp_path / "new.sqlite"
     holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("BEGIN IMMEDIATE")
     holder.execute("CREATE TABLE calls_tmp (x)")
     threading.Timer(0.5, lambda: (holder.execute("ROLLBACK"), holder.close())).start()
     t0 = time.monotonic()
