@@ -126,25 +126,29 @@ class StreamingDedup:
                 agree = (bbit[block[:, 0]] == bbit[block[:, 1]]).mean(axis=1)
                 keep[s : s + 8192] = agree >= cfg.threshold - 0.2
             cand = cand[keep]
-        sets: dict[int, set[int]] = {}
-        for start in range(0, len(cand), 20_000):
-            block = cand[start : start + 20_000]
-            need = sorted(set(block.ravel().tolist()) - sets.keys())
+        # exact Jaccard on sorted unique shingle arrays (8 bytes a shingle, not a Python set),
+        # a bounded number of them cached at a time: candidates come sorted by first index
+        cache: dict[int, np.ndarray] = {}
+        for start in range(0, len(cand), 4096):
+            block = cand[start : start + 4096]
+            need = sorted(set(block.ravel().tolist()) - cache.keys())
             if need:
                 codes, lengths = self._forms([self.text(i) for i in need])
                 sh = shingles_of_codes(codes, lengths, cfg.ngram, cfg.seed)
                 for row, i in enumerate(need):
-                    sets[i] = set(sh.of(row).tolist())
+                    cache[i] = np.unique(sh.of(row))
             for a, b in block.tolist():
-                sa, sb = sets[a], sets[b]
-                jac = len(sa & sb) / len(sa | sb) if sa or sb else 0.0
+                sa, sb = cache[a], cache[b]
+                inter = np.intersect1d(sa, sb, assume_unique=True).size
+                union = sa.size + sb.size - inter
+                jac = inter / union if union else 0.0
                 if jac >= cfg.threshold:
                     result.pairs.append((a, b, jac))
                     uf.union(a, b)
                     edge_sim[a] = min(edge_sim.get(a, 1.0), jac)
                     edge_sim[b] = min(edge_sim.get(b, 1.0), jac)
-            if len(sets) > 200_000:  # keep the verification cache bounded too
-                sets.clear()
+            if len(cache) > 20_000:
+                cache.clear()
         result.clusters = assemble_clusters(uf, edge_sim, lambda m: int(exact[m]))
         return result
 
