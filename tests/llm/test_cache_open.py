@@ -51,14 +51,14 @@ def open_at_once(db: Path, processes: int) -> list[subprocess.Popen]:
 
 
 def test_eight_processes_open_a_new_cache_at_once(tmp_path):
-    for round_ in range(2):
-        db = tmp_path / f"round{round_}.sqlite"
-        done = open_at_once(db, 8)
-        assert [p.returncode for p in done] == [0] * 8, [p.stderr_text for p in done if p.returncode]
-        conn = sqlite3.connect(db)
-        assert conn.execute("SELECT COUNT(*) FROM meta WHERE value = 'x'").fetchone()[0] == 8
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        conn.close()
+    """One round here; `bench/cache_open_race.py` runs 20 under CPU load."""
+    db = tmp_path / "new.sqlite"
+    done = open_at_once(db, 8)
+    assert [p.returncode for p in done] == [0] * 8, [p.stderr_text for p in done if p.returncode]
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM meta WHERE value = 'x'").fetchone()[0] == 8
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
 
 
 def test_the_switch_to_wal_waits_for_a_process_holding_the_lock(tmp_path):

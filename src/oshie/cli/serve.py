@@ -71,7 +71,6 @@ def command(
         auth = "bearer key required" if api_key else "no key required"
         console.print(f"serving {model_dir} on {url} ({auth}); Ctrl+C stops", soft_wrap=True)
 
-    info(f"loading {model_dir} ...")
     serve(
         str(model_dir),
         host=host,
@@ -81,5 +80,6 @@ def command(
         batch_size=batch_size,
         device=device,
         on_ready=ready,
+        on_bound=lambda: info(f"loading {model_dir} ..."),
         max_body_bytes=int(max_request_mb * (1 << 20)),
     )

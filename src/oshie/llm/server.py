@@ -283,14 +283,18 @@ def serve(
     device: str = "auto",
     on_ready: Callable[[str], None] | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    on_bound: Callable[[], None] | None = None,
 ) -> None:
     """Bind the port (a port in use fails here, before anything loads), load `model_dir`,
-    then serve it until interrupted."""
+    then serve it until interrupted. `on_bound` runs once the port is held (before the
+    model loads), `on_ready` with the URL once the model is loaded."""
     uvicorn = require("uvicorn", "serve")
     from oshie.llm.local import LocalLLM
 
     sock = bind(host, port)
     try:
+        if on_bound is not None:
+            on_bound()
         llm = LocalLLM(model_dir, batch_size=batch_size, device=device, model_name=model_name)
         app = create_app(llm.load(), llm.model, api_key=api_key, max_body_bytes=max_body_bytes)
         config = uvicorn.Config(
