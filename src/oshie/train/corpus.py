@@ -26,8 +26,10 @@ def iter_texts(
     text_field: str = "text",
     by: Literal["line", "paragraph"] = "line",
 ) -> Iterator[str]:
-    """Yield documents from text or JSONL files, in file order."""
-    for raw in paths:
+    """Yield documents from text or JSONL files, in file order. A directory stands for its
+    .txt/.jsonl files, recursively and sorted (e.g. the `kept/` shards of `oshie corpus mix
+    --format jsonl`)."""
+    for raw in _expand(paths):
         path = Path(raw)
         if not path.is_file():
             raise DataError("no such file", path=path, hint="check the corpus path")
@@ -42,6 +44,16 @@ def iter_texts(
                 path=path,
                 hint="use .txt (one document per line) or .jsonl with a text field",
             )
+
+
+def _expand(paths: Iterable[str | Path]) -> Iterator[Path]:
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
+                              and f.suffix.lower() in (*TEXT_SUFFIXES, *JSONL_SUFFIXES))
+        else:
+            yield p
 
 
 def read_texts(paths: Iterable[str | Path], **kwargs) -> list[str]:
