@@ -62,16 +62,18 @@ def run_base(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     return {"model": "model", "tokenizer": "tokenizer"}
 
 
-def _resume_flags(train_dir: Path) -> dict[str, bool]:
-    """Resume from the last complete checkpoint of an interrupted run, else start clean."""
-    from oshie.train.job import last_checkpoint
+def _resume_flags(train_dir: Path, config: Any) -> dict[str, bool]:
+    """Resume from the last complete checkpoint of an interrupted run, else start clean
+    (also when the checkpoint already reached the end: resuming that would train nothing)."""
+    from oshie.train.job import is_finished, last_checkpoint
 
     # a checkpoint cut short by a kill has no trainer_state.json: it cannot be resumed from
     for ckpt in train_dir.glob("checkpoint-*"):
         if ckpt.is_dir() and not (ckpt / "trainer_state.json").is_file():
             shutil.rmtree(ckpt)
-    if last_checkpoint(train_dir) is not None:
-        info(f"  resuming from {last_checkpoint(train_dir).name}")  # type: ignore[union-attr]
+    ckpt = last_checkpoint(train_dir)
+    if ckpt is not None and not is_finished(config, ckpt):
+        info(f"  resuming from {ckpt.name}")
         return {"resume": True}
     return {"overwrite": True}
 
@@ -79,7 +81,7 @@ def _resume_flags(train_dir: Path) -> dict[str, bool]:
 def _train(train: Callable[..., Any], config: Any, train_dir: Path, *fields: str) -> dict[str, Any]:
     """Train (resuming an interrupted run); the stage outputs name the model and its log,
     plus the `fields` of the training result the stage records."""
-    result = train(config, **_resume_flags(train_dir))
+    result = train(config, **_resume_flags(train_dir, config))
     return {
         "model": TRAIN_DIR,
         "log_history": f"{TRAIN_DIR}/log_history.jsonl",

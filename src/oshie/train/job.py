@@ -31,7 +31,7 @@ from oshie.train.loading import (
 from oshie.train.loop import TrainResult, is_main_process, train_and_save
 from oshie.train.manifest import new_manifest, write_manifest
 
-__all__ = ["Built", "TrainJob", "last_checkpoint", "prepare_output_dir"]
+__all__ = ["Built", "TrainJob", "is_finished", "last_checkpoint", "prepare_output_dir"]
 
 # (config, tokenizer) -> (trainer, data statistics); the method-specific part of a job
 BuildFn = Callable[[Any, Any], tuple[Any, dict[str, Any]]]
@@ -55,16 +55,24 @@ def last_checkpoint(output_dir: str | Path) -> Path | None:
     return max(dirs, key=lambda d: int(d.name[11:])) if dirs else None
 
 
+def _progress(ckpt: Path) -> tuple[int, float]:
+    """(global step, epoch) a checkpoint reached."""
+    state = json.loads((ckpt / "trainer_state.json").read_text(encoding="utf-8"))
+    return int(state.get("global_step", 0)), float(state.get("epoch") or 0.0)
+
+
+def is_finished(config: TrainCommon, ckpt: Path) -> bool:
+    """Whether a checkpoint already reached the configured end (max_steps, else epochs)."""
+    step, epoch = _progress(ckpt)
+    return step >= config.max_steps if config.max_steps > 0 else epoch >= config.epochs
+
+
 def _refuse_finished(config: TrainCommon, ckpt: Path) -> None:
     """A checkpoint at or past the configured end has nothing left to train: resuming it
     would only overwrite the saved model and the manifest with an empty run."""
-    state = json.loads((ckpt / "trainer_state.json").read_text(encoding="utf-8"))
-    step, epoch = int(state.get("global_step", 0)), float(state.get("epoch") or 0.0)
-    if config.max_steps > 0:
-        done, goal = step >= config.max_steps, f"max_steps {config.max_steps}"
-    else:
-        done, goal = epoch >= config.epochs, f"epochs {config.epochs:g}"
-    if done:
+    if is_finished(config, ckpt):
+        step, epoch = _progress(ckpt)
+        goal = f"max_steps {config.max_steps}" if config.max_steps > 0 else f"epochs {config.epochs:g}"
         raise UsageError(
             f"--resume: {ckpt.name} has already trained {step} steps ({epoch:g} epochs); "
             f"{goal} leaves nothing to resume",
