@@ -114,30 +114,41 @@ class StreamingDedup:
         alive = np.concatenate(self._alive)
         if copies:
             alive[np.fromiter(copies, dtype=np.int64)] = False
-        cand = pairs_from_band_keys(np.concatenate(self._keys), alive)
-        result.n_candidates = len(cand)
-        if len(cand):
+        keys = np.concatenate(self._keys)
+        bbit = np.concatenate(self._bbit)
+        cache: dict[int, np.ndarray] = {}
+        # one band at a time, so at most about two candidate pairs per record are in memory;
+        # a pair already joined (through this or an earlier band) is not verified again
+        for band in range(keys.shape[1]):
+            cand = pairs_from_band_keys(keys[:, band : band + 1], alive)
+            result.n_candidates += len(cand)
+            if not len(cand):
+                continue
             # b-bit screen: 8-bit values agree with probability J + (1 - J) / 256, so the margin
             # below the threshold (as in find_duplicates) keeps every true pair for the exact check
-            bbit = np.concatenate(self._bbit)
             keep = np.zeros(len(cand), dtype=bool)
             for s in range(0, len(cand), 8192):
                 block = cand[s : s + 8192]
-                agree = (bbit[block[:, 0]] == bbit[block[:, 1]]).mean(axis=1)
-                keep[s : s + 8192] = agree >= cfg.threshold - 0.2
-            cand = cand[keep]
-        # exact Jaccard on sorted unique shingle arrays (8 bytes a shingle, not a Python set),
-        # a bounded number of them cached at a time: candidates come sorted by first index
-        cache: dict[int, np.ndarray] = {}
+                keep[s : s + 8192] = (bbit[block[:, 0]] == bbit[block[:, 1]]).mean(axis=1) >= cfg.threshold - 0.2
+            todo = [(x, y) for x, y in cand[keep].tolist() if uf.find(x) != uf.find(y)]
+            self._verify(todo, uf, edge_sim, result, cache)
+        result.clusters = assemble_clusters(uf, edge_sim, lambda m: int(exact[m]))
+        return result
+
+    def _verify(self, cand: list[tuple[int, int]], uf: _UnionFind, edge_sim: dict[int, float],
+                result: DedupResult, cache: dict[int, np.ndarray]) -> None:
+        """Exact Jaccard of each candidate pair on sorted unique shingle arrays (8 bytes a
+        shingle, not a Python set), with a bounded number of them cached at a time."""
+        cfg = self.cfg
         for start in range(0, len(cand), 4096):
             block = cand[start : start + 4096]
-            need = sorted(set(block.ravel().tolist()) - cache.keys())
+            need = sorted({i for pair in block for i in pair} - cache.keys())
             if need:
                 codes, lengths = self._forms([self.text(i) for i in need])
                 sh = shingles_of_codes(codes, lengths, cfg.ngram, cfg.seed)
                 for row, i in enumerate(need):
                     cache[i] = np.unique(sh.of(row))
-            for a, b in block.tolist():
+            for a, b in block:
                 sa, sb = cache[a], cache[b]
                 inter = np.intersect1d(sa, sb, assume_unique=True).size
                 union = sa.size + sb.size - inter
@@ -149,8 +160,6 @@ class StreamingDedup:
                     edge_sim[b] = min(edge_sim.get(b, 1.0), jac)
             if len(cache) > 20_000:
                 cache.clear()
-        result.clusters = assemble_clusters(uf, edge_sim, lambda m: int(exact[m]))
-        return result
 
     def close(self) -> None:
         self._spill.close()
