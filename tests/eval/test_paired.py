@@ -185,3 +185,21 @@ def test_cli_eval_diff_names_a_directory_that_is_not_a_run(tmp_path: Path) -> No
     )
     assert res.returncode == 1 and "results.json" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_defect_rate_listed_by_one_run_only_is_still_compared(tmp_path: Path) -> None:
+    # the response audit lists a rate only where the defect occurred; both runs' items carry
+    # the flag, so A's zeros pair with B's ones: 6 discordant one way, p = 2 / 64 = 0.03125
+    for name, flags in (("A", [0] * 6), ("B", [1] * 6)):
+        d = tmp_path / name / "response_audit"
+        d.mkdir(parents=True)
+        (d / "items.jsonl").write_text(
+            "".join(json.dumps({"id": str(i), "low_japanese_ratio": f}) + "\n"
+                    for i, f in enumerate(flags)), "utf-8")
+        rates = {"low_japanese_ratio_rate": {"value": 1.0}} if name == "B" else {}
+        (tmp_path / name / "results.json").write_text(
+            json.dumps({"response_audit": {"any_defect_rate": {"value": 0}, **rates}}), "utf-8")
+    results, _ = diff_runs(tmp_path / "A", tmp_path / "B")
+    by = {r.metric: r for r in results}
+    assert by["response_audit/low_japanese_ratio_rate"].p == pytest.approx(0.03125)
+    assert by["response_audit/low_japanese_ratio_rate"].verdict == "A better"  # lower is better

@@ -89,3 +89,13 @@ def test_mechanism_note_sets_answer_rates_beside_training_data_rates() -> None:
     assert len(notes) == 1
     assert "tiny/flawed writes answers flagged low_japanese_ratio 90%" in notes[0]
     assert "30/150 records (20%)" in notes[0] and "0/100 records (0%)" in notes[0]
+
+
+def test_mechanism_note_does_not_blame_training_data_that_lack_the_defect() -> None:
+    # near miss: a significant difference in loops, but neither training set has loops
+    res = compare([0] * 10, [1] * 9 + [0], metric="response_audit/repeated_ngrams_rate",
+                  lower_is_better=True)
+    mark_holm([res])
+    audits = {v: {"records": 100, "by_check": {}} for v in ("clean", "small")}
+    notes = mechanism_notes([Comparison("tiny", "clean", "small", res)], audits)
+    assert "not copied from them" in notes[0] and "reproduces" not in notes[0]

@@ -116,7 +116,9 @@ def diff_runs(
     skipped: list[str] = []
     for task in [t for t in res_a if t in res_b]:
         items_a, items_b = read_items(a, task), read_items(b, task)
-        for metric in [m for m in res_a[task] if m in res_b[task]]:
+        # a metric either run reports (a defect rate is listed only where the defect occurred;
+        # the items carry every check's flag, so the other run's zeros still pair with it)
+        for metric in dict.fromkeys([*res_a[task], *res_b[task]]):
             r = compare_metric(items_a, items_b, metric, f"{task}/{metric}", seed, label)
             if r is None:
                 skipped.append(f"{task}/{metric}")

@@ -99,15 +99,53 @@ class VariantFilter(_Strict):
     limit: int | None = Field(None, gt=0)  # first N records after filtering and mixing
 
 
+class SynthStep(_Strict):
+    """One step of a synthesis chain: a synth pipeline and the fields of its config."""
+
+    step: Literal["self_instruct", "evol", "magpie", "respond", "screen"]
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _valid_settings(self) -> SynthStep:
+        from oshie.experiment.synthesis import step_config
+
+        step_config(self.step, self.settings)  # unknown or bad fields fail at load time
+        return self
+
+
+class SynthesisSpec(_Strict):
+    """Records made by an LLM from seeds (see oshie.experiment.synthesis)."""
+
+    seeds: str | None = None  # seed instructions (any record file); magpie needs none
+    llm: dict[str, Any]  # oshie.llm LLMConfig fields: a local model dir or an endpoint
+    steps: list[SynthStep] = Field(min_length=1)
+
+    @field_validator("llm")
+    @classmethod
+    def _valid_llm(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from oshie.llm.config import LLMConfig
+
+        LLMConfig.model_validate(value)
+        return value
+
+
 class VariantSpec(_Strict):
-    """One training-data variant: files (a mixture when several), optionally filtered."""
+    """One training-data variant: files (a mixture when several) and/or records made by a
+    synthesis chain, optionally filtered."""
 
     name: str
-    datasets: list[DatasetRef] = Field(min_length=1)
+    datasets: list[DatasetRef] = Field(default_factory=list)
+    synthesis: SynthesisSpec | None = None
     filter: VariantFilter | None = None
     description: str | None = None
 
     _name = field_validator("name")(_check_name)
+
+    @model_validator(mode="after")
+    def _has_records(self) -> VariantSpec:
+        if not self.datasets and self.synthesis is None:
+            raise ValueError(f"variant '{self.name}': give 'datasets', 'synthesis' or both")
+        return self
 
 
 class DPORecipe(_Strict):
@@ -246,6 +284,14 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
                 m.build.pretrain.corpus = [
                     resolve_path(c, base_dir) for c in m.build.pretrain.corpus
                 ]
+    for v in config.variants:
+        if v.synthesis:
+            if v.synthesis.seeds:
+                v.synthesis.seeds = resolve_path(v.synthesis.seeds, base_dir)
+            if v.synthesis.llm.get("backend") == "local" and v.synthesis.llm.get("model"):
+                v.synthesis.llm["model"] = resolve_path(str(v.synthesis.llm["model"]), base_dir)
+            if v.synthesis.llm.get("cache"):
+                v.synthesis.llm["cache"] = resolve_path(str(v.synthesis.llm["cache"]), base_dir)
     refs = [d for v in config.variants for d in v.datasets]
     if config.recipe.dpo:
         refs += config.recipe.dpo.datasets

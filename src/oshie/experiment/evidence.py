@@ -125,22 +125,28 @@ def mechanism_notes(
         rate = {c.a: res.a, c.b: res.b}
         lo, hi = res.ci95 if worse == c.b else (-res.ci95[1], -res.ci95[0])
 
-        def share(variant: str, code: str = code) -> str:
+        def share(variant: str, code: str = code) -> tuple[str, float | None]:
             audit = data_audits.get(variant)
             if not audit or not audit.get("records"):
-                return "not audited"
+                return "not audited", None
             flagged = audit.get("by_check", {}).get(code, 0)
             text = f"{flagged}/{audit['records']} records ({flagged / audit['records']:.0%})"
             if audit.get("kept") is not None:
-                text += f" before the audit filter, which kept {audit['kept']}"
-            return text
+                text += f" before the audit filter, which kept {audit['kept']},"
+            return text, flagged / audit["records"]
 
+        (worse_text, worse_share), (better_text, better_share) = share(worse), share(better)
+        if worse_share is not None and better_share is not None and worse_share > better_share:
+            cause = "the model reproduces what its training answers look like."
+        else:
+            cause = ("the training data do not show this defect more often, so it is not "
+                     "copied from them (a smaller or narrower training set can still leave a "
+                     "model looping or cut short).")
         notes.append(
             f"{c.model}/{worse} writes answers flagged {code} {rate[worse]:.0%} of the time "
             f"against {rate[better]:.0%} for {c.model}/{better} (paired difference "
             f"{abs(res.diff):.0%}, 95% CI [{lo:+.0%}, {hi:+.0%}], Holm p {res.p_holm:.2g}). "
-            f"The same check flags {share(worse)} of the {worse} training data and "
-            f"{share(better)} of the {better} training data: the model reproduces "
-            f"what its training answers look like."
+            f"The same check flags {worse_text} of the {worse} training data and "
+            f"{better_text} of the {better} training data: {cause}"
         )
     return notes

@@ -2,6 +2,7 @@
 
 base/<model>            tokenizer + random tiny model (or a local model directory)
 pretrain/<model>        short causal-LM pass on raw text (optional)
+synth/<variant>/<i>-<step>  one step of a variant's synthesis chain (optional)
 audit/<variant>         quality audit of the variant's records
 data/<variant>          mixed / filtered training file of the variant
 sft/<model>/<variant>   SFT of the model on the variant
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from oshie.experiment.cache import Stage
 from oshie.experiment.config import ExperimentConfig
+from oshie.experiment.synthesis import synth_stages
 
 BASE_ROW = "base"
 FILE_INPUT = "<file>"  # a setting whose value is a file among the stage's (hashed) inputs
@@ -98,10 +100,19 @@ def build_plan(config: ExperimentConfig) -> Plan:
         files = {f"dataset[{i}]": d.path for i, d in enumerate(v.datasets)}
         datasets = [d.model_dump(mode="json", exclude={"path"}) for d in v.datasets]
         filtered = bool(v.filter and v.filter.passed_audit)
+        synth = synth_stages(v, seed) if v.synthesis else []
+        stages += synth
+        made = [synth[-1].id] if synth else []  # the synthesized records join the files
         if config.audit or filtered:
             # content-addressed: variants reading the same files share one audit
             stages.append(
-                Stage(f"audit/{v.name}", "audit", {"datasets": datasets}, files={**files, **evals})
+                Stage(
+                    f"audit/{v.name}",
+                    "audit",
+                    {"datasets": datasets},
+                    deps=made,
+                    files={**files, **evals},
+                )
             )
         stages.append(
             Stage(
@@ -112,6 +123,7 @@ def build_plan(config: ExperimentConfig) -> Plan:
                     "filter": v.filter.model_dump(mode="json") if v.filter else None,
                     "seed": seed,
                 },
+                deps=made,
                 # a filtered variant asks the audit itself which records pass
                 files={**files, **evals} if filtered else files,
             )
@@ -138,6 +150,7 @@ def build_plan(config: ExperimentConfig) -> Plan:
             if config.recipe.dpo:
                 dpo = config.recipe.dpo
                 tuned = f"dpo/{m.name}/{v.name}"
+                deps = [sft_id]
                 stages.append(
                     Stage(
                         tuned,
@@ -149,7 +162,7 @@ def build_plan(config: ExperimentConfig) -> Plan:
                                 d.model_dump(mode="json", exclude={"path"}) for d in dpo.datasets
                             ],
                         },
-                        deps=[sft_id],
+                        deps=deps,
                         files={
                             **{f"dataset[{i}]": d.path for i, d in enumerate(dpo.datasets)},
                             **_template_file(dpo.settings),

@@ -16,6 +16,7 @@ from typing import Any
 from oshie.console import info
 from oshie.errors import ConfigError, UsageError
 from oshie.experiment.cache import Stage, StageOutput, clear_unfinished
+from oshie.experiment.synthesis import run_synth
 from oshie.jsonl import JsonlWriter
 from oshie.runs import Manifest, write_json
 
@@ -132,13 +133,25 @@ def _dataset_files(stage: Stage) -> list[str]:
     return [p for k, p in stage.files.items() if k.startswith("dataset[")]
 
 
-def _read_variant(stage: Stage) -> list[list[Any]]:
+def _synthesized(upstream: Upstream) -> list[Path]:
+    return [o.path("records") for sid, o in upstream.items() if sid.startswith("synth/")]
+
+
+def _read_variant(stage: Stage, upstream: Upstream) -> list[list[Any]]:
+    """The variant's records per source: each file, then the synthesized records (if any)."""
     from oshie.train.data import read_records
 
     paths = _dataset_files(stage)
-    return [
+    parts = [
         read_records(path, spec.get("format"))
         for path, spec in zip(paths, stage.params["datasets"], strict=True)
+    ]
+    return parts + [read_records(p, "messages") for p in _synthesized(upstream)]
+
+
+def _source_names(stage: Stage, upstream: Upstream) -> list[str]:
+    return [Path(p).name for p in _dataset_files(stage)] + [
+        f"{p.parent.name}/{p.name}" for p in _synthesized(upstream)
     ]
 
 
@@ -148,8 +161,8 @@ def run_audit(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
     from oshie.data.check import check_records
 
     clear_unfinished(stage_dir)
-    parts = _read_variant(stage)
-    names = [Path(p).name for p in _dataset_files(stage)]
+    parts = _read_variant(stage, upstream)
+    names = _source_names(stage, upstream)
     records = [r for part in parts for r in part]
     sources = [name for name, part in zip(names, parts, strict=True) for _ in part]
     eval_sets = [p for k, p in stage.files.items() if k.startswith("eval[")]
@@ -207,12 +220,12 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     clear_unfinished(stage_dir)
     p = stage.params
     flt = p.get("filter") or {}
-    parts = _read_variant(stage)
+    parts = _read_variant(stage, upstream)
     kept_parts, dropped = parts, 0
     if flt.get("passed_audit"):
         kept_parts = _audit_keep(stage, parts, flt)
         dropped = sum(len(a) - len(b) for a, b in zip(parts, kept_parts, strict=True))
-    weights = [d["weight"] for d in p["datasets"]]
+    weights = [d["weight"] for d in p["datasets"]] + [1.0] * len(_synthesized(upstream))
     records = mix(list(zip(kept_parts, weights, strict=True)), p["seed"])
     if flt.get("limit"):
         records = records[: flt["limit"]]
@@ -227,8 +240,7 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
         "records": len(records),
         "dropped_by_audit": dropped,
         "sources": {
-            Path(f).name: len(r)
-            for f, r in zip(_dataset_files(stage), parts, strict=True)
+            name: len(r) for name, r in zip(_source_names(stage, upstream), parts, strict=True)
         },
     }
     write_json(stage_dir / "stats.json", stats)
@@ -259,7 +271,7 @@ def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
     train_dir = stage_dir / TRAIN_DIR
     datasets = [
         {"path": path, **spec}
-        for path, spec in zip(stage.files.values(), stage.params["datasets"], strict=True)
+        for path, spec in zip(_dataset_files(stage), stage.params["datasets"], strict=True)
     ]
     config = _tuning_config(stage, "dpo", _model_of(upstream), train_dir, datasets)
     return _train(train_dpo, config, train_dir, "final_loss", "global_step")
@@ -355,6 +367,7 @@ def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
 
 
 ADAPTERS: dict[str, Adapter] = {
+    "synth": run_synth,
     "base": run_base,
     "pretrain": run_pretrain,
     "audit": run_audit,
