@@ -84,3 +84,14 @@ def test_live_audit_flags_near_duplicates_only(live_studio: LiveStudio) -> None:
         other = audit_draft(s, "夏休みの自由研究のテーマを三つ提案してください。")
     assert [f["check"] for f in near].count("duplicate") == 1
     assert not [f for f in other if f["check"] == "duplicate"]
+
+
+def test_init_on_postgresql_never_prints_the_database_password(tmp_path: Path, postgres) -> None:  # type: ignore[no-untyped-def]
+    # The test server trusts local connections, so the planted password is accepted and ignored:
+    # the command runs for real and must still keep the password out of everything it prints.
+    url = postgres.create_database("pw_hidden").replace("postgres@", "postgres:s3cret-pw-42@")
+    code, out, err = run_cli(["studio", "init", str(tmp_path / "p"), "--db", url])
+    assert code == 0, err or out
+    assert "database ready" in out and "127.0.0.1" in out
+    assert "s3cret-pw-42" not in out + err
+    assert "s3cret-pw-42" not in (tmp_path / "p" / "studio.yaml").read_text(encoding="utf-8")

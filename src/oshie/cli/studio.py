@@ -16,6 +16,7 @@ from rich.table import Table
 from oshie.console import console, out, set_quiet
 from oshie.errors import UsageError
 from oshie.jsonl import JsonlWriter
+from oshie.runs import redact_url
 
 app = typer.Typer(no_args_is_help=True, help="The web app for question writers, answer writers, checkers and blind human evaluation.")
 eval_app = typer.Typer(no_args_is_help=True, help="Blind pairwise human evaluation rounds.")
@@ -41,14 +42,8 @@ def init(project_dir: DirArg, db: DbOpt = None) -> None:
 
     path = init_project(project_dir)
     studio = _open(project_dir, db)
-    out.print(f"wrote {escape(str(path))}; database ready ({escape(_safe_url(studio.db.url))})")
+    out.print(f"wrote {escape(str(path))}; database ready ({escape(redact_url(studio.db.url))})")
     out.print(f"next: oshie studio user add NAME --role admin --dir {escape(str(project_dir))}")
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command("serve")
