@@ -57,21 +57,18 @@ def guard_outputs(
     ins = [Path(i) for i in inputs if i is not None]
     where = f" ({option})" if option else ""
     for out in outs:
-        for src in ins:
-            if same_file(out, src):
-                raise UsageError(
-                    f"the output {out}{where} is the input {src}; writing it would destroy the input",
-                    hint="choose a different output path (oshie never overwrites its own input)",
-                )
-    seen: list[Path] = []
-    for out in outs:
-        for prev in seen:
-            if same_file(out, prev):
-                raise UsageError(
-                    f"{out} is named as two different outputs of one run",
-                    hint="give each output its own path",
-                )
-        seen.append(out)
+        src = next((i for i in ins if same_file(out, i)), None)
+        if src is not None:
+            raise UsageError(
+                f"the output {out}{where} is the input {src}; writing it would destroy the input",
+                hint="choose a different output path (oshie never overwrites its own input)",
+            )
+    for n, out in enumerate(outs):
+        if any(same_file(out, prev) for prev in outs[:n]):
+            raise UsageError(
+                f"{out} is named as two different outputs of one run",
+                hint="give each output its own path",
+            )
 
 
 @contextmanager

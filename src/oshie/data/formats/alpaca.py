@@ -7,6 +7,7 @@ from typing import Any
 from oshie.data.formats.fields import (
     conversation,
     dump_metadata,
+    finish_row,
     get_answer,
     get_id,
     get_metadata,
@@ -14,7 +15,6 @@ from oshie.data.formats.fields import (
     need_conversation,
     single_turn,
     turn,
-    with_extra,
 )
 from oshie.data.formats.registry import Format, RowContext, register
 from oshie.records import Conversation, Record
@@ -50,9 +50,7 @@ def write_alpaca(record: Record) -> dict[str, Any]:
     row: dict[str, Any] = {"id": conv.id, "instruction": instruction, "input": inp, "output": answer}
     if conv.system is not None:
         row["system"] = conv.system
-    if meta:
-        row["metadata"] = meta
-    return with_extra(row, extra)
+    return finish_row(row, meta, extra)
 
 
 register(Format("alpaca", "conversation", ("instruction", "output"), _ALPACA_KNOWN, read_alpaca,

@@ -217,6 +217,14 @@ def with_extra(row: dict[str, Any], extra: dict[str, Any], meta_key: str = "meta
     return row
 
 
+def finish_row(row: dict[str, Any], meta: dict[str, Any], extra: dict[str, Any],
+               meta_key: str = "metadata") -> dict[str, Any]:
+    """What every writer does last: metadata (when there is any) after the fields, then the extra fields."""
+    if meta:
+        row[meta_key] = meta
+    return with_extra(row, extra, meta_key)
+
+
 ROLE_NAMES = {
     "user": "user", "human": "user",
     "assistant": "assistant", "gpt": "assistant", "chatgpt": "assistant", "model": "assistant",
@@ -308,6 +316,14 @@ def conversation(id_: str, system: str | None, messages: list[Msg], meta: dict[s
                   meta_key: str = "metadata") -> Conversation:
     data = {"id": id_, "system": system, "messages": messages, "metadata": meta}
     return validated(Conversation, data, meta_key)  # type: ignore[return-value]
+
+
+def read_conversation(row: dict[str, Any], ctx: RowContext, known: frozenset[str], system: str | None,
+                      messages: list[Msg], id_keys: tuple[str, ...] = ("id",),
+                      meta_key: str = "metadata") -> Conversation:
+    """What every conversation reader does last: the row's id and metadata around the messages it read."""
+    return conversation(get_id(row, id_keys, ctx), system, messages,
+                        get_metadata(row, meta_key, ctx, known), meta_key)
 
 
 def merge_system(top: str | None, inner: str | None, field: str) -> str | None:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from oshie.data.formats.fields import (
-    conversation,
     dump_metadata,
     get_answer,
-    get_id,
-    get_metadata,
     get_text,
     need_conversation,
+    read_conversation,
     single_turn,
     turn,
     with_extra,
@@ -24,8 +22,8 @@ _ICHIKARA_KNOWN = frozenset({"ID", "id", "text", "output", "meta", "system"})
 
 def read_ichikara(row: dict[str, Any], ctx: RowContext) -> Conversation:
     messages = turn(get_text(row, "text", ctx), get_answer(row, "output", ctx))
-    return conversation(get_id(row, ("ID", "id"), ctx), get_text(row, "system", ctx, required=False),
-                         messages, get_metadata(row, "meta", ctx, _ICHIKARA_KNOWN), "meta")
+    return read_conversation(row, ctx, _ICHIKARA_KNOWN, get_text(row, "system", ctx, required=False),
+                             messages, id_keys=("ID", "id"), meta_key="meta")
 
 
 def write_ichikara(record: Record) -> dict[str, Any]:

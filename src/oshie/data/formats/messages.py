@@ -6,16 +6,14 @@ from typing import Any
 
 from oshie.data.formats.fields import (
     check_turns,
-    conversation,
     dump_metadata,
-    get_id,
+    finish_row,
     get_messages,
-    get_metadata,
     get_text,
     merge_system,
     messages_json,
     need_conversation,
-    with_extra,
+    read_conversation,
 )
 from oshie.data.formats.registry import Format, RowContext, register
 from oshie.records import Conversation, Record
@@ -27,8 +25,7 @@ def read_messages(row: dict[str, Any], ctx: RowContext) -> Conversation:
     top = get_text(row, "system", ctx, required=False)
     inner, messages = get_messages(row.get("messages"), "messages", ctx)
     check_turns(messages, "messages", offset=1 if inner is not None else 0, require_answer=ctx.require_answer)
-    return conversation(get_id(row, ("id",), ctx), merge_system(top, inner, "messages"),
-                         messages, get_metadata(row, "metadata", ctx, _MESSAGES_KNOWN))
+    return read_conversation(row, ctx, _MESSAGES_KNOWN, merge_system(top, inner, "messages"), messages)
 
 
 def write_messages(record: Record) -> dict[str, Any]:
@@ -38,9 +35,7 @@ def write_messages(record: Record) -> dict[str, Any]:
     if conv.system is not None:
         row["system"] = conv.system
     row["messages"] = messages_json(conv.messages)
-    if meta:
-        row["metadata"] = meta
-    return with_extra(row, extra)
+    return finish_row(row, meta, extra)
 
 
 register(Format("messages", "conversation", ("messages",), _MESSAGES_KNOWN, read_messages, write_messages,

@@ -7,6 +7,7 @@ from typing import Any
 from oshie.data.formats.fields import (
     check_turns,
     dump_metadata,
+    finish_row,
     get_id,
     get_metadata,
     get_text,
@@ -14,7 +15,6 @@ from oshie.data.formats.fields import (
     messages_json,
     type_name,
     validated,
-    with_extra,
 )
 from oshie.data.formats.prompt_completion import answer_part, check_prompt, prompt_part
 from oshie.data.formats.registry import Format, RowContext, RowError, register
@@ -74,9 +74,7 @@ def write_preference(record: Record) -> dict[str, Any]:
     for key in ("chosen_score", "rejected_score"):
         if getattr(record, key) is not None:
             row[key] = getattr(record, key)
-    if meta:
-        row["metadata"] = meta
-    return with_extra(row, extra)
+    return finish_row(row, meta, extra)
 
 
 register(Format("preference", "preference", ("prompt", "chosen", "rejected"), _PREF_KNOWN,

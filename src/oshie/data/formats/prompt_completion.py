@@ -8,17 +8,15 @@ from oshie.data.formats.fields import (
     Msg,
     answer_missing,
     check_turns,
-    conversation,
     dump_metadata,
-    get_id,
+    finish_row,
     get_messages,
-    get_metadata,
     get_text,
     maybe_json,
     merge_system,
     messages_json,
     need_conversation,
-    with_extra,
+    read_conversation,
 )
 from oshie.data.formats.registry import Format, RowContext, RowError, register
 from oshie.records import Conversation, Record
@@ -68,8 +66,7 @@ def read_prompt_completion(row: dict[str, Any], ctx: RowContext) -> Conversation
         completion = answer_part(row, "completion", ctx)
         check_turns(completion, "completion", start="assistant")
     system = merge_system(get_text(row, "system", ctx, required=False), inner, "prompt")
-    return conversation(get_id(row, ("id",), ctx), system, prompt + completion,
-                         get_metadata(row, "metadata", ctx, _PC_KNOWN))
+    return read_conversation(row, ctx, _PC_KNOWN, system, prompt + completion)
 
 
 def write_prompt_completion(record: Record) -> dict[str, Any]:
@@ -87,9 +84,7 @@ def write_prompt_completion(record: Record) -> dict[str, Any]:
         head = [{"role": "system", "content": conv.system}] if conv.system is not None else []
         row["prompt"] = head + messages_json(prompt)
         row["completion"] = messages_json(conv.messages[-1:]) if answered else ""
-    if meta:
-        row["metadata"] = meta
-    return with_extra(row, extra)
+    return finish_row(row, meta, extra)
 
 
 register(Format("prompt_completion", "conversation", ("prompt", "completion"), _PC_KNOWN,

@@ -6,15 +6,13 @@ from typing import Any
 
 from oshie.data.formats.fields import (
     check_turns,
-    conversation,
     dump_metadata,
-    get_id,
+    finish_row,
     get_messages,
-    get_metadata,
     get_text,
     merge_system,
     need_conversation,
-    with_extra,
+    read_conversation,
 )
 from oshie.data.formats.registry import Format, RowContext, RowError, register
 from oshie.records import Conversation, Record
@@ -32,8 +30,8 @@ def read_sharegpt(row: dict[str, Any], ctx: RowContext) -> Conversation:
         check_turns(messages, "conversations", offset=offset, require_answer=ctx.require_answer)
     except RowError as exc:  # name the sharegpt key, not ours
         raise RowError(exc.message, (exc.field or "").replace(".role", ".from"), exc.hint) from None
-    return conversation(get_id(row, ("id",), ctx), merge_system(top, inner, "conversations"),
-                         messages, get_metadata(row, "metadata", ctx, _SHAREGPT_KNOWN))
+    return read_conversation(row, ctx, _SHAREGPT_KNOWN, merge_system(top, inner, "conversations"),
+                             messages)
 
 
 def write_sharegpt(record: Record) -> dict[str, Any]:
@@ -42,9 +40,7 @@ def write_sharegpt(record: Record) -> dict[str, Any]:
     turns = [{"from": "system", "value": conv.system}] if conv.system is not None else []
     turns += [{"from": _SHAREGPT_ROLE[m.role], "value": m.content} for m in conv.messages]
     row: dict[str, Any] = {"id": conv.id, "conversations": turns}
-    if meta:
-        row["metadata"] = meta
-    return with_extra(row, extra)
+    return finish_row(row, meta, extra)
 
 
 register(Format("sharegpt", "conversation", ("conversations",), _SHAREGPT_KNOWN, read_sharegpt,
