@@ -72,7 +72,17 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=now, index=True)
 
 
-class Question(Base):
+class EditedText:
+    """The columns of a row people write and edit: audit findings at the last save, the
+    version an optimistic update names (a stale one is a conflict), and when."""
+
+    findings: Mapped[int] = mapped_column(Integer, default=0)  # audit findings at the last save
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+class Question(EditedText, Base):
     """An instruction (plus optional input) written by a question writer."""
 
     __tablename__ = "questions"
@@ -83,13 +93,9 @@ class Question(Base):
     purpose: Mapped[str] = mapped_column(String(80), default="")
     writer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(200), default="")  # imported from (file, id)
-    findings: Mapped[int] = mapped_column(Integer, default=0)  # audit findings at the last save
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
-class Answer(Base):
+class Answer(EditedText, Base):
     """One answer to a question by someone who did not write it; the unit a checker signs off."""
 
     __tablename__ = "answers"
@@ -101,10 +107,6 @@ class Answer(Base):
     state: Mapped[str] = mapped_column(String(20), default="answered", index=True)
     checker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     review_comment: Mapped[str] = mapped_column(Text, default="")
-    findings: Mapped[int] = mapped_column(Integer, default=0)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
 class History(Base):

@@ -42,7 +42,7 @@ from oshie.studio.db import (
     User,
     now,
 )
-from oshie.studio.workflow import Forbidden, NotFound, log
+from oshie.studio.workflow import Forbidden, NotFound, get_row, log
 
 CHOICES = ("x", "tie", "y")  # categories of the agreement tables, in the frame of system X
 _VERDICT = {"win": ("A", "B"), "loss": ("B", "A"), "tie": ("tie", "tie")}
@@ -102,10 +102,7 @@ def import_round(s: Session, name: str, systems: dict[str, list[dict[str, Any]]]
 
 
 def get_round(s: Session, round_id: int) -> EvalRound:
-    rnd = s.get(EvalRound, round_id)
-    if rnd is None:
-        raise NotFound(f"evaluation round {round_id} does not exist")
-    return rnd
+    return get_row(s, EvalRound, round_id, "evaluation round")
 
 
 def next_assignment(s: Session, rater: User, rnd: EvalRound) -> EvalVote | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from oshie.errors import OshieError
 from oshie.records import Conversation, Message, Provenance, Record
 from oshie.studio.db import Answer, History, Question, User, now
+
+Row = TypeVar("Row")
 
 
 class Forbidden(OshieError):
@@ -32,6 +34,14 @@ class Forbidden(OshieError):
 
 class NotFound(OshieError):
     exit_code = 2
+
+
+def get_row(s: Session, model: type[Row], key: int, what: str) -> Row:
+    """The row `key` of `model`, or NotFound naming it as `what` (the one lookup every page uses)."""
+    row = s.get(model, key)
+    if row is None:
+        raise NotFound(f"{what} {key} does not exist")
+    return row
 
 
 class Conflict(OshieError):
@@ -70,17 +80,11 @@ def answer_fields(a: Answer) -> dict[str, Any]:
 
 
 def get_question(s: Session, qid: int) -> Question:
-    q = s.get(Question, qid)
-    if q is None:
-        raise NotFound(f"question {qid} does not exist")
-    return q
+    return get_row(s, Question, qid, "question")
 
 
 def get_answer(s: Session, aid: int) -> Answer:
-    a = s.get(Answer, aid)
-    if a is None:
-        raise NotFound(f"answer {aid} does not exist")
-    return a
+    return get_row(s, Answer, aid, "answer")
 
 
 def _need_text(value: str, field: str) -> str:

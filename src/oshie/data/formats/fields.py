@@ -326,6 +326,21 @@ def read_conversation(row: dict[str, Any], ctx: RowContext, known: frozenset[str
                         get_metadata(row, meta_key, ctx, known), meta_key)
 
 
+def read_chat(row: dict[str, Any], ctx: RowContext, key: str, known: frozenset[str], *,
+              role_key: str = "role", content_key: str = "content") -> Conversation:
+    """A conversation kept as one list of turns under `key` (native messages, ShareGPT), with an
+    optional top-level `system` that must agree with a system turn. Errors name the format's own keys."""
+    top = get_text(row, "system", ctx, required=False)
+    inner, messages = get_messages(row.get(key), key, ctx, role_key=role_key, content_key=content_key)
+    try:
+        check_turns(messages, key, offset=1 if inner is not None else 0, require_answer=ctx.require_answer)
+    except RowError as exc:
+        if role_key == "role":
+            raise
+        raise RowError(exc.message, (exc.field or "").replace(".role", f".{role_key}"), exc.hint) from None
+    return read_conversation(row, ctx, known, merge_system(top, inner, key), messages)
+
+
 def merge_system(top: str | None, inner: str | None, field: str) -> str | None:
     if top is not None and inner is not None and top != inner:
         raise RowError("both a 'system' field and a different system message", field,

@@ -5,15 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from oshie.data.formats.fields import (
-    check_turns,
     dump_metadata,
     finish_row,
-    get_messages,
-    get_text,
-    merge_system,
     messages_json,
     need_conversation,
-    read_conversation,
+    read_chat,
 )
 from oshie.data.formats.registry import Format, RowContext, register
 from oshie.records import Conversation, Record
@@ -22,10 +18,7 @@ _MESSAGES_KNOWN = frozenset({"id", "system", "messages", "metadata"})
 
 
 def read_messages(row: dict[str, Any], ctx: RowContext) -> Conversation:
-    top = get_text(row, "system", ctx, required=False)
-    inner, messages = get_messages(row.get("messages"), "messages", ctx)
-    check_turns(messages, "messages", offset=1 if inner is not None else 0, require_answer=ctx.require_answer)
-    return read_conversation(row, ctx, _MESSAGES_KNOWN, merge_system(top, inner, "messages"), messages)
+    return read_chat(row, ctx, "messages", _MESSAGES_KNOWN)
 
 
 def write_messages(record: Record) -> dict[str, Any]:

@@ -5,16 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from oshie.data.formats.fields import (
-    check_turns,
     dump_metadata,
     finish_row,
-    get_messages,
-    get_text,
-    merge_system,
     need_conversation,
-    read_conversation,
+    read_chat,
 )
-from oshie.data.formats.registry import Format, RowContext, RowError, register
+from oshie.data.formats.registry import Format, RowContext, register
 from oshie.records import Conversation, Record
 
 _SHAREGPT_KNOWN = frozenset({"id", "system", "conversations", "metadata"})
@@ -22,16 +18,7 @@ _SHAREGPT_ROLE = {"user": "human", "assistant": "gpt", "system": "system"}
 
 
 def read_sharegpt(row: dict[str, Any], ctx: RowContext) -> Conversation:
-    top = get_text(row, "system", ctx, required=False)
-    inner, messages = get_messages(row.get("conversations"), "conversations", ctx,
-                                   role_key="from", content_key="value")
-    offset = 1 if inner is not None else 0
-    try:
-        check_turns(messages, "conversations", offset=offset, require_answer=ctx.require_answer)
-    except RowError as exc:  # name the sharegpt key, not ours
-        raise RowError(exc.message, (exc.field or "").replace(".role", ".from"), exc.hint) from None
-    return read_conversation(row, ctx, _SHAREGPT_KNOWN, merge_system(top, inner, "conversations"),
-                             messages)
+    return read_chat(row, ctx, "conversations", _SHAREGPT_KNOWN, role_key="from", content_key="value")
 
 
 def write_sharegpt(record: Record) -> dict[str, Any]:
