@@ -44,6 +44,8 @@ def test_rows_are_compared_pairwise_and_holm_corrected_together(tmp_path: Path) 
     # base vs X: every item differs by +1, so the joint-resample interval is exactly [1, 1]
     assert got[("base", "X")].ci95 == pytest.approx((1.0, 1.0))
     assert got[("base", "X")].diff == 1.0 and got[("X", "Y")].diff == pytest.approx(-0.5)
+    as_json = comps[0].to_dict()
+    assert (as_json["row_a"], as_json["row_b"], as_json["a"], as_json["b"]) == ("base", "X", 0.0, 1.0)
 
     # results.csv marks only the difference that survives the correction
     result_rows = []

@@ -36,7 +36,9 @@ class Comparison:
         return self.result.metric
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "a": self.a, "b": self.b, **self.result.to_dict()}
+        """The comparison for results.json: which rows (`row_a`, `row_b`), then the paired
+        result (`a` and `b` there are the two rows' means)."""
+        return {"model": self.model, "row_a": self.a, "row_b": self.b, **self.result.to_dict()}
 
 
 def row_items(eval_stage: StageOutput) -> Items:
