@@ -42,7 +42,8 @@ def _print_results(results: dict[str, dict[str, dict[str, Any]]], out_dir: Path)
     for task, metrics in results.items():
         for name, m in metrics.items():
             ci = m.get("ci95") or [None, None]
-            note = m.get("unit") or ("count=" + str(m["count"]) if "count" in m else "")
+            note = m.get("unit") or "; ".join(
+                x for x in ((f"count={m['count']}" if "count" in m else ""), m.get("note") or "") if x)
             table.add_row(escape(task), name, _fmt(m.get("value")),
                           f"[{_fmt(ci[0])}, {_fmt(ci[1])}]", str(m.get("n", "")), escape(str(note)))
     out.print(table)
@@ -76,8 +77,15 @@ def run(
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Requests per forward pass (default 8).")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Run directory to write (re-running it resumes).")] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="Override a suite field, dotted for nested ones, e.g. --set tasks.0.limit=50 (repeatable).")] = None,
+    device: Annotated[str | None, typer.Option("--device", help="auto (GPU when there is one), cpu or cuda [default: auto].")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="joint: tokenise prompt+choice together as lm-evaluation-harness does; separate: oshie's earlier convention [default: joint].")] = None,
+    truncation: Annotated[str | None, typer.Option("--truncation", help="left: cut an over-long prompt's start and count it in the results; error: refuse [default: left].")] = None,
+    max_length: Annotated[int | None, typer.Option("--max-length", min=2, help="Window in tokens (default: the model's own).")] = None,
 ) -> None:
-    """Evaluate a local model on one task (--task/--data) or a suite (--suite)."""
+    """Evaluate a local model on one task (--task/--data) or a suite (--suite).
+
+    Scores follow lm-evaluation-harness's tokenisation; prompts cut to fit the window are
+    counted per task (truncated, answer_cut) in the table, results.json and the report."""
     from oshie.config import parse_overrides
     from oshie.eval.runner import load_suite, run_eval, run_suite
 
@@ -87,8 +95,10 @@ def run(
         overrides: list[tuple[str, Any]] = parse_overrides(sets, example="tasks.0.limit=50")
         if model is not None:
             overrides.append(("model", str(model.resolve())))
-        if batch_size is not None:
-            overrides.append(("batch_size", batch_size))
+        for key, value in (("batch_size", batch_size), ("device", device), ("encoding", encoding),
+                           ("truncation", truncation), ("max_length", max_length)):
+            if value is not None:
+                overrides.append((key, value))
         cfg = load_suite(suite, overrides)
         target = out_dir or cfg.out
         _guard(Path(str(target)) if target else None,
@@ -101,7 +111,9 @@ def run(
     _guard(out_dir, [model, data, train_data])
     spec = {"task": task, "data": data, "train_data": train_data, "shots": shots, "limit": limit,
             "template": template, "seed": seed, "max_new_tokens": max_new_tokens}
-    results = run_eval(model, [spec], out_dir, batch_size=batch_size or 8)
+    results = run_eval(model, [spec], out_dir, batch_size=batch_size or 8, device=device or "auto",
+                       encoding=encoding or "joint", truncation=truncation or "left",
+                       max_length=max_length)
     _print_results(results, out_dir)
 
 

@@ -1,10 +1,15 @@
-"""Greedy generation, batched with left padding, cut at the first stop string."""
+"""Greedy generation, batched with left padding, cut at the first stop string.
+
+Prompts are encoded and truncated by `oshie.eval.encoding.encode_prompt` (lm-eval's rule);
+the runner encodes them itself to count truncation, other callers pass text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 from oshie.errors import require
+from oshie.eval.encoding import EncodedPrompt, encode_prompt
 from oshie.eval.lm import LocalModel
 from oshie.eval.requests import GenerateRequest, run_longest_first
 
@@ -17,13 +22,14 @@ def cut_at_stop(text: str, stops: Sequence[str]) -> str:
     return text[:cut]
 
 
-def generate_batch(lm: LocalModel, requests: Sequence[GenerateRequest]) -> list[str]:
+def generate_batch(lm: LocalModel, requests: Sequence[GenerateRequest],
+                   encoded: Sequence[EncodedPrompt] | None = None) -> list[str]:
     torch = require("torch", "train")
     tok = lm.tokenizer
-    prompts = [lm.prefix_ids + lm.encode(r.prompt) for r in requests]
+    if encoded is None:
+        encoded = [encode_prompt(lm, r.prompt, r.max_new_tokens) for r in requests]
+    prompts = [e.ids for e in encoded]
     max_new = max(r.max_new_tokens for r in requests)
-    room = lm.max_length - max_new
-    prompts = [p[-room:] if len(p) > room else p for p in prompts]
     width = max(len(p) for p in prompts)
     ids = torch.full((len(prompts), width), tok.pad_token_id, dtype=torch.long)
     mask = torch.zeros((len(prompts), width), dtype=torch.long)
@@ -54,7 +60,13 @@ def generate_requests(
     requests: Sequence[GenerateRequest],
     batch_size: int = 8,
     on_batch: Callable[[list[int], list[str]], None] | None = None,
+    encoded: Sequence[EncodedPrompt] | None = None,
 ) -> list[str]:
     """Generate for all requests; similar prompt lengths share a batch; order preserved."""
-    return run_longest_first(requests, lambda r: len(r.prompt), lambda batch: generate_batch(lm, batch),
-                             batch_size, on_batch)
+    if encoded is None:
+        encoded = [encode_prompt(lm, r.prompt, r.max_new_tokens) for r in requests]
+    enc = encoded
+    return run_longest_first(
+        list(range(len(requests))), lambda i: len(enc[i].ids),
+        lambda idx: generate_batch(lm, [requests[i] for i in idx], [enc[i] for i in idx]),
+        batch_size, on_batch)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from oshie.console import warn
 from oshie.errors import UsageError
 
 TEMPLATES = ("instruction", "plain", "chat")
@@ -39,6 +40,8 @@ def chat_formatter(tokenizer) -> Callable[[Sequence[dict[str, str]]], str]:
                 list(messages), tokenize=False, add_generation_prompt=True
             )
         return fmt
+    warn("the tokenizer has no chat template: the chat prompts use oshie's ChatML layout "
+         "(<|im_start|>…); pass --template instruction or plain if the model was not trained on it")
     return _chatml
 
 

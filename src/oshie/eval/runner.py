@@ -5,15 +5,21 @@ Python API (used by the CLI and the experiment pipeline):
     results = run_eval("runs/sft/model", [TaskSpec(task="jcommonsenseqa", data=...)], "runs/eval")
     results["jcommonsenseqa"]["acc"] == {"value": 0.41, "ci95": [0.37, 0.45], "n": 500}
 
-A run directory holds `<task>/items.jsonl` (one record per item, written as batches
-finish), `results.json`, `manifest.json` and `report.html`. Re-running with the same
-model, data and settings re-uses the finished per-item records and scores only the rest.
+A run directory holds `<task>/items.jsonl` (one record per item, appended as batches
+finish, then rewritten in the data file's order), `results.json`, `manifest.json` and
+`report.html`. Re-running with the same model, data and settings re-uses the finished
+per-item records and scores only the rest; `--limit` is not a setting: a `--limit 50`
+run is the first 50 items of the full run, which resumes them.
+
+Every task's results carry `truncated` and `answer_cut` (prompts cut to fit the window,
+and those of them that lost the question or the gold answer), so no cut is silent.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +28,15 @@ from pydantic import BaseModel, ConfigDict
 from oshie.config import Overrides, apply_overrides, as_pairs, load_yaml, validate
 from oshie.console import progress
 from oshie.errors import DataError, UsageError
+from oshie.eval.encoding import ENCODINGS, TRUNCATIONS, check_choice, encode_prompt
 from oshie.eval.generation import generate_requests
 from oshie.eval.lm import LocalModel, load_local_model
-from oshie.eval.loglik import score_requests
+from oshie.eval.loglik import encode_requests, score_encoded
+from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.prompting import chat_formatter
 from oshie.eval.report import write_eval_report
 from oshie.eval.tasks import Task, TaskSpec, get_task_class
+from oshie.eval.tasks.base import Item
 from oshie.jsonl import JsonlWriter, write_jsonl
 from oshie.records import stable_hash
 from oshie.runs import Manifest, fingerprint, write_json
@@ -43,7 +52,10 @@ class SuiteConfig(BaseModel):
     model: Path                 # local model directory (safetensors + tokenizer)
     out: Path | None = None     # run directory (the CLI's --out wins)
     batch_size: int = 8         # requests per forward pass
-    device: str = "cpu"
+    device: str = "auto"        # auto: the GPU when there is one, else the CPU
+    encoding: str = "joint"     # joint (lm-eval's tokenisation) | separate
+    truncation: str = "left"    # left: cut and count | error: refuse over-long prompts
+    max_length: int | None = None  # window in tokens (default: the model's)
     tasks: list[TaskSpec]
 
 
@@ -85,22 +97,77 @@ def _read_done(path: Path, run_key: str) -> dict[str, dict[str, Any]]:
 
 def _check_ids(task: Task) -> None:
     seen: set[str] = set()
-    for it in task.items:
+    for it in task.all_items:
         if it["id"] in seen:
             raise DataError(f"duplicate item id '{it['id']}'", path=task.spec.data,
                             hint="ids must be unique so results can be resumed per item")
         seen.add(it["id"])
 
 
-def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_size: int) -> dict:
-    """Score one task; returns {'metrics', 'n_items', 'n_resumed', 'settings'}."""
+@dataclass
+class Scoring:
+    """Run-wide settings that change an item's result (all part of the resume key)."""
+
+    encoding: str = "joint"       # joint (lm-eval) | separate (oshie's earlier convention)
+    truncation: str = "left"      # left: cut the prompt's start and count it | error: refuse
+    max_length: int | None = None  # window in tokens (None: the model's own)
+
+    def check(self) -> Scoring:
+        check_choice("encoding", self.encoding, ENCODINGS)
+        check_choice("truncation", self.truncation, TRUNCATIONS)
+        if self.max_length is not None and self.max_length < 2:
+            raise UsageError(f"max_length {self.max_length} is too small", field="max_length")
+        return self
+
+
+def _encode(lm: LocalModel, task: Task, todo: list[Item], prompts: list[str],
+            settings: dict[str, Any], scoring: Scoring) -> tuple[list[Any], list[Any]]:
+    """Typed requests and their encodings; truncation refused here when asked to."""
+    if task.kind == "loglik":
+        requests: list[Any] = [task.request(it) for it in todo]
+        encoded: list[Any] = encode_requests(lm, requests, scoring.encoding)
+    else:
+        requests = [task.request(it, settings["max_new_tokens"]) for it in todo]  # type: ignore[call-arg]
+        encoded = [encode_prompt(lm, r.prompt, r.max_new_tokens) for r in requests]
+    if scoring.truncation == "error":
+        for it, e in zip(todo, encoded, strict=True):
+            if e.dropped:
+                raise DataError(
+                    f"item '{it['id']}': the prompt needs {e.dropped} tokens more than the "
+                    f"window of {lm.max_length}", path=task.spec.data,
+                    hint="use fewer --shots, a larger --max-length, or --truncation left "
+                    "(cuts the prompt's start and counts it)")
+    return requests, encoded
+
+
+def truncation_entries(records: Sequence[dict[str, Any]], window: int, seed: int) -> dict:
+    """How many prompts were cut to fit the window, and how many lost what answers them."""
+    cut = [r.get("truncated_tokens", 0) > 0 for r in records]  # per item: tokens cut
+    lost = [bool(r.get("answer_lost")) for r in records]
+    return {
+        "truncated": mean_entry(cut, seed=seed, count=sum(cut), max_length=window,
+                                note=f"prompts cut from the left to fit {window} tokens"),
+        "answer_cut": mean_entry(lost, seed=seed, count=sum(lost),
+                                 note="cut prompts that lost the question or the gold answer"),
+    }
+
+
+def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_size: int,
+             scoring: Scoring | None = None) -> dict:
+    """Score one task; returns {'metrics', 'n_items', 'n_resumed', 'settings', 'records'}."""
+    scoring = scoring or Scoring()
     _check_ids(task)
     settings = task.settings()
+    settings.update(encoding=scoring.encoding, truncation=scoring.truncation,
+                    max_length=lm.max_length)
+    if task.kind == "loglik":
+        settings.pop("max_new_tokens", None)
     inputs = {"data": fingerprint(task.spec.data)}
     if task.shots_n and task.spec.train_data:
         inputs["train_data"] = fingerprint(task.spec.train_data)
     if task.kind == "generate":
         settings["max_new_tokens"] = task.max_new_tokens(lm.encode)  # type: ignore[attr-defined]
+    # --limit is not in the key: a limited run is a prefix of the full one and resumes into it
     run_key = stable_hash({"settings": settings, "model": model_hash, "inputs": inputs})
     task_dir = out_dir / task.spec.key
     task_dir.mkdir(parents=True, exist_ok=True)
@@ -108,10 +175,7 @@ def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_s
     done = _read_done(items_path, run_key)
     todo = [it for it in task.items if it["id"] not in done]
     prompts = [task.prompt(it) for it in todo]
-    if task.kind == "loglik":
-        requests = [task.request(it) for it in todo]
-    else:
-        requests = [task.request(it, settings["max_new_tokens"]) for it in todo]  # type: ignore[call-arg]
+    requests, encoded = _encode(lm, task, todo, prompts, settings, scoring)
 
     with JsonlWriter(items_path, "a") as fh, progress() as bar:
         bar_task = bar.add_task(f"{task.spec.key}", total=len(todo))
@@ -119,18 +183,28 @@ def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_s
         def on_batch(indices: list[int], responses: list[Any]) -> None:
             for i, resp in zip(indices, responses, strict=True):
                 rec = task.record(todo[i], prompts[i], resp)
+                rec["truncated_tokens"] = encoded[i].dropped
+                # field names differ from the metric names: these diagnostics are not
+                # per-item scores for paired comparisons (`oshie eval diff` skips them)
+                rec["answer_lost"] = task.answer_cut(todo[i], prompts[i], encoded[i].kept_from)
                 rec["run_key"] = run_key
                 done[rec["id"]] = rec
                 fh.write(rec)
             fh.flush()
             bar.advance(bar_task, len(indices))
 
-        if todo:
-            run = score_requests if task.kind == "loglik" else generate_requests
-            run(lm, requests, batch_size=batch_size, on_batch=on_batch)  # type: ignore[arg-type]
+        if todo and task.kind == "loglik":
+            score_encoded(lm, requests, encoded, batch_size=batch_size, on_batch=on_batch)
+        elif todo:
+            generate_requests(lm, requests, batch_size=batch_size, on_batch=on_batch,
+                              encoded=encoded)
+    # batches finish longest first; the file is rewritten in the data file's order
+    write_jsonl(items_path, [done[it["id"]] for it in task.all_items if it["id"] in done])
     records = [done[it["id"]] for it in task.items]
+    metrics = task.aggregate(records)
+    metrics.update(truncation_entries(records, lm.max_length, task.spec.seed))
     return {
-        "metrics": task.aggregate(records),
+        "metrics": metrics,
         "n_items": len(records),
         "n_resumed": len(task.items) - len(todo),
         "settings": settings,
@@ -143,10 +217,16 @@ def run_eval(
     tasks: Sequence[TaskSpec | dict[str, Any]],
     out_dir: str | Path,
     batch_size: int = 8,
-    device: str = "cpu",
+    device: str = "auto",
     lm: LocalModel | None = None,
+    encoding: str = "joint",
+    truncation: str = "left",
+    max_length: int | None = None,
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Evaluate `model_dir` on `tasks`; write the run directory; return results.json's content."""
+    """Evaluate `model_dir` on `tasks`; write the run directory; return results.json's content.
+
+    `encoding`, `truncation` and `max_length` are described in `oshie.eval.encoding`."""
+    scoring = Scoring(encoding, truncation, max_length).check()
     specs = [t if isinstance(t, TaskSpec) else TaskSpec.model_validate(t) for t in tasks]
     if not specs:
         raise UsageError("no tasks to run", hint="pass --task/--data or a --suite file")
@@ -155,10 +235,14 @@ def run_eval(
         raise UsageError("two tasks share a name", hint="give each a distinct 'name' in the suite")
     out = Path(out_dir)
     lm = lm or load_local_model(model_dir, device=device)
-    chat = chat_formatter(lm.tokenizer)
+    if max_length is not None:
+        lm.window = max_length
+    chat = chat_formatter(lm.tokenizer) if any(
+        (s.template or get_task_class(s.task).default_template) == "chat" for s in specs) else None
     task_objs = [get_task_class(s.task)(s, chat=chat) for s in specs]  # validates all data first
     manifest = Manifest(out, "eval", config={"tasks": [s.model_dump(mode="json") for s in specs],
-                                               "batch_size": batch_size, "device": device})
+                                               "batch_size": batch_size, "device": device,
+                                               **asdict(scoring)})
     model_hash = manifest.add_input("model", model_dir)
     for s in specs:
         manifest.add_input(f"{s.key}.data", s.data)
@@ -167,7 +251,7 @@ def run_eval(
     results: dict[str, dict[str, dict[str, Any]]] = {}
     details: dict[str, Any] = {}
     for task in task_objs:
-        r = run_task(lm, task, out, model_hash, batch_size)
+        r = run_task(lm, task, out, model_hash, batch_size, scoring)
         results[task.spec.key] = r["metrics"]
         details[task.spec.key] = {k: r[k] for k in ("n_items", "n_resumed", "settings")}
         details[task.spec.key]["records"] = r["records"]
@@ -175,6 +259,10 @@ def run_eval(
     manifest.set("model", {"path": str(model_dir), "fingerprint": model_hash})
     manifest.set("tasks", {k: {kk: v for kk, v in d.items() if kk != "records"}
                            for k, d in details.items()})
+    manifest.set("truncation", {k: {"items_cut": v["truncated"]["count"],
+                                    "answer_cut": v["answer_cut"]["count"],
+                                    "max_length": v["truncated"]["max_length"]}
+                                for k, v in results.items()})
     manifest.write()
     write_eval_report(out / "report.html", results, details, model=str(model_dir))
     return results
@@ -185,4 +273,5 @@ def run_suite(config: SuiteConfig, out_dir: str | Path | None = None) -> dict:
     if out is None:
         raise UsageError("no output directory", hint="pass --out or set 'out' in the suite file")
     return run_eval(config.model, config.tasks, out, batch_size=config.batch_size,
-                    device=config.device)
+                    device=config.device, encoding=config.encoding,
+                    truncation=config.truncation, max_length=config.max_length)

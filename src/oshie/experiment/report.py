@@ -106,7 +106,8 @@ def collect_rows(
     for row in rows:
         ref = base.get(row.model)
         for n in [*names, *audit_names]:
-            if ref is None or row is ref or n not in row.metrics or n not in ref.metrics:
+            if (ref is None or row is ref or n not in row.metrics or n not in ref.metrics
+                    or row.metrics[n]["value"] is None or ref.metrics[n]["value"] is None):
                 row.delta[n] = None
             else:
                 row.delta[n] = row.metrics[n]["value"] - ref.metrics[n]["value"]
@@ -178,7 +179,7 @@ def metric_bars(
         labels, values, err_lo, err_hi = [], [], [], []
         for row in rows:
             m = row.metrics.get(n)
-            if m is None:
+            if m is None or m["value"] is None:  # null: nothing was measured
                 continue
             v = m["value"]
             lo, hi = m.get("ci95") or [v, v]

@@ -93,12 +93,16 @@ def train_sentencepiece_tokenizer(
     *,
     input_file: str | Path | None = None,
     keep_piece: Any = None,
+    add_dummy_prefix: bool = False,
 ) -> Path:
     """Train SentencePiece (byte fallback, no normalisation) and save it as a HF tokenizer.
 
     `input_file` (one sentence a line) instead of `texts` keeps a large sample out of memory;
     `keep_piece(piece) -> bool` drops unsuitable pieces from a unigram vocabulary (byte
-    fallback still covers their text)."""
+    fallback still covers their text). `add_dummy_prefix=True` makes it behave like the
+    Llama-2 / llm-jp / Swallow tokenizers: every encoded text starts with "▁", so a word
+    encodes differently at the start of a text than after other text (the case
+    log-likelihood scoring must get right)."""
     spm = require("sentencepiece", "train")
     require("transformers", "train")  # needed to save: fail before training
     if input_file is not None:
@@ -119,7 +123,7 @@ def train_sentencepiece_tokenizer(
                 character_coverage=0.9995,
                 # identity: keep the text as written (NFKC would fold full-width forms)
                 normalization_rule_name="identity",
-                add_dummy_prefix=False,
+                add_dummy_prefix=add_dummy_prefix,
                 remove_extra_whitespaces=False,
                 allow_whitespace_only_pieces=True,
                 split_digits=True,
@@ -138,25 +142,28 @@ def train_sentencepiece_tokenizer(
             ) from exc
         sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
         backend = (
-            _unigram_backend(sp, keep_piece) if model_type == "unigram" else _bpe_backend(prefix + ".model")
+            _unigram_backend(sp, keep_piece, add_dummy_prefix) if model_type == "unigram"
+            else _bpe_backend(prefix + ".model", add_dummy_prefix)
         )
     return _finish(backend, UNK, out_dir)
 
 
-def _sp_decoder_pieces():
+def _sp_decoder_pieces(add_dummy_prefix: bool = False):
     from tokenizers import decoders, normalizers, pre_tokenizers
 
+    # bytes first: a space that fell back to bytes decodes to "▁", then becomes " "
+    steps = [decoders.ByteFallback(), decoders.Fuse(), decoders.Replace("▁", " ")]
+    if add_dummy_prefix:  # the "▁" put before the text is not part of it
+        steps.append(decoders.Strip(" ", 1, 0))
     return (
         normalizers.Replace(" ", "▁"),
-        pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="never", split=False),
-        decoders.Sequence(
-            # bytes first: a space that fell back to bytes decodes to "▁", then becomes " "
-            [decoders.ByteFallback(), decoders.Fuse(), decoders.Replace("▁", " ")]
-        ),
+        pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="first" if add_dummy_prefix
+                                 else "never", split=False),
+        decoders.Sequence(steps),
     )
 
 
-def _unigram_backend(sp: Any, keep_piece: Any = None):
+def _unigram_backend(sp: Any, keep_piece: Any = None, add_dummy_prefix: bool = False):
     from tokenizers import Tokenizer, models
 
     vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
@@ -168,11 +175,11 @@ def _unigram_backend(sp: Any, keep_piece: Any = None):
 
         vocab = [(p, sc) for i, (p, sc) in enumerate(vocab) if protected(i, p) or keep_piece(p)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=[p for p, _ in vocab].index(unk), byte_fallback=True))
-    tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces()
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces(add_dummy_prefix)
     return tok
 
 
-def _bpe_backend(model_file: str):
+def _bpe_backend(model_file: str, add_dummy_prefix: bool = False):
     # transformers' SentencePiece extractor rebuilds the merge list (needs protobuf)
     transformers = require("transformers", "train")
     with tempfile.TemporaryDirectory() as tmp:
@@ -181,7 +188,7 @@ def _bpe_backend(model_file: str):
             tmp, add_bos_token=False, legacy=False, add_prefix_space=False, unk_token=UNK
         )
     tok = slow.backend_tokenizer
-    tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces()
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces(add_dummy_prefix)
     tok.post_processor = None
     return tok
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -53,12 +54,22 @@ def mean_ci(
     return (float(lo), float(hi))
 
 
-def metric_entry(value: float, ci95: tuple[float, float], n: int, **extra: Any) -> dict[str, Any]:
-    """The one shape every metric takes in results.json."""
-    return {"value": float(value), "ci95": [float(ci95[0]), float(ci95[1])], "n": int(n), **extra}
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def metric_entry(value: float | None, ci95: tuple[float, float], n: int, **extra: Any) -> dict[str, Any]:
+    """The one shape every metric takes in results.json. Strict JSON: a value that is not
+    a finite number (nothing to average) is null, and the note says why."""
+    entry = {"value": _finite(value), "ci95": [_finite(ci95[0]), _finite(ci95[1])], "n": int(n),
+             **extra}
+    if entry["value"] is None:
+        why = "no items to measure: value is null"
+        entry["note"] = f"{entry['note']}; {why}" if entry.get("note") else why
+    return entry
 
 
 def mean_entry(values: Sequence[float], seed: int = 0, **extra: Any) -> dict[str, Any]:
     v = [float(x) for x in values]
-    value = float(np.mean(v)) if v else float("nan")
+    value = float(np.mean(v)) if v else None
     return metric_entry(value, mean_ci(v, seed=seed), len(v), **extra)

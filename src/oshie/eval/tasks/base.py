@@ -92,9 +92,9 @@ class Task(ABC):
         if self.shots_n > 0 and spec.train_data is None:
             raise UsageError(f"{self.name}: --shots {self.shots_n} needs --train-data",
                              hint="give a train file to draw examples from, or pass --shots 0")
-        self.items = self.load(spec.data)
-        if spec.limit is not None:
-            self.items = self.items[: spec.limit]
+        self.all_items = self.load(spec.data)
+        # --limit takes a prefix of the file: a limited run is the start of the full run
+        self.items = self.all_items[: spec.limit] if spec.limit is not None else self.all_items
         self.shots: list[Example] = []
         if self.shots_n > 0:
             train = self.load(spec.train_data)  # type: ignore[arg-type]
@@ -132,9 +132,26 @@ class Task(ABC):
         """The typed request the runner batches for this item."""
 
     def settings(self) -> dict[str, Any]:
-        """What changes the per-item results (part of the resume key and the manifest)."""
+        """What changes the per-item results (part of the resume key and the manifest).
+        `limit` is not: it chooses which items run, not how an item scores."""
         return {"task": self.name, "template": self.template, "shots": self.shots_n,
-                "seed": self.spec.seed, "limit": self.spec.limit}
+                "seed": self.spec.seed}
+
+    def evidence(self, item: Item) -> list[str]:
+        """Texts of which one must stay in the prompt for the item to be answerable
+        (default: the whole query; extractive QA: any gold answer)."""
+        return [self.query(item)]
+
+    def answer_cut(self, item: Item, prompt: str, kept_from: int) -> bool:
+        """Whether cutting the prompt's first `kept_from` characters lost the item's evidence
+        (cuts inside the few-shot examples alone lose nothing of the item)."""
+        if kept_from <= 0:
+            return False
+        start = prompt.rfind(self.query(item))
+        if 0 <= start and kept_from <= start:
+            return False
+        visible = prompt[kept_from:]
+        return not any(e in visible for e in self.evidence(item))
 
 
 class ChoiceTask(Task):

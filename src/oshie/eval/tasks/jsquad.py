@@ -21,6 +21,15 @@ from oshie.eval.requests import GenerateRequest
 from oshie.eval.tasks.base import Item, Task, register
 
 ANSWER_MARGIN_TOKENS = 4
+SEP = "[SEP]"
+
+
+def split_title(context: str, title: str) -> tuple[str, str]:
+    """(title, passage) of a JGLUE context "title [SEP] passage"."""
+    if SEP not in context:
+        return title, context
+    head, passage = context.rsplit(SEP, 1)
+    return (title or head.strip()), passage.strip()
 
 
 def _load_squad(path: Path) -> list[Item]:
@@ -44,8 +53,9 @@ def _load_squad(path: Path) -> list[Item]:
                 if not qa.get("question") or not golds:
                     raise DataError("each question needs 'question' and non-empty 'answers'",
                                     path=path, field=f"{where}.qas[{q}]")
-                items.append({"id": str(qa.get("id", f"{a}-{p}-{q}")), "context": para["context"],
-                              "question": qa["question"], "answers": golds})
+                title, passage = split_title(para["context"], str(article.get("title") or ""))
+                items.append({"id": str(qa.get("id", f"{a}-{p}-{q}")), "title": title,
+                              "context": passage, "question": qa["question"], "answers": golds})
     return items
 
 
@@ -61,7 +71,11 @@ class JSQuAD(Task):
         return _load_squad(path)
 
     def query(self, item: Item) -> str:
-        return f"文章: {item['context']}\n質問: {item['question']}"
+        title = f"題名: {item['title']}\n" if item.get("title") else ""
+        return f"{title}文章: {item['context']}\n質問: {item['question']}"
+
+    def evidence(self, item: Item) -> list[str]:
+        return list(item["answers"])
 
     def answer_text(self, item: Item) -> str:
         return item["answers"][0]
@@ -69,7 +83,7 @@ class JSQuAD(Task):
     def max_new_tokens(self, encode) -> int:
         if self.spec.max_new_tokens:
             return self.spec.max_new_tokens
-        longest = max((len(encode(g)) for it in self.items for g in it["answers"]), default=16)
+        longest = max((len(encode(g)) for it in self.all_items for g in it["answers"]), default=16)
         return longest + ANSWER_MARGIN_TOKENS
 
     def request(self, item: Item, max_new_tokens: int = 32) -> GenerateRequest:
