@@ -1,6 +1,6 @@
 """JCommonsenseQA scoring speed and agreement: oshie vs lm-evaluation-harness vs a naive loop.
 
-Run by hand:  .venv/bin/python bench/mc_scoring.py [--items 300] [--models tiny,base] [--batch-size 8]
+Run by hand:  .venv/bin/python bench/mc_scoring.py [--items 300] [--models tiny,base,tiny-sp,base-sp]
 Needs the bench extra (lm-eval 0.4.13): pip install -c constraints.txt -e ".[bench]"
 
 Every contender is timed as a whole process (start-up, model load, scoring), on the
@@ -10,12 +10,16 @@ prompt and the same local model, offline (HF_HUB_OFFLINE=1):
 - oshie:   `oshie eval run --task jcommonsenseqa --template plain --shots 3`
 - lm-eval: `lm_eval --model hf` with a task YAML (written here) whose doc_to_text renders
            the identical prompt; `target_delimiter: ""` so the choice follows directly
-- naive:   this script in a subprocess: one forward pass per (question, choice)
+- naive:   this script in a subprocess: one forward pass per (question, choice), tokens
+           chosen by lm-eval's rule (context + choice encoded together)
 
 Agreement: per item, every contender must pick the same choice (acc and acc_norm), and
 lm-eval's logged contexts must equal oshie's prompts. Models: the tiny preset and the
-~50M "base" preset with a larger tokenizer, both random (speed, not accuracy, is measured)
-and with a 2048-token window so no prompt is truncated.
+~50M "base" preset, each with two tokenizers trained here: byte-level BPE (`tiny`,
+`base`) and SentencePiece with a dummy prefix (`tiny-sp`, `base-sp`: "▁" before every
+text, as in Llama-2 / llm-jp / Swallow, where encoding the choice apart from the prompt
+would score other tokens). All random (speed, not accuracy, is measured), with a
+2048-token window so no prompt is truncated.
 """
 
 from __future__ import annotations
@@ -66,21 +70,26 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def build_model(work: Path, preset: str) -> Path:
+def build_model(work: Path, name: str) -> Path:
     from oshie.train.tiny import init_model
-    from oshie.train.tokenizer import train_bpe_tokenizer
+    from oshie.train.tokenizer import train_bpe_tokenizer, train_sentencepiece_tokenizer
 
-    model_dir = work / f"model_{preset}"
+    model_dir = work / f"model_{name}"
     if (model_dir / "config.json").is_file():
         return model_dir
     from importlib import resources
 
+    preset, _, kind = name.partition("-")
     corpus = resources.files("oshie").joinpath("resources/corpus/ja_sample.txt").read_text("utf-8")
     # only the shipped corpus: the bench's own nouns must not become single tokens by
     # construction (lm-eval shares the context pass when every choice is one token)
     lines = [x for x in corpus.splitlines() if x.strip()]
-    vocab = 600 if preset == "tiny" else 32000  # BPE stops early when the corpus runs out of merges
-    tok = train_bpe_tokenizer(lines, vocab_size=vocab, out_dir=work / f"tok_{preset}")
+    if kind == "sp":  # SentencePiece needs every frequent character plus 256 byte pieces
+        vocab = 2000 if preset == "tiny" else 8000
+        tok = train_sentencepiece_tokenizer(lines, vocab, work / f"tok_{name}", add_dummy_prefix=True)
+    else:
+        vocab = 600 if preset == "tiny" else 32000  # BPE stops early when the corpus runs out of merges
+        tok = train_bpe_tokenizer(lines, vocab_size=vocab, out_dir=work / f"tok_{name}")
     # the shipped corpus caps the vocabulary near 8k, so the "base" preset alone is ~27M
     # parameters; 16 layers bring it to the ~50M the comparison is meant for
     depth = {"num_hidden_layers": 16} if preset == "base" else {}
@@ -119,7 +128,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def naive_main(model_dir: str, prompts_file: str, out_file: str) -> None:
-    """One forward pass per (question, choice): the baseline the shared context beats."""
+    """One forward pass per (question, choice): the baseline the shared context beats.
+    Tokens as lm-eval chooses them: the prompt's trailing whitespace goes to the choice,
+    prompt + choice are encoded together, the choice is what follows the prompt's tokens."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -127,10 +138,12 @@ def naive_main(model_dir: str, prompts_file: str, out_file: str) -> None:
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     out = []
     for rec in json.loads(Path(prompts_file).read_text(encoding="utf-8")):
-        ctx = tok(rec["prompt"], add_special_tokens=False)["input_ids"]
+        prompt = rec["prompt"].rstrip()
+        space = rec["prompt"][len(prompt):]
+        ctx = tok(prompt)["input_ids"]
         scores = []
         for c in rec["choices"]:
-            cont = tok(c, add_special_tokens=False)["input_ids"]
+            cont = tok(prompt + space + c)["input_ids"][len(ctx):]
             with torch.inference_mode():
                 logp = torch.log_softmax(model(torch.tensor([ctx + cont])).logits[0].float(), -1)
             scores.append(sum(float(logp[len(ctx) - 1 + t, x]) for t, x in enumerate(cont)))
@@ -222,7 +235,8 @@ def bench_model(preset: str, work: Path, items: int, batch_size: int, env: dict[
 
     cfg = AutoConfig.from_pretrained(model_dir)
     return {
-        "preset": preset, "vocab": cfg.vocab_size, "items": items,
+        "preset": preset, "tokenizer": "sp+dummy-prefix" if preset.endswith("-sp") else "byte-BPE",
+        "vocab": cfg.vocab_size, "items": items,
         "choice_tokens": sum(choice_tokens) / len(choice_tokens),
         "single_token_choices": sum(n == 1 for n in choice_tokens) / len(choice_tokens),
         "prompt_chars": sum(len(r["prompt"]) for r in ordered) / items,
@@ -249,7 +263,7 @@ def _param_count(model_dir: Path) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=300)
-    ap.add_argument("--models", default="tiny,base")
+    ap.add_argument("--models", default="tiny,base,tiny-sp,base-sp")
     ap.add_argument("--batch-size", type=int, default=8)
     ap.add_argument("--workdir", type=Path, default=Path("runs/bench_mc_scoring"))
     ap.add_argument("--naive", nargs=3, metavar=("MODEL", "PROMPTS", "OUT"), help=argparse.SUPPRESS)
@@ -264,10 +278,10 @@ def main() -> None:
             for p in args.models.split(",")]
     print(f"\nJCommonsenseQA, {args.items} synthetic items, 3-shot plain prompt, batch {args.batch_size}, "
           f"CPU threads {os.cpu_count()}; whole-process wall time")
-    print(f"{'model':<6} {'params':>8} {'vocab':>6} {'tok/choice':>10} {'oshie':>8} {'lm-eval':>8} {'naive':>8} "
+    print(f"{'model':<8} {'tokenizer':<15} {'params':>8} {'vocab':>6} {'tok/choice':>10} {'oshie':>8} {'lm-eval':>8} {'naive':>8} "
           f"{'lm-eval/oshie':>14} {'naive/oshie':>12}  agreement (of {args.items})")
     for r in rows:
-        print(f"{r['preset']:<6} {r['params_m']:>7.1f}M {r['vocab']:>6} {r['choice_tokens']:>10.2f} {r['oshie_s']:>7.1f}s "
+        print(f"{r['preset']:<8} {r['tokenizer']:<15} {r['params_m']:>7.1f}M {r['vocab']:>6} {r['choice_tokens']:>10.2f} {r['oshie_s']:>7.1f}s "
               f"{r['lm_eval_s']:>7.1f}s {r['naive_s']:>7.1f}s {r['lm_eval_s'] / r['oshie_s']:>13.2f}x "
               f"{r['naive_s'] / r['oshie_s']:>11.2f}x  context {r['same_context']}, acc {r['same_acc_choice']}, "
               f"acc_norm {r['same_norm_choice']}, naive {r['same_naive_choice']}; max |dlogp| "
