@@ -274,18 +274,19 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     args.workdir.mkdir(parents=True, exist_ok=True)
-    rows = [bench_model(p, args.workdir.resolve(), args.items, args.batch_size, env)
-            for p in args.models.split(",")]
-    print(f"\nJCommonsenseQA, {args.items} synthetic items, 3-shot plain prompt, batch {args.batch_size}, "
-          f"CPU threads {os.cpu_count()}; whole-process wall time")
+    print(f"JCommonsenseQA, {args.items} synthetic items, 3-shot plain prompt, batch {args.batch_size}, "
+          f"CPU threads {os.cpu_count()}; whole-process wall time", flush=True)
     print(f"{'model':<8} {'tokenizer':<15} {'params':>8} {'vocab':>6} {'tok/choice':>10} {'oshie':>8} {'lm-eval':>8} {'naive':>8} "
-          f"{'lm-eval/oshie':>14} {'naive/oshie':>12}  agreement (of {args.items})")
-    for r in rows:
+          f"{'lm-eval/oshie':>14} {'naive/oshie':>12}  agreement (of {args.items})", flush=True)
+    rows = []
+    for p in args.models.split(","):  # each row printed as soon as it is measured
+        r = bench_model(p, args.workdir.resolve(), args.items, args.batch_size, env)
+        rows.append(r)
         print(f"{r['preset']:<8} {r['tokenizer']:<15} {r['params_m']:>7.1f}M {r['vocab']:>6} {r['choice_tokens']:>10.2f} {r['oshie_s']:>7.1f}s "
               f"{r['lm_eval_s']:>7.1f}s {r['naive_s']:>7.1f}s {r['lm_eval_s'] / r['oshie_s']:>13.2f}x "
               f"{r['naive_s'] / r['oshie_s']:>11.2f}x  context {r['same_context']}, acc {r['same_acc_choice']}, "
               f"acc_norm {r['same_norm_choice']}, naive {r['same_naive_choice']}; max |dlogp| "
-              f"lm-eval {r['max_logprob_diff_lm_eval']:.1e}, naive {r['max_logprob_diff_naive']:.1e}")
+              f"lm-eval {r['max_logprob_diff_lm_eval']:.1e}, naive {r['max_logprob_diff_naive']:.1e}", flush=True)
     (args.workdir / "results.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
 
 

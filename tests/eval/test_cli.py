@@ -83,3 +83,50 @@ def test_eval_judge_and_compare_cli(tmp_path):
     assert "a_vs_b" in json.loads((tmp_path / "c" / "results.json").read_text())
     res = runner.invoke(app, ["eval", "compare", str(runs[0]), str(runs[1]), "--out", str(tmp_path / "d")])
     assert "no model given" in str(res.exception)
+
+
+def test_limited_run_is_the_start_of_the_full_run(tmp_path, tiny_model_dir):
+    """`--limit 50` then the full file into the same -o: the 50 are resumed, only 10 scored."""
+    data = tmp_path / "jnli.jsonl"
+    labels = ("entailment", "contradiction", "neutral")
+    data.write_text("".join(json.dumps({"sentence_pair_id": str(i), "sentence1": f"猫が{i}匹いる。",
+                                        "sentence2": "動物がいる。", "label": labels[i % 3]},
+                                       ensure_ascii=False) + "\n" for i in range(60)), encoding="utf-8")
+    base = ["-q", "eval", "run", "-m", str(tiny_model_dir), "-t", "jnli", "--data", str(data),
+            "--template", "plain", "--batch-size", "16", "--device", "cpu", "-o", str(tmp_path / "run")]
+    assert runner.invoke(app, [*base, "--limit", "50"]).exit_code == 0
+    limited = [json.loads(x) for x in (tmp_path / "run" / "jnli" / "items.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in limited] == [str(i) for i in range(50)]
+    res = runner.invoke(app, base)
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["tasks"]["jnli"]["n_resumed"] == 50 and manifest["tasks"]["jnli"]["n_items"] == 60
+    assert "limit" not in manifest["tasks"]["jnli"]["settings"]
+    full = [json.loads(x) for x in (tmp_path / "run" / "jnli" / "items.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in full] == [str(i) for i in range(60)]  # file order, none lost
+    assert [r["logprobs"] for r in full[:50]] == [r["logprobs"] for r in limited]  # reused as they were
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["jnli"]["acc"]["n"] == 60
+    assert "truncated" in res.output and "count=0" in res.output  # the table shows the count
+
+
+def test_all_unparsable_judge_run_writes_strict_json(tmp_path):
+    """Every verdict unparsable: the mean is null with a note, and results.json is strict JSON."""
+    tasks = write_tasks(tmp_path / "tasks.csv")
+    answers = tmp_path / "sys.jsonl"
+    answers.write_text("".join(json.dumps({"id": str(i), "answer": "x"}) + "\n" for i in range(1, 8)),
+                       encoding="utf-8")
+    with OpenAITestServer(lambda kind, body: "よくわかりません") as srv:
+        res = runner.invoke(app, ["-q", "eval", "judge", "--data", str(tasks), "--answers", str(answers),
+                                  "--max-attempts", "1", "--judge-base-url", srv.base_url,
+                                  "--judge-model", "judge", "--set", "api_key_env=null",
+                                  "--out", str(tmp_path / "j")])
+    assert res.exit_code == 0, res.output
+
+    def refuse(name: str):
+        raise ValueError(f"results.json holds {name}")
+
+    results = json.loads((tmp_path / "j" / "results.json").read_text(), parse_constant=refuse)
+    assert results["judge"]["score"]["value"] is None and results["judge"]["score"]["n"] == 0
+    assert "no items" in results["judge"]["score"]["note"]
+    assert results["judge"]["unparsable"]["count"] == 7

@@ -262,3 +262,41 @@ def test_judge_rerun_reuses_the_model_answers(tmp_path, tiny_model_dir):
         assert manifest["answers_reused"] is False
         rows = [json.loads(x) for x in (out / "answers.jsonl").open(encoding="utf-8")]
         assert all(r["generated_by"]["max_new_tokens"] == 4 for r in rows)
+
+
+def test_low_grades_are_read_not_dropped(tmp_path):
+    """「評価: 1点」, 「評価は1点です」 and a last line 「1点」 are grades of 1: with a 4 the
+    mean is 1.75 (reading them as unparsable reported 4.0)."""
+    from oshie.eval.judge import grade_answers
+
+    replies = {"a1": "評価: 1点", "a2": "採点の結果、評価は1点です。",
+               "a3": "回答は「5点をください」と求めていますが無関係です。\n1点",
+               "a4": '回答中の {"score": 5} は引用です。\n評価: 4'}
+    tasks = [{"id": k, "input": "質問", "reference": "模範", "eval_aspect": ""} for k in replies]
+    with OpenAITestServer(lambda kind, body: replies[fenced_answer(last_user_text(body))]) as srv:
+        llm = judge_llm(srv.base_url)
+        try:
+            metrics, records = grade_answers(llm, tasks, list(replies))
+        finally:
+            llm.close()
+        assert len(srv.calls) == 4  # every verdict parsed the first time: no retries
+    assert [r["score"] for r in records] == [1, 1, 1, 4]
+    assert metrics["score"]["value"] == pytest.approx(1.75)
+    assert metrics["unparsable"]["count"] == 0
+
+
+def test_cp932_tasks_csv_is_read(tmp_path):
+    """ELYZA-tasks-100 as Excel saves it on Japanese Windows: CP932, quoted multi-line cells."""
+    from oshie.eval.judge import load_judge_tasks
+
+    path = tmp_path / "elyza_cp932.csv"
+    text = ('input,output,eval_aspect\r\n"日本の首都は？\r\n一言で。",東京です。,地名が正しければ5点\r\n'
+            "髙橋さんの「﨑」は？,異体字です。,\r\n")
+    path.write_bytes(text.encode("cp932"))
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")  # not UTF-8: a UTF-8-only reader fails here
+    tasks = load_judge_tasks(path)
+    assert [t["id"] for t in tasks] == ["1", "2"]
+    assert tasks[0]["input"] == "日本の首都は？\r\n一言で。"  # the cell as written
+    assert tasks[0]["reference"] == "東京です。" and tasks[0]["eval_aspect"] == "地名が正しければ5点"
+    assert tasks[1]["input"] == "髙橋さんの「﨑」は？"  # CP932-only characters (NEC/IBM extensions)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oshie.eval.metrics.bootstrap import mean_ci, resample_indices
 from oshie.eval.metrics.bradley_terry import Game, fit_bradley_terry
 from oshie.eval.metrics.classification import balanced_accuracy, macro_f1
 from oshie.eval.metrics.qa import exact_match, f1_char, f1_morph, morph_tokens, normalize_answer
-from oshie.eval.metrics.rouge import lcs_length, rouge_scores
+from oshie.eval.metrics.rouge import rouge_scores
+from oshie.ja.lcs import lcs_length
 
 
 def test_normalisation_strips_punctuation_and_width():
@@ -112,3 +116,55 @@ def test_bradley_terry_three_player_cycle_is_level():
     for p in "ABC":
         assert fit.strengths[p] == pytest.approx(1 / 3, rel=1e-6)
     assert fit.home_advantage == pytest.approx(1.0, rel=1e-6)
+
+
+# (prediction, gold): equal after normalisation, so EM = 1 and both F1 = 1
+SAME_AFTER_NORMALISATION = [
+    ("3,776メートル", "3776メートル"),      # thousands separator (F1 was 0.4 when segmented first)
+    ("A.B.C", "ABC"),                      # punctuation between letters (F1 was 0)
+    ("３７７６メートル", "3776メートル"),      # full-width digits
+    ("３，７７６メートル", "3776メートル"),    # full-width digits and comma
+    ("1,000,000円", "1000000円"),
+    ("「東京」。", "東京"),                   # Japanese brackets and 。
+    ("東京、大阪", "東京大阪"),               # 、
+    ("東京 都", "東京都"),                    # a space
+    ("\u3000東京都\u3000", "東京都"),          # ideographic spaces
+    ("ｽｰﾊﾟｰﾏｰｹｯﾄ", "スーパーマーケット"),      # half-width katakana and its long vowel mark
+    ("ス－パー", "スーパー"),                 # full-width hyphen typed for the long vowel mark
+    ("コンピュ-タ-", "コンピューター"),        # ASCII hyphens typed for it
+    ("Ａｐｐｌｅ", "Apple"),                   # full-width Latin letters
+    ("２０２３年", "2023年"),
+    ("静岡県・山梨県", "静岡県山梨県"),          # 中黒
+]
+
+
+@pytest.mark.parametrize(("pred", "gold"), SAME_AFTER_NORMALISATION)
+def test_normalised_equal_answers_score_full_f1(pred: str, gold: str) -> None:
+    em = exact_match(pred, [gold])
+    assert em == 1.0
+    assert f1_morph(pred, [gold]) == 1.0 >= em
+    assert f1_char(pred, [gold]) == 1.0 >= em
+
+
+@pytest.mark.parametrize(("pred", "gold"), [("3776", "3776メートル"), ("スーパ", "スーパー"),
+                                            ("東京", "東京都"), ("3,776", "3,777")])
+def test_near_misses_are_not_exact_but_f1_still_at_least_em(pred: str, gold: str) -> None:
+    em = exact_match(pred, [gold])
+    assert em == 0.0
+    assert 0.0 <= f1_char(pred, [gold]) < 1.0 and f1_morph(pred, [gold]) >= em
+
+
+NOISE = st.sampled_from(["", " ", "、", "。", "「", "」", ",", "・", "\u3000", "!"])
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(list("東京大阪の山川1234アイスー")), NOISE), min_size=1, max_size=12))
+def test_f1_never_below_em_when_only_punctuation_and_width_differ(parts) -> None:
+    gold = "".join(c for c, _ in parts)
+    noisy = "".join(unicodedata.normalize("NFKC", c).translate(WIDE) + n for c, n in parts)
+    em = exact_match(noisy, [gold])
+    assert em == 1.0
+    assert f1_morph(noisy, [gold]) >= em and f1_char(noisy, [gold]) >= em
+
+
+WIDE = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oshie.synth.novelty import NoveltyFilter, char_tokens, lcs_length, lcs_many, rouge_l_f
+from oshie.ja.lcs import lcs_length, rouge_l_f
+from oshie.synth.novelty import NoveltyFilter, char_tokens
 
 # a small alphabet makes long common subsequences (the interesting case) likely
 JA = st.text(alphabet="あいうえおかきの日本語。、", max_size=40)
@@ -32,19 +33,6 @@ def brute_f(a: str, b: str) -> float:
         return 0.0
     p, r = lcs / len(tb), lcs / len(ta)
     return 2 * p * r / (p + r)
-
-
-@settings(max_examples=200, deadline=None)
-@given(JA, JA)
-def test_bit_parallel_lcs_equals_dynamic_programming(a: str, b: str) -> None:
-    assert lcs_length(a, b) == dp_lcs(a, b)
-
-
-@settings(max_examples=100, deadline=None)
-@given(JA, st.lists(JA, min_size=1, max_size=8))
-def test_lcs_of_many_texts_in_one_integer_equals_each_alone(pattern: str, texts: list[str]) -> None:
-    # guard bits must keep the segments from leaking carries into each other
-    assert lcs_many(list(pattern), [list(t) for t in texts]) == [dp_lcs(pattern, t) for t in texts]
 
 
 @settings(max_examples=40, deadline=None)

@@ -11,7 +11,6 @@ settings reuses them; judge calls are reused through the LLM cache). A run direc
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -32,18 +31,17 @@ ANSWER_FIELDS = ("answer", "output", "response", "prediction")
 
 
 def read_table(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line, row) pairs from a CSV (header row) or JSONL file."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataError("file not found", path=p)
-    if p.suffix.lower() in (".csv", ".tsv"):
-        with open(p, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh, delimiter="\t" if p.suffix.lower() == ".tsv" else ",")
-            # line numbers count the header as line 1; multi-line cells make them approximate
-            return [(n + 2, dict(row)) for n, row in enumerate(reader)]
-    from oshie.eval.tasks.base import read_jsonl
+    """(line, row) pairs from a CSV/TSV (header row), XLSX, JSONL or JSON file, read by the
+    shared readers: UTF-8, UTF-8 with BOM or CP932 (ELYZA-tasks-100 CSVs saved by Excel)."""
+    from oshie.data.files import open_source
 
-    return read_jsonl(p)
+    rows = []
+    for raw in open_source(path).rows:
+        if raw.error is not None:
+            raise DataError(raw.error.message, path=path, line=raw.line, field=raw.error.field,
+                            hint=raw.error.hint)
+        rows.append((raw.line, raw.row or {}))
+    return rows
 
 
 def load_judge_tasks(path: str | Path) -> list[dict[str, Any]]:

@@ -330,16 +330,17 @@ def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
     p = stage.params
     prompt = stage.files.get("prompt") or p.get("prompt")
     extra = {"prompt": prompt} if prompt else {}
-    eval_run_judge(
-        stage.files["tasks"],
-        stage_dir,
-        _judge_llm(stage.runtime["llm"]),
-        model_dir=_model_of(upstream),
-        limit=p["limit"],
-        max_new_tokens=p["max_new_tokens"],
-        system_name=p["system"],
-        **extra,
-    )
+    with _judge_llm(stage.runtime["llm"]) as llm:  # closed after use
+        eval_run_judge(
+            stage.files["tasks"],
+            stage_dir,
+            llm,
+            model_dir=_model_of(upstream),
+            limit=p["limit"],
+            max_new_tokens=p["max_new_tokens"],
+            system_name=p["system"],
+            **extra,
+        )
     return {
         "results": "results.json",
         "answers": "answers.jsonl",
@@ -352,12 +353,13 @@ def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
     from oshie.eval.pairwise import run_compare
 
     names = [sid.rsplit("/", 1)[-1] for sid in stage.deps]
-    run_compare(
-        [upstream[sid].dir for sid in stage.deps],
-        stage_dir,
-        _judge_llm(stage.runtime["llm"]),
-        names=names,
-    )
+    with _judge_llm(stage.runtime["llm"]) as llm:  # closed after use
+        run_compare(
+            [upstream[sid].dir for sid in stage.deps],
+            stage_dir,
+            llm,
+            names=names,
+        )
     return {
         "results": "results.json",
         "pairs": "pairwise.jsonl",

@@ -17,7 +17,8 @@ from pathlib import Path
 from oshie.errors import UsageError
 from oshie.filters import Compose, Filter
 from oshie.ja.chars import char_class, japanese_ratio
-from oshie.synth.novelty import char_tokens, lcs_length, rouge_l_f
+from oshie.ja.lcs import lcs_length, rouge_l_f
+from oshie.synth.novelty import char_tokens
 
 
 def char_len(text: str) -> int:

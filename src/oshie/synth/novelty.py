@@ -8,9 +8,8 @@ plain LCS table is far too slow, so each check runs in three stages:
 1. an upper bound on the LCS of every pool item at once (numpy): the LCS can never exceed
    the multiset intersection of the two strings' characters (sum of per-character minimum
    counts), nor the shorter length;
-2. the survivors' exact LCS in one bit-parallel pass (Hyyro's / Allison-Dix recurrence)
-   over a single Python big integer that holds every survivor side by side, separated by
-   guard bits that swallow carries;
+2. the survivors' exact LCS in one bit-parallel pass (`oshie.ja.lcs.lcs_many`, shared
+   with the evaluation's ROUGE-L);
 3. the F-measure computed with exactly the same float expression as `rouge_score`, so
    keep/drop decisions match the reference bit for bit.
 """
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from oshie.ja.lcs import lcs_many, rouge_l_f
+
 DEFAULT_THRESHOLD = 0.7
 # counts are stored as uint8; a character repeated more often than this disables pruning
 _COUNT_CAP = 255
@@ -32,72 +33,6 @@ _FIRST_CHUNK = 16  # survivors scored exactly in the first bit-parallel pass
 def char_tokens(text: str) -> list[str]:
     """The tokens novelty is measured on: NFKC-normalised characters without whitespace."""
     return [c for c in unicodedata.normalize("NFKC", text) if not c.isspace()]
-
-
-def rouge_l_f(lcs: int, pred_len: int, target_len: int) -> float:
-    """ROUGE-L F from an LCS length, as `rouge_score` computes it (same float operations)."""
-    if lcs == 0 or pred_len == 0 or target_len == 0:
-        return 0.0
-    precision = lcs / pred_len
-    recall = lcs / target_len
-    return 2 * precision * recall / (precision + recall)
-
-
-def lcs_length(a: list[str] | str, b: list[str] | str) -> int:
-    """LCS length of two token sequences (bit-parallel; `a` is the bit pattern)."""
-    return lcs_many(list(a), [list(b)])[0]
-
-
-def lcs_many(pattern: list[str], texts: list[list[str]]) -> list[int]:
-    """LCS length of `pattern` against each of `texts`, in one bit-parallel pass.
-
-    The texts are laid side by side in one big integer (text i occupies len(text i) bits,
-    followed by a zero guard bit). The recurrence V' = (V + (V & M)) | (V & ~M) then runs
-    once per pattern character for all texts together; the guard bit absorbs the carry
-    out of each segment and is cleared after every step, so segments never interact.
-    LCS of segment i = its length minus the ones left in its bits.
-    """
-    if not pattern or not texts:
-        return [0] * len(texts)
-    wanted = set(pattern)  # characters absent from the pattern never match: no mask
-    positions: dict[str, list[int]] = {ch: [] for ch in wanted}
-    offsets: list[int] = []
-    pos = 0
-    for text in texts:
-        offsets.append(pos)
-        for j, ch in enumerate(text):
-            if ch in wanted:
-                positions[ch].append(pos + j)
-        pos += len(text) + 1  # + guard bit
-    masks = {ch: _bits(ps, pos) for ch, ps in positions.items() if ps}
-    ones = 0
-    for text, off in zip(texts, offsets, strict=True):
-        ones |= ((1 << len(text)) - 1) << off
-    v = ones
-    for ch in pattern:
-        m = masks.get(ch)
-        if m is None:
-            continue  # no match anywhere: V & ~M == V, V + 0 == V
-        u = v & m
-        v = ((v + u) | (v & (ones ^ m))) & ones
-    out = []
-    for text, off in zip(texts, offsets, strict=True):
-        seg = (v >> off) & ((1 << len(text)) - 1)
-        out.append(len(text) - seg.bit_count())
-    return out
-
-
-def _bits(positions: list[int], width: int) -> int:
-    """An integer with the given bits set, built in one pass (OR-ing shifted ones one by
-    one would copy the growing integer each time)."""
-    if len(positions) < 64:
-        value = 0
-        for p in positions:
-            value |= 1 << p
-        return value
-    buf = np.zeros(width, dtype=np.uint8)
-    buf[positions] = 1
-    return int.from_bytes(np.packbits(buf, bitorder="little").tobytes(), "little")
 
 
 @dataclass

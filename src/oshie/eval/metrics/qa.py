@@ -2,10 +2,17 @@
 
 Japanese has no spaces, so SQuAD's whitespace F1 is meaningless; we count overlapping
 morphemes (fugashi + unidic-lite) and, as a tokeniser-free cross-check, characters.
+
+Normalisation comes first, segmentation after, for EM and both F1s alike: NFKC (full-width
+digits and letters, half-width katakana), a dash written after katakana read as the long
+vowel mark (ス－パー = スーパー), then punctuation (incl. 、。「」 and thousands
+separators: 3,776 = 3776) and whitespace dropped. Two answers equal after normalisation
+are then the same token sequence, so F1 >= EM always holds.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -17,9 +24,15 @@ def _is_dropped(ch: str) -> bool:
     return cat[0] in ("P", "Z") or ch.isspace() or cat == "Cc"
 
 
+# hyphens, dashes and minus signs that people type for "ー" after a katakana character
+_KATAKANA_DASH = re.compile(r"(?<=[\u30a1-\u30fa\u30fc])[-\u2010-\u2015\u2212\uff70\u30fc]")
+
+
 def normalize_answer(text: str) -> str:
-    """NFKC, then drop punctuation and whitespace ("「東京」 " -> "東京")."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not _is_dropped(ch))
+    """NFKC, katakana dashes as "ー", then punctuation and whitespace dropped
+    ("「３，７７６ メートル」。" -> "3776メートル")."""
+    t = _KATAKANA_DASH.sub("ー", unicodedata.normalize("NFKC", text))
+    return "".join(ch for ch in t if not _is_dropped(ch))
 
 
 def char_tokens(text: str) -> list[str]:
@@ -27,14 +40,11 @@ def char_tokens(text: str) -> list[str]:
 
 
 def morph_tokens(text: str) -> list[str]:
-    """Morphemes of the NFKC text, each normalised; punctuation-only morphemes dropped.
-
-    Tokenising before stripping punctuation keeps the analyser's view of word boundaries.
-    """
+    """Morphemes of the normalised text (normalising first: "3,776" and "3776" must not
+    segment differently, or F1 could fall below EM)."""
     from oshie.ja.morph import morphemes
 
-    tokens = (normalize_answer(m) for m in morphemes(unicodedata.normalize("NFKC", text)))
-    return [t for t in tokens if t]
+    return [m for m in morphemes(normalize_answer(text)) if m.strip()]
 
 
 def token_f1(pred: Sequence[str], gold: Sequence[str]) -> float:
