@@ -69,6 +69,7 @@ def run_one(n: int, workdir: Path) -> dict[str, float]:
     from oshie.data.check.run import audit_files
 
     set_quiet(True)
+    workdir.mkdir(parents=True, exist_ok=True)  # --workdir may name a directory not made yet
     data = workdir / f"scale_{n}.jsonl"
     if not data.exists():
         generate(data, n)
