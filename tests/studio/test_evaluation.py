@@ -3,8 +3,6 @@ crashes halfway leaves nothing behind."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from sqlalchemy import select
 from tests.studio.conftest import LiveStudio, csrf_of
@@ -32,8 +30,10 @@ def test_three_systems_every_pair_and_bradley_terry(live_studio: LiveStudio) -> 
         results, records = evaluation.round_results(s, rnd)
     assert set(results) == {"p_vs_q", "p_vs_r", "q_vs_r", "bradley_terry"}
     assert results["p_vs_q"]["win_rate"]["value"] == 1.0 and results["p_vs_r"]["win_rate"]["value"] == 1.0
-    # every vote for p: one category only, chance agreement is 1 and kappa is undefined
-    assert math.isnan(results["p_vs_q"]["fleiss_kappa"]["value"])
+    # every vote for p: one category only, chance agreement is 1 and kappa is undefined; like
+    # every undefined metric in a results.json it is null (strict JSON) with a note saying why
+    kappa = results["p_vs_q"]["fleiss_kappa"]
+    assert kappa["value"] is None and kappa["note"]
     # q vs r: both raters always pick the left answer, and the sides alternate between the two
     # raters of a pair, so they never agree on the system: per item (x, tie, y) = (1, 0, 1),
     # P_i = 0, p = (1/2, 0, 1/2), P_e = 1/2 -> kappa = (0 - 1/2) / (1 - 1/2) = -1
