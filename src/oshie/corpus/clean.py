@@ -16,8 +16,8 @@ from oshie.corpus.boilerplate import host_of, parse_meta, site_repeated_lines
 from oshie.corpus.filters import Compose, add_stats
 from oshie.corpus.presets import CleanConfig, build_filters
 from oshie.corpus.run import EngineOptions, StepResult, prepare, run_step
-from oshie.corpus.shards import ShardWriter, doc_counts, mark_done, part_name, write_quarantine
-from oshie.corpus.streams import Document, batches, read_shard
+from oshie.corpus.shards import mark_done, split_shard
+from oshie.corpus.streams import Document
 
 
 def clean_batch(docs: list[Document], cfg: CleanConfig,
@@ -44,36 +44,18 @@ def clean_batch(docs: list[Document], cfg: CleanConfig,
 
 def clean_shard(task: dict[str, Any]) -> dict[str, Any]:
     """Clean one input shard (an engine task; see `oshie.corpus.engine`)."""
-    from oshie.corpus.shards import REJECT_SCHEMA
-
     cfg = CleanConfig.model_validate(task["config"])
-    out = Path(task["out_dir"])
-    name = part_name(task["index"])
-    kept_w = ShardWriter(out / "kept" / name, task["format"])
-    rej_w = ShardWriter(out / "rejected" / name, task["format"], REJECT_SCHEMA)
-    quarantined = []
     compose = Compose(build_filters(cfg))
     filters: dict[str, dict[str, Any]] = {}
-    tally: dict[str, dict[str, int]] = {}
-    n_in = 0
-    docs_iter = read_shard(task["path"], source=task.get("source"), text_field=task["text_field"])
-    for docs, bad in batches(docs_iter, cfg.batch_size):
-        quarantined += bad
-        n_in += len(docs) + len(bad)
-        doc_counts(docs, tally, bucket="in")
+
+    def split(docs: list[Document]) -> tuple[list[Document], list[Document]]:
+        nonlocal filters
         kept, rejected, filters = clean_batch(docs, cfg, compose)
-        doc_counts(kept, tally, bucket="kept")
-        kept_w.write(kept)
-        rej_w.write(rejected)
-    kept_w.close()
-    rej_w.close()
-    write_quarantine(out / "quarantine" / f"{name}.jsonl", quarantined)
-    result = {
-        "index": task["index"], "input": task["path"], "key": task["key"], "in": n_in,
-        "kept": kept_w.count, "rejected": rej_w.count, "quarantined": len(quarantined),
-        "by_source": tally, "filters": filters or compose.stats_dict(),
-    }
-    mark_done(out, task["index"], result)
+        return kept, rejected
+
+    result = split_shard(task, split, cfg.batch_size)
+    result["filters"] = filters or compose.stats_dict()
+    mark_done(Path(task["out_dir"]), task["index"], result)
     return result
 
 

@@ -29,14 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from oshie.corpus.engine import map_tasks
 from oshie.corpus.run import EngineOptions, StepResult, prepare, run_step
-from oshie.corpus.shards import (
-    REJECT_SCHEMA,
-    ShardWriter,
-    doc_counts,
-    mark_done,
-    part_name,
-    write_quarantine,
-)
+from oshie.corpus.shards import mark_done, part_name, split_shard
 from oshie.corpus.streams import Document, batches, read_shard
 from oshie.data.minhash import band_keys, bands_for, code_points, shingles_of_codes, signatures
 from oshie.jsonl import JsonlWriter
@@ -273,32 +266,22 @@ def clusters_from_edges(edges: np.ndarray, sim: np.ndarray) -> dict[int, dict[st
 
 def write_shard(task: dict[str, Any]) -> dict[str, Any]:
     """Phase 4 for one input shard: kept documents, and duplicates rejected with their representative."""
-    out = Path(task["out_dir"])
     name = part_name(task["index"])
     drops = json.loads((Path(task["work"]) / "drop" / f"{name}.json").read_text("utf-8"))
-    kept_w = ShardWriter(out / "kept" / name, task["format"])
-    rej_w = ShardWriter(out / "rejected" / name, task["format"], REJECT_SCHEMA)
-    quarantined, tally, n_in, pos = [], {}, 0, 0
-    docs_iter = read_shard(task["path"], source=task.get("source"), text_field=task["text_field"])
-    for docs, bad in batches(docs_iter, 4096):
-        quarantined += bad
-        n_in += len(docs) + len(bad)
-        doc_counts(docs, tally, bucket="in")
+    pos = 0
+
+    def split(docs: list[Document]) -> tuple[list[Document], list[Document]]:
+        nonlocal pos
         kept: list[Document] = []
         rejected: list[Document] = []
         for d in docs:
             reason = drops.get(str(pos))
             pos += 1
             (rejected.append({**d, "reason": reason}) if reason else kept.append(d))
-        doc_counts(kept, tally, bucket="kept")
-        kept_w.write(kept)
-        rej_w.write(rejected)
-    kept_w.close()
-    rej_w.close()
-    write_quarantine(out / "quarantine" / f"{name}.jsonl", quarantined)
-    result = {"index": task["index"], "input": task["path"], "key": task["key"], "in": n_in, "kept": kept_w.count,
-              "rejected": rej_w.count, "quarantined": len(quarantined), "by_source": tally}
-    mark_done(out, task["index"], result)
+        return kept, rejected
+
+    result = split_shard(task, split, 4096)
+    mark_done(Path(task["out_dir"]), task["index"], result)
     return result
 
 

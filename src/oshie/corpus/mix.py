@@ -29,14 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from oshie.corpus.boilerplate import parse_meta
 from oshie.corpus.engine import map_tasks
 from oshie.corpus.run import EngineOptions, StepResult, prepare, run_step
-from oshie.corpus.shards import (
-    REJECT_SCHEMA,
-    ShardWriter,
-    doc_counts,
-    mark_done,
-    part_name,
-    write_quarantine,
-)
+from oshie.corpus.shards import mark_done, part_name, split_shard
 from oshie.corpus.streams import Document, batches, read_shard
 from oshie.errors import ConfigError, UsageError, require
 
@@ -175,20 +168,15 @@ def sample_shard(task: dict[str, Any]) -> dict[str, Any]:
     """Phase 3: write each document as many times as its group's rate and its number say."""
     cfg = MixConfig.model_validate(task["config"])
     rates: dict[str, float] = task["rates"]
-    out = Path(task["out_dir"])
     name = part_name(task["index"])
     facts = json.loads((Path(task["work"]) / f"{name}.json").read_text())
     groups, tokens = facts["groups"], facts["tokens"]
     plan = copies_per_doc(groups, tokens, rates, cfg.seed, task["index"])
-    kept_w = ShardWriter(out / "kept" / name, task["format"])
-    rej_w = ShardWriter(out / "rejected" / name, task["format"], REJECT_SCHEMA)
-    quarantined, tally, n_in, pos, repeats = [], {}, 0, 0, 0
+    pos, repeats = 0, 0
     achieved: dict[str, int] = {}
-    docs_iter = read_shard(task["path"], source=task.get("source"), text_field=task["text_field"])
-    for docs, bad in batches(docs_iter, 2048):
-        quarantined += bad
-        n_in += len(docs) + len(bad)
-        doc_counts(docs, tally, bucket="in")
+
+    def split(docs: list[Document]) -> tuple[list[Document], list[Document]]:
+        nonlocal pos, repeats
         kept: list[Document] = []
         rejected: list[Document] = []
         for d in docs:
@@ -200,16 +188,12 @@ def sample_shard(task: dict[str, Any]) -> dict[str, Any]:
             else:
                 rejected.append({**d, "reason": f"not sampled (group {groups[pos]}, rate {rate:.3f})"})
             pos += 1
-        doc_counts(kept, tally, bucket="kept")
-        kept_w.write(kept)
-        rej_w.write(rejected)
-    kept_w.close()
-    rej_w.close()
-    write_quarantine(out / "quarantine" / f"{name}.jsonl", quarantined)
-    result = {"index": task["index"], "input": task["path"], "key": task["key"], "in": n_in,
-              "kept": kept_w.count - repeats, "repeats": repeats, "rejected": rej_w.count,
-              "quarantined": len(quarantined), "by_source": tally, "tokens": achieved}
-    mark_done(out, task["index"], result)
+        return kept, rejected
+
+    counts = split_shard(task, split, 2048)
+    # kept counts each document once; its extra copies are `repeats`
+    result = {**counts, "kept": counts["kept"] - repeats, "repeats": repeats, "tokens": achieved}
+    mark_done(Path(task["out_dir"]), task["index"], result)
     return result
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from oshie.corpus.streams import Document, Quarantined
+from oshie.corpus.streams import Document, Quarantined, batches, read_shard
 from oshie.jsonl import JsonlWriter
 
 SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("meta", pa.string())])
@@ -125,3 +126,34 @@ def merge_tallies(tallies: list[dict[str, dict[str, int]]]) -> dict[str, dict[st
             for k, v in counts.items():
                 t[k] = t.get(k, 0) + v
     return dict(sorted(total.items()))
+
+
+Split = Callable[[list[Document]], tuple[list[Document], list[Document]]]
+
+
+def split_shard(task: dict[str, Any], split: Split, batch_size: int) -> dict[str, Any]:
+    """The loop every shard step shares: read one input shard in batches, write what `split`
+    keeps to `kept/` and what it rejects (each with its `reason`) to `rejected/`, unreadable
+    records to `quarantine/`, and return the counts (in = kept + rejected + quarantined, per
+    source). The step adds its own figures and calls `mark_done`."""
+    out = Path(task["out_dir"])
+    name = part_name(task["index"])
+    kept_w = ShardWriter(out / "kept" / name, task["format"])
+    rej_w = ShardWriter(out / "rejected" / name, task["format"], REJECT_SCHEMA)
+    quarantined: list[Quarantined] = []
+    tally: dict[str, dict[str, int]] = {}
+    n_in = 0
+    docs_iter = read_shard(task["path"], source=task.get("source"), text_field=task["text_field"])
+    for docs, bad in batches(docs_iter, batch_size):
+        quarantined += bad
+        n_in += len(docs) + len(bad)
+        doc_counts(docs, tally, bucket="in")
+        kept, rejected = split(docs)
+        doc_counts(kept, tally, bucket="kept")
+        kept_w.write(kept)
+        rej_w.write(rejected)
+    kept_w.close()
+    rej_w.close()
+    write_quarantine(out / "quarantine" / f"{name}.jsonl", quarantined)
+    return {"index": task["index"], "input": task["path"], "key": task["key"], "in": n_in, "kept": kept_w.count,
+            "rejected": rej_w.count, "quarantined": len(quarantined), "by_source": tally}
