@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 import numpy as np
 
@@ -179,36 +180,39 @@ class DuplicateUnits(DocFilter):
         return None
 
 
-class TopNgrams(DocFilter):
+class _NgramLimits(DocFilter):
+    """Drops a document when, for some n, its `fraction` of n-grams exceeds `limits[n]`
+    (checked from the smallest n up; the reason names the first one over)."""
+
+    what: ClassVar[str]  # how the reason names the measure, e.g. "top {n}-gram"
+    default_limits: ClassVar[dict[int, float]]
+    fraction: ClassVar[Callable[[np.ndarray, int, int], float]]  # (hashes, n, letters)
+
+    def __init__(self, limits: dict[int, float] | None = None) -> None:
+        self.limits = limits or dict(self.default_limits)
+
+    def apply(self, doc: DocView) -> str | None:
+        letters = len(compact_codes(doc))
+        hashes = _ngram_facts(doc)
+        for n, limit in sorted(self.limits.items()):
+            frac = self.fraction(hashes[n - 1], n, letters)
+            if frac > limit:
+                return f"{self.what.format(n=n)} {frac:.3f} > {limit}"
+        return None
+
+
+class TopNgrams(_NgramLimits):
     code = "top_ngrams"
-
-    def __init__(self, limits: dict[int, float] | None = None) -> None:
-        self.limits = limits or {2: 0.20, 3: 0.18, 4: 0.16}
-
-    def apply(self, doc: DocView) -> str | None:
-        letters = len(compact_codes(doc))
-        hashes = _ngram_facts(doc)
-        for n, limit in sorted(self.limits.items()):
-            frac = top_ngram_fraction(hashes[n - 1], n, letters)
-            if frac > limit:
-                return f"top {n}-gram {frac:.3f} > {limit}"
-        return None
+    what = "top {n}-gram"
+    default_limits: ClassVar[dict[int, float]] = {2: 0.20, 3: 0.18, 4: 0.16}
+    fraction = staticmethod(top_ngram_fraction)
 
 
-class DuplicateNgrams(DocFilter):
+class DuplicateNgrams(_NgramLimits):
     code = "dup_ngrams"
-
-    def __init__(self, limits: dict[int, float] | None = None) -> None:
-        self.limits = limits or {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
-
-    def apply(self, doc: DocView) -> str | None:
-        letters = len(compact_codes(doc))
-        hashes = _ngram_facts(doc)
-        for n, limit in sorted(self.limits.items()):
-            frac = duplicate_ngram_fraction(hashes[n - 1], n, letters)
-            if frac > limit:
-                return f"duplicate {n}-grams {frac:.3f} > {limit}"
-        return None
+    what = "duplicate {n}-grams"
+    default_limits: ClassVar[dict[int, float]] = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    fraction = staticmethod(duplicate_ngram_fraction)
 
 
 class NGWords:

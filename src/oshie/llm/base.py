@@ -9,8 +9,10 @@ concurrency, progress and per-result callbacks are shared.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -107,39 +109,64 @@ class LLM(ABC):
         on_result: ResultCallback | None = None,
         desc: str | None = None,
     ) -> list[Generation]:
-        """Run all requests (at most `concurrency` at once), results in request order.
+        """Run all requests, results in request order.
 
         `on_result(i, generation)` runs as each one finishes; `desc` shows a progress bar.
-        When a request fails (after its backend's retries) no new request starts, the ones
-        in flight finish (so a cache keeps them), then the first error is raised.
+        How the requests are sent is the backend's `_schedule` (by default each on its own,
+        at most `concurrency` at once); what they share while they run (an HTTP client)
+        is its `_session`.
+        """
+        results: list[Generation | None] = [None] * len(requests)
+
+        def deliver(i: int, gen: Generation) -> None:
+            results[i] = gen
+            if on_result is not None:
+                on_result(i, gen)
+
+        async with self._session():
+            await self._schedule(requests, deliver, desc)
+        missing = [i for i, r in enumerate(results) if r is None]
+        if missing:  # only if a backend broke its contract
+            raise RuntimeError(f"no answer for request(s) {missing[:5]}")
+        return [r for r in results if r is not None]
+
+    def _session(self) -> AbstractAsyncContextManager[Any]:
+        """What one `agenerate` call holds open while its requests run (default: nothing)."""
+        return contextlib.nullcontext()
+
+    async def _schedule(
+        self, requests: Sequence[LLMRequest], deliver: ResultCallback, desc: str | None
+    ) -> None:
+        """Answer every request, handing each answer to `deliver(i, generation)`.
+
+        By default each request is its own `_agenerate_one` call, at most `concurrency` at
+        once. When one fails (after its backend's retries) no new one starts, the ones in
+        flight finish (so a cache keeps them), then the first error is raised.
         """
         sem = self._semaphore()
         failed: list[BaseException] = []
         with _Progress(desc, len(requests)) as bar:
 
-            async def one(i: int, req: LLMRequest) -> Generation | None:
+            async def one(i: int, req: LLMRequest) -> None:
                 async with sem:
                     if failed:
-                        return None
+                        return
                     try:
                         gen = await self._agenerate_one(req)
                     except Exception as exc:
                         failed.append(exc)
                         raise
-                    if on_result is not None:
-                        on_result(i, gen)
+                    deliver(i, gen)
                 bar.advance()
-                return gen
 
-            results = await asyncio.gather(
+            outcomes = await asyncio.gather(
                 *(one(i, r) for i, r in enumerate(requests)), return_exceptions=True
             )
         if failed:
             raise failed[0]
-        for r in results:  # e.g. a bug in on_result
+        for r in outcomes:  # e.g. a bug in on_result
             if isinstance(r, BaseException):
                 raise r
-        return [r for r in results if isinstance(r, Generation)]
 
     def _semaphore(self) -> asyncio.Semaphore:
         """One semaphore per event loop, shared by every batch on it, so `concurrency`

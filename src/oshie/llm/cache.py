@@ -22,7 +22,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -188,16 +188,7 @@ class CacheStats:
     newest: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "entries": self.entries,
-            "hits": self.hits,
-            "misses": self.misses,
-            "size_bytes": self.size_bytes,
-            "by_model": self.by_model,
-            "oldest": _iso(self.oldest),
-            "newest": _iso(self.newest),
-        }
+        return {**asdict(self), "oldest": _iso(self.oldest), "newest": _iso(self.newest)}
 
 
 def _iso(t: float | None) -> str | None:
@@ -298,15 +289,11 @@ class CachedLLM(LLM):
                 ),
             ))
 
-    async def agenerate(
-        self,
-        requests: Sequence[LLMRequest],
-        *,
-        on_result: ResultCallback | None = None,
-        desc: str | None = None,
-    ) -> list[Generation]:
+    async def _schedule(
+        self, requests: Sequence[LLMRequest], deliver: ResultCallback, desc: str | None
+    ) -> None:
+        """Stored answers first; the rest go to `inner` once each, stored as they finish."""
         await self.inner.prepare()
-        results: list[Generation | None] = [None] * len(requests)
         pending: dict[str, list[int]] = {}
         for i, req in enumerate(requests):
             key = self.key(req)
@@ -316,9 +303,7 @@ class CachedLLM(LLM):
             hit = self._get(key)
             if hit is not None:
                 self.hits += 1
-                results[i] = hit
-                if on_result is not None:
-                    on_result(i, hit)
+                deliver(i, hit)
             else:
                 self.misses += 1
                 pending[key] = [i]
@@ -328,18 +313,12 @@ class CachedLLM(LLM):
             key, indexes = todo[j]
             self._put(key, requests[indexes[0]], gen)
             for i in indexes:
-                results[i] = gen
-                if on_result is not None:
-                    on_result(i, gen)
+                deliver(i, gen)
 
         if todo:
             await self.inner.agenerate(
                 [requests[ix[0]] for _, ix in todo], on_result=finished, desc=desc
             )
-        missing = [i for i, r in enumerate(results) if r is None]
-        if missing:  # only if the inner backend broke its contract
-            raise RuntimeError(f"no answer for request(s) {missing[:5]}")
-        return [r for r in results if r is not None]
 
     async def _agenerate_one(self, request: LLMRequest) -> Generation:
         return (await self.agenerate([request]))[0]

@@ -23,6 +23,9 @@ from oshie import config as shared
 from oshie.llm.base import LLM
 
 _KEY_FIELDS = ("api_key", "key", "openai_api_key", "token")
+# the fields that go to the HTTP backend under the same names
+_HTTP_FIELDS = {"model", "api_key_env", "concurrency", "timeout", "max_retries", "backoff_base",
+                "backoff_max", "extra_body"}
 
 
 class LLMConfig(BaseModel):
@@ -94,14 +97,7 @@ def build_llm(config: LLMConfig, *, no_cache: bool = False) -> LLM:
 
         llm = OpenAICompatLLM(
             base_url=config.base_url or DEFAULT_BASE_URL,
-            model=config.model,
-            api_key_env=config.api_key_env,
-            concurrency=config.concurrency,
-            timeout=config.timeout,
-            max_retries=config.max_retries,
-            backoff_base=config.backoff_base,
-            backoff_max=config.backoff_max,
-            extra_body=config.extra_body,
+            **config.model_dump(include=_HTTP_FIELDS),
         )
     else:
         from oshie.llm.local import LocalLLM

@@ -127,14 +127,10 @@ class LocalLLM(LLM):
 
     # -- generation ----------------------------------------------------------------------
 
-    async def agenerate(
-        self,
-        requests: Sequence[LLMRequest],
-        *,
-        on_result: ResultCallback | None = None,
-        desc: str | None = None,
-    ) -> list[Generation]:
-        results: list[Generation | None] = [None] * len(requests)
+    async def _schedule(
+        self, requests: Sequence[LLMRequest], deliver: ResultCallback, desc: str | None
+    ) -> None:
+        """Batches of `batch_size`, one at a time (the model is one; batching is the speed)."""
         # similar lengths share a batch: less padding (tokenised in a thread: a server's
         # event loop must not stall on a long prompt)
         lengths = await asyncio.to_thread(lambda: [len(self.prompt_ids(r)) for r in requests])
@@ -144,11 +140,8 @@ class LocalLLM(LLM):
                 chunk = order[start : start + self.batch_size]
                 gens = await asyncio.to_thread(self.generate_batch, [requests[i] for i in chunk])
                 for i, gen in zip(chunk, gens, strict=True):
-                    results[i] = gen
-                    if on_result is not None:
-                        on_result(i, gen)
+                    deliver(i, gen)
                 bar.advance(len(chunk))
-        return [g for g in results if g is not None]
 
     async def _agenerate_one(self, request: LLMRequest) -> Generation:
         return (await asyncio.to_thread(self.generate_batch, [request]))[0]

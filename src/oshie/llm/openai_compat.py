@@ -12,18 +12,19 @@ the URL appears (`oshie.runs.redact_url`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from oshie.errors import LLMError, UsageError
-from oshie.llm.base import LLM, Generation, LLMRequest, ResultCallback, Usage
+from oshie.llm.base import LLM, Generation, LLMRequest, Usage
 from oshie.runs import redact_url
 
 log = logging.getLogger("oshie.llm")
@@ -164,13 +165,8 @@ class OpenAICompatLLM(LLM):
                 text = text.replace(secret, "***")
         return redact_url(text)
 
-    async def agenerate(
-        self,
-        requests: Sequence[LLMRequest],
-        *,
-        on_result: ResultCallback | None = None,
-        desc: str | None = None,
-    ) -> list[Generation]:
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[None]:
         # One client per event loop, shared by overlapping batches on that loop and
         # closed when the last one finishes (`generate` runs each batch in a new loop).
         if self._client is None:
@@ -185,7 +181,7 @@ class OpenAICompatLLM(LLM):
             )
         self._client_users += 1
         try:
-            return await super().agenerate(requests, on_result=on_result, desc=desc)
+            yield
         finally:
             self._client_users -= 1
             if self._client_users == 0 and self._client is not None:

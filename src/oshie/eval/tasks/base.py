@@ -72,6 +72,17 @@ def need(obj: dict[str, Any], field: str, path: Path, line: int | None, kind: ty
     return value
 
 
+def references_of(obj: dict[str, Any], fields: Sequence[str], path: Path, line: int | None,
+                  what: str) -> list[str]:
+    """The reference texts of an item: the first of `fields` that is set, a string or a list
+    of strings; a missing or blank one is a DataError naming all the accepted fields."""
+    ref = next((obj[f] for f in fields if obj.get(f)), None)
+    refs = [ref] if isinstance(ref, str) else ref
+    if not refs or not all(isinstance(r, str) and r.strip() for r in refs):
+        raise DataError(f"missing or empty {what}", path=path, line=line, field="/".join(fields))
+    return refs
+
+
 class Task(ABC):
     name: ClassVar[str]
     kind: ClassVar[Literal["loglik", "generate"]]
@@ -185,6 +196,23 @@ class ChoiceTask(Task):
             "pred": pred, "pred_norm": pred_norm, "gold": gold,
             "correct": pred == gold, "correct_norm": pred_norm == gold,
         }
+
+
+class GenerateTask(Task):
+    """A task answered by greedy generation, up to `stop` or a token budget: the spec's
+    `max_new_tokens`, else the task's `default_max_new_tokens` (a task may derive the
+    budget from its data by overriding `max_new_tokens`)."""
+
+    kind = "generate"
+    default_max_new_tokens: ClassVar[int] = 128
+    stop: ClassVar[tuple[str, ...]] = ("\n\n",)
+
+    def max_new_tokens(self, encode: Callable[[str], list[int]]) -> int:
+        return self.spec.max_new_tokens or self.default_max_new_tokens
+
+    def request(self, item: Item, max_new_tokens: int | None = None) -> GenerateRequest:
+        budget = max_new_tokens or self.default_max_new_tokens
+        return GenerateRequest(self.prompt(item), max_new_tokens=budget, stop=list(self.stop))
 
 
 REGISTRY: dict[str, type[Task]] = {}

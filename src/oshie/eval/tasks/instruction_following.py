@@ -25,12 +25,11 @@ from oshie.errors import DataError
 from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.metrics.qa import f1_char
 from oshie.eval.metrics.rouge import rouge_scores
-from oshie.eval.requests import ChoiceScore, GenerateRequest, LoglikRequest
-from oshie.eval.tasks.base import Item, Task, read_jsonl, register
+from oshie.eval.requests import ChoiceScore, LoglikRequest
+from oshie.eval.tasks.base import GenerateTask, Item, Task, read_jsonl, references_of, register
 
 INSTRUCTION_FIELDS = ("instruction", "input", "prompt")
 REFERENCE_FIELDS = ("reference", "references", "output")
-DEFAULT_MAX_NEW_TOKENS = 96
 
 
 def load_instructions(path: Path) -> list[Item]:
@@ -43,11 +42,7 @@ def load_instructions(path: Path) -> list[Item]:
         if instruction is None:
             raise DataError("missing instruction", path=path, line=line,
                             field="/".join(INSTRUCTION_FIELDS))
-        ref = next((obj[f] for f in REFERENCE_FIELDS if obj.get(f)), None)
-        refs = [ref] if isinstance(ref, str) else ref
-        if not refs or not all(isinstance(r, str) and r.strip() for r in refs):
-            raise DataError("missing or empty reference answer", path=path, line=line,
-                            field="/".join(REFERENCE_FIELDS))
+        refs = references_of(obj, REFERENCE_FIELDS, path, line, "reference answer")
         items.append({"id": str(obj.get("id", line)), "instruction": instruction, "references": refs})
     return items
 
@@ -72,16 +67,10 @@ class _InstructionTask(Task):
 
 
 @register
-class InstructionFollowing(_InstructionTask):
+class InstructionFollowing(_InstructionTask, GenerateTask):
     name = "instruction_following"
-    kind = "generate"
+    default_max_new_tokens = 96
     description = "Held-out instructions: char ROUGE-L F and char F1 against a reference answer"
-
-    def max_new_tokens(self, encode) -> int:
-        return self.spec.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
-
-    def request(self, item: Item, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> GenerateRequest:
-        return GenerateRequest(self.prompt(item), max_new_tokens=max_new_tokens, stop=["\n\n"])
 
     def record(self, item: Item, prompt: str, response: str) -> dict[str, Any]:
         pred = response.strip()

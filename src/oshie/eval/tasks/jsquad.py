@@ -17,8 +17,7 @@ from typing import Any
 from oshie.errors import DataError
 from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.metrics.qa import exact_match, f1_char, f1_morph
-from oshie.eval.requests import GenerateRequest
-from oshie.eval.tasks.base import Item, Task, register
+from oshie.eval.tasks.base import GenerateTask, Item, register
 
 ANSWER_MARGIN_TOKENS = 4
 SEP = "[SEP]"
@@ -60,10 +59,11 @@ def _load_squad(path: Path) -> list[Item]:
 
 
 @register
-class JSQuAD(Task):
+class JSQuAD(GenerateTask):
     name = "jsquad"
-    kind = "generate"
     default_shots = 2
+    default_max_new_tokens = 32
+    stop = ("\n",)
     instruction = "文章を読んで、質問の答えを文章の中から抜き出して短く答えてください。"
     description = "JGLUE JSQuAD: extractive QA, EM / F1 over morphemes and characters"
 
@@ -85,9 +85,6 @@ class JSQuAD(Task):
             return self.spec.max_new_tokens
         longest = max((len(encode(g)) for it in self.all_items for g in it["answers"]), default=16)
         return longest + ANSWER_MARGIN_TOKENS
-
-    def request(self, item: Item, max_new_tokens: int = 32) -> GenerateRequest:
-        return GenerateRequest(self.prompt(item), max_new_tokens=max_new_tokens, stop=["\n"])
 
     def record(self, item: Item, prompt: str, response: str) -> dict[str, Any]:
         pred = response.strip()

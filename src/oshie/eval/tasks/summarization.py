@@ -14,19 +14,17 @@ from typing import Any
 from oshie.errors import DataError
 from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.metrics.rouge import rouge_scores
-from oshie.eval.requests import GenerateRequest
-from oshie.eval.tasks.base import Item, Task, read_jsonl, register
+from oshie.eval.tasks.base import GenerateTask, Item, read_jsonl, references_of, register
 
 SOURCE_FIELDS = ("text", "source", "document", "input")
 REFERENCE_FIELDS = ("references", "reference", "summary", "output")
-DEFAULT_MAX_NEW_TOKENS = 128
 
 
 @register
-class Summarization(Task):
+class Summarization(GenerateTask):
     name = "summarization"
-    kind = "generate"
     default_shots = 0
+    default_max_new_tokens = 128
     instruction = "次の文章を、大事な点を落とさずに一、二文で要約してください。"
     description = "Summarisation: ROUGE-1/2/L F over characters and morphemes"
 
@@ -37,11 +35,7 @@ class Summarization(Task):
             if not source:
                 raise DataError("missing source text", path=path, line=line,
                                 field="/".join(SOURCE_FIELDS))
-            ref = next((obj[f] for f in REFERENCE_FIELDS if obj.get(f)), None)
-            refs = [ref] if isinstance(ref, str) else ref
-            if not refs or not all(isinstance(r, str) and r.strip() for r in refs):
-                raise DataError("missing or empty reference summary", path=path, line=line,
-                                field="/".join(REFERENCE_FIELDS))
+            refs = references_of(obj, REFERENCE_FIELDS, path, line, "reference summary")
             items.append({"id": str(obj.get("id", line)), "source": source, "references": refs})
         return items
 
@@ -50,12 +44,6 @@ class Summarization(Task):
 
     def answer_text(self, item: Item) -> str:
         return item["references"][0]
-
-    def max_new_tokens(self, encode) -> int:
-        return self.spec.max_new_tokens or DEFAULT_MAX_NEW_TOKENS
-
-    def request(self, item: Item, max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS) -> GenerateRequest:
-        return GenerateRequest(self.prompt(item), max_new_tokens=max_new_tokens, stop=["\n\n"])
 
     def record(self, item: Item, prompt: str, response: str) -> dict[str, Any]:
         pred = response.strip()
