@@ -2,10 +2,12 @@
 
 A check is a filter on the shared protocol (`oshie.filters.Filter`): a small class with a
 `code`, a default `severity`, a one-line `description`, a pydantic `Params` model (its YAML
-options) and `apply(record) -> list[Finding]`, with per-check statistics. Checks that need
-the whole dataset (duplicates, duplicate ids) see records as they stream past (`observe`)
-and report at the end (`finish`); checks that call a model (`BatchCheck`) get records a
-batch at a time.
+options) and `apply(record) -> list[Finding]`, with per-check statistics. Most checks look
+at a record one part at a time (each turn, each text, each answer), so they declare which
+part and write only the test of one part (`inspect`); the loop is `Check.apply`'s. Checks
+that need the whole dataset (duplicates, duplicate ids) see records as they stream past
+(`observe`) and report at the end (`finish`); checks that call a model (`BatchCheck`) get
+records a batch at a time.
 
 Severity means what a curator should do: `error` only where the record can be dropped
 without reading it, `warning` where a person should look, `info` for statistics.
@@ -14,9 +16,10 @@ without reading it, `warning` where a person should look, `info` for statistics.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from functools import wraps
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -55,18 +58,14 @@ class Finding:
     source: str | None = None  # the file the record came from, when known
     context: dict[str, str] | None = None  # text just before and after the span (for people)
 
+    # the order of the keys in findings.jsonl: where the record is, then what is wrong with it
+    KEYS: ClassVar[tuple[str, ...]] = ("record_id", "source", "index", "check", "severity", "message", "span",
+                                       "details", "context")
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "record_id": self.record_id,
-            "source": self.source,
-            "index": self.index,
-            "check": self.check,
-            "severity": self.severity,
-            "message": self.message,
-            "span": self.span.to_dict() if self.span else None,
-            "details": self.details,
-            "context": self.context,
-        }
+        out = {k: getattr(self, k) for k in self.KEYS}
+        out["span"] = self.span.to_dict() if self.span else None
+        return out
 
 
 @dataclass(frozen=True)
@@ -125,23 +124,28 @@ def passage_start(record: Record, user_text: str) -> int:
     return -1
 
 
-# Every check asks for the same record's fields and turns in a row: one entry of memory
-# each (the record object itself, compared by identity) saves most of that work.
-_memo: dict[str, tuple[Any, Any]] = {}
+R = TypeVar("R")
 
 
+def _last_record(fn: Callable[[Record], R]) -> Callable[[Record], R]:
+    """`fn` remembering its answer for the last record it was given (compared by identity):
+    every check asks for the same record's fields and turns in a row, so one entry saves most
+    of that work."""
+    last: list[Any] = [None, None]
+
+    @wraps(fn)
+    def remembered(record: Record) -> R:
+        if last[0] is not record:
+            last[:] = [record, fn(record)]
+        return last[1]
+
+    return remembered
+
+
+@_last_record
 def text_fields(record: Record) -> list[TextField]:
     """Every text of a record. For preference pairs the rejected answer is left out on purpose:
     it is meant to be worse, so flagging it would only be noise."""
-    hit = _memo.get("fields")
-    if hit is not None and hit[0] is record:
-        return hit[1]
-    out = _text_fields(record)
-    _memo["fields"] = (record, out)
-    return out
-
-
-def _text_fields(record: Record) -> list[TextField]:
     out: list[TextField] = []
     if record.system is not None:
         out.append(TextField("system", "system", record.system))
@@ -155,17 +159,9 @@ def _text_fields(record: Record) -> list[TextField]:
     return out
 
 
+@_last_record
 def turns(record: Record) -> list[Turn]:
     """(instruction, answer) pairs: each assistant message with the user message before it."""
-    hit = _memo.get("turns")
-    if hit is not None and hit[0] is record:
-        return hit[1]
-    out = _turns(record)
-    _memo["turns"] = (record, out)
-    return out
-
-
-def _turns(record: Record) -> list[Turn]:
     fields = [f for f in text_fields(record) if f.role != "system"]
     out = []
     last_user: TextField | None = None
@@ -203,30 +199,86 @@ class CheckParams(BaseModel):
     severity: Severity | None = None  # None: the check's default severity
 
 
-class Check(Filter[Record, "list[Finding]"]):
-    """A per-record check. Subclasses set the class variables and implement `apply`."""
+P = TypeVar("P", bound=CheckParams)
+Part = Literal["turn", "text", "answer"]
+# what `inspect` is given, one at a time, for each kind of part
+PARTS: dict[str, Callable[[Record], Sequence[Any]]] = {"turn": turns, "text": text_fields, "answer": answers}
+
+
+class Check(Filter[Record, "list[Finding]"], Generic[P]):
+    """A per-record check, declared in its class statement:
+
+        @register
+        class JunkAnswer(Check, code="junk_answer", severity="error", family="length", each="turn"):
+            \"\"\"The answer is one kana or only punctuation: nothing a model should learn.\"\"\"
+
+            def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+                if _JUNK.match(t.answer.text):
+                    yield self.finding(record, "junk answer", self.span(t.answer))
+
+    The docstring is the `description` users read in `oshie data checks` and in the report.
+    `each` names the part `inspect` is given: every `"turn"` (a `Turn`), every `"text"` of
+    the record or every `"answer"` (a `TextField`); `first_only=True` stops at the record's
+    first finding. A check with options subclasses `Check[ItsParams]` (the `Params` model of
+    its YAML options, and the type of `self.params`). A check that needs the whole record at
+    once overrides `apply` instead of `inspect`."""
 
     family: ClassVar[str] = ""
     Params: ClassVar[type[CheckParams]] = CheckParams
+    each: ClassVar[Part | None] = None
+    first_only: ClassVar[bool] = False
 
-    def __init__(self, params: CheckParams | None = None) -> None:
-        self.params = params if params is not None else self.Params()
+    def __init_subclass__(
+        cls, *, code: str | None = None, severity: Severity | None = None, family: str | None = None,
+        each: Part | None = None, first_only: bool | None = None, **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = {"code": code, "severity": severity, "family": family, "each": each, "first_only": first_only}
+        for name, value in declared.items():
+            if value is not None:
+                setattr(cls, name, value)
+        if cls.__doc__ and "code" in cls.__dict__ and "description" not in cls.__dict__:
+            cls.description = " ".join(cls.__doc__.split())
+        for base in cls.__dict__.get("__orig_bases__", ()):  # Check[LengthParams]: its options
+            params = [a for a in get_args(base) if isinstance(a, type) and issubclass(a, CheckParams)]
+            if params:
+                cls.Params = params[0]
+
+    def __init__(self, params: P | None = None) -> None:
+        self.params: P = params if params is not None else self.Params()  # type: ignore[assignment]
         self.level: Severity = self.params.severity or type(self).severity
 
     def finding(
-        self, record: Record, message: str, span: Span | None = None, **details: Any
+        self, record: Record, message: str, span: Span | None = None, *, severity: Severity | None = None,
+        **details: Any,
     ) -> Finding:
-        return Finding(record.id, self.code, self.level, message, span, details)
+        """A finding of this check at its configured level, or at `severity` where the check
+        itself grades this case differently (a circular answer is a warning, not an error)."""
+        return Finding(record.id, self.code, severity or self.level, message, span, details)
 
-    def span(self, f: TextField, start: int, end: int) -> Span:
+    def span(self, f: TextField, start: int = 0, end: int | None = None) -> Span:
+        """`f.text[start:end]` as a span (the whole text by default; `*m.span()` for a match)."""
+        end = len(f.text) if end is None else end
         return Span(f.path, start, end, f.text[start:end])
 
-    @abstractmethod
     def apply(self, record: Record) -> list[Finding]:
-        """The findings for one record (empty when it passes)."""
+        """What `inspect` finds in each part of the record (only the first finding with `first_only`)."""
+        if self.each is None:
+            raise NotImplementedError(f"{type(self).__name__}: declare each=... and write inspect, or write apply")
+        found = []
+        for part in PARTS[self.each](record):
+            for finding in self.inspect(record, part):
+                found.append(finding)
+                if self.first_only:
+                    return found
+        return found
+
+    def inspect(self, record: Record, part: Any) -> Iterable[Finding]:
+        """The findings in one part of `record` (the kind of part `each` names)."""
+        raise NotImplementedError(f"{type(self).__name__} declares each={self.each!r} but has no inspect")
 
 
-class DatasetCheck(Check):
+class DatasetCheck(Check[P]):
     """A check over the whole dataset, in bounded memory: it sees each record once as the
     audit streams past (`observe`, keeping only a compact summary of it) and reports at the
     end (`finish`, findings carry the record's position in `index`)."""
@@ -249,7 +301,7 @@ class DatasetCheck(Check):
         return self.finish()
 
 
-class BatchCheck(Check):
+class BatchCheck(Check[P]):
     """A per-record check that works a batch at a time (one that calls a model)."""
 
     def apply(self, record: Record) -> list[Finding]:

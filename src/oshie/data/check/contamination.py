@@ -26,16 +26,12 @@ class ContaminationParams(CheckParams):
 
 
 @register
-class Contamination(DatasetCheck):
-    code = "contamination"
-    severity = "error"
-    family = "contamination"
-    description = "A record contains (most of) an item of an evaluation set: training on it would inflate scores."
-    Params = ContaminationParams
+class Contamination(DatasetCheck[ContaminationParams], code="contamination", severity="error", family="contamination"):
+    """A record contains (most of) an item of an evaluation set: training on it would inflate scores."""
 
-    def __init__(self, params: CheckParams | None = None) -> None:
+    def __init__(self, params: ContaminationParams | None = None) -> None:
         super().__init__(params)
-        p: ContaminationParams = self.params  # type: ignore[assignment]
+        p = self.params
         self.hits: list[dict[str, Any]] = []
         self.found: list[Finding] = []
         self.index = None

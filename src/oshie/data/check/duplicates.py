@@ -51,17 +51,13 @@ class DuplicateParams(CheckParams):
 
 
 @register
-class Duplicate(DatasetCheck):
-    code = "duplicate"
-    severity = "warning"
-    family = "duplicates"
-    description = ("The record is an exact or near duplicate of an earlier one (request and answer, "
-                   "without a shared passage; the first of each cluster is kept).")
-    Params = DuplicateParams
+class Duplicate(DatasetCheck[DuplicateParams], code="duplicate", severity="warning", family="duplicates"):
+    """The record is an exact or near duplicate of an earlier one (request and answer,
+    without a shared passage; the first of each cluster is kept)."""
 
-    def __init__(self, params: CheckParams | None = None) -> None:
+    def __init__(self, params: DuplicateParams | None = None) -> None:
         super().__init__(params)
-        p: DuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         self.cfg = DedupConfig(ngram=p.ngram, num_perm=p.num_perm, bands=p.bands, threshold=p.threshold,
                                ignore_punctuation=p.ignore_punctuation, fold_variants=p.fold_variants)
         self.index = StreamingDedup(self.cfg)
@@ -72,7 +68,7 @@ class Duplicate(DatasetCheck):
         self.answer_hashes = array("Q")  # 0 for answers too short to count
 
     def observe(self, record: Record, index: int, source: str) -> None:
-        p: DuplicateParams = self.params  # type: ignore[assignment]
+        p = self.params
         self.index.add(self.text_of(record))
         answer = "".join("".join(t.answer.text.split()) for t in turns(record))
         h = 0
@@ -132,11 +128,8 @@ class Duplicate(DatasetCheck):
 
 
 @register
-class DuplicateId(DatasetCheck):
-    code = "duplicate_id"
-    severity = "warning"
-    family = "duplicates"
-    description = "Two records have the same id: joins, reviews and experiments would mix them up."
+class DuplicateId(DatasetCheck, code="duplicate_id", severity="warning", family="duplicates"):
+    """Two records have the same id: joins, reviews and experiments would mix them up."""
 
     def __init__(self, params: CheckParams | None = None) -> None:
         super().__init__(params)

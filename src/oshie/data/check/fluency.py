@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from itertools import pairwise
 
-from oshie.data.check.base import Check, CheckParams, Finding, Record, answers, register
+from oshie.data.check.base import Check, CheckParams, Finding, Record, TextField, register
 from oshie.data.check.text import mask_code
 from oshie.ja.style import sentence_styles
 
@@ -81,29 +82,20 @@ def loop_coverage(text: str) -> tuple[float, str]:
 
 
 @register
-class RepeatedNgrams(Check):
-    code = "repeated_ngrams"
-    severity = "warning"
-    family = "fluency"
-    description = "The answer loops: the same sentence or phrase over and over (parallel list items are fine)."
-    Params = NgramParams
+class RepeatedNgrams(Check[NgramParams], code="repeated_ngrams", severity="warning", family="fluency", each="answer"):
+    """The answer loops: the same sentence or phrase over and over (parallel list items are fine)."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: NgramParams = self.params  # type: ignore[assignment]
-        found = []
-        for f in answers(record):
-            text = mask_code(f.text)
-            if len("".join(text.split())) < p.min_chars:
-                continue
-            fraction, top = loop_coverage(text)
-            if fraction >= p.max_fraction:
-                start = f.text.find(top)
-                span = self.span(f, start, start + len(top)) if start >= 0 else None
-                found.append(self.finding(
-                    record, f"{fraction:.0%} of the answer is repeated sentences or phrases (e.g. '{top[:30]}')",
-                    span, fraction=round(fraction, 3),
-                ))
-        return found
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        text = mask_code(f.text)
+        if len("".join(text.split())) < self.params.min_chars:
+            return
+        fraction, top = loop_coverage(text)
+        if fraction >= self.params.max_fraction:
+            start = f.text.find(top)
+            yield self.finding(
+                record, f"{fraction:.0%} of the answer is repeated sentences or phrases (e.g. '{top[:30]}')",
+                self.span(f, start, start + len(top)) if start >= 0 else None, fraction=round(fraction, 3),
+            )
 
 
 class LineParams(CheckParams):
@@ -116,34 +108,24 @@ _LIST_ITEM = re.compile(r"^(?:[-*+・•|]|\d+[.)．、]|[（(]?\d+[）)])")
 
 
 @register
-class RepeatedLines(Check):
-    code = "repeated_lines"
-    severity = "warning"
-    family = "fluency"
-    description = "The same line appears more than once in an answer (code blocks are ignored)."
-    Params = LineParams
+class RepeatedLines(Check[LineParams], code="repeated_lines", severity="warning", family="fluency", each="answer"):
+    """The same line appears more than once in an answer (code blocks are ignored)."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: LineParams = self.params  # type: ignore[assignment]
-        found = []
-        for f in answers(record):
-            seen: dict[str, int] = {}
-            offset = 0
-            for line in mask_code(f.text).split("\n"):
-                key = line.strip()
-                # a sentence, not a label, category, name or table cell (those repeat in lists)
-                if len(key) >= p.min_chars and not _SYMBOLS_ONLY.match(key) and _PROSE.search(key) \
-                        and not _LIST_ITEM.match(key):
-                    if key in seen:
-                        start = offset + line.find(key)
-                        found.append(self.finding(
-                            record, f"line repeated: '{key[:40]}'",
-                            self.span(f, start, start + len(key)), first_offset=seen[key],
-                        ))
-                        break  # one finding per answer is enough to act on
-                    seen[key] = offset
-                offset += len(line) + 1
-        return found
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        seen: dict[str, int] = {}
+        offset = 0
+        for line in mask_code(f.text).split("\n"):
+            key = line.strip()
+            # a sentence, not a label, category, name or table cell (those repeat in lists)
+            if len(key) >= self.params.min_chars and not _SYMBOLS_ONLY.match(key) and _PROSE.search(key) \
+                    and not _LIST_ITEM.match(key):
+                if key in seen:
+                    start = offset + line.find(key)
+                    yield self.finding(record, f"line repeated: '{key[:40]}'", self.span(f, start, start + len(key)),
+                                       first_offset=seen[key])
+                    return  # one finding per answer is enough to act on
+                seen[key] = offset
+            offset += len(line) + 1
 
 
 class StyleParams(CheckParams):
@@ -152,30 +134,22 @@ class StyleParams(CheckParams):
 
 
 @register
-class MixedSpeechStyle(Check):
-    code = "mixed_speech_style"
-    severity = "warning"
-    family = "fluency"
-    description = "An answer mixes です・ます and だ・である sentences."
-    Params = StyleParams
+class MixedSpeechStyle(Check[StyleParams], code="mixed_speech_style", severity="warning", family="fluency",
+                       each="answer"):
+    """An answer mixes です・ます and だ・である sentences."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: StyleParams = self.params  # type: ignore[assignment]
-        found = []
-        for f in answers(record):
-            styles = sentence_styles(mask_code(f.text))
-            counts = Counter(s for _, _, s in styles)
-            if len(styles) < p.min_sentences or len(counts) < 2:
-                continue
-            minority, k = min(counts.items(), key=lambda kv: kv[1])
-            if k / len(styles) >= p.min_minority:
-                s, e, _ = next(x for x in styles if x[2] == minority)
-                found.append(self.finding(
-                    record,
-                    f"mixed speech style: {counts['polite']} です・ます and {counts['plain']} だ・である sentences",
-                    self.span(f, s, e), polite=counts["polite"], plain=counts["plain"],
-                ))
-        return found
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        styles = sentence_styles(mask_code(f.text))
+        counts = Counter(s for _, _, s in styles)
+        if len(styles) < self.params.min_sentences or len(counts) < 2:
+            return
+        minority, k = min(counts.items(), key=lambda kv: kv[1])
+        if k / len(styles) >= self.params.min_minority:
+            s, e, _ = next(x for x in styles if x[2] == minority)
+            yield self.finding(
+                record, f"mixed speech style: {counts['polite']} です・ます and {counts['plain']} だ・である sentences",
+                self.span(f, s, e), polite=counts["polite"], plain=counts["plain"],
+            )
 
 
 _NUMBERED = re.compile(r"^(\s*)(\d+)[.)]\s+\S")
@@ -212,15 +186,9 @@ def markdown_problems(text: str) -> list[tuple[int, int, str]]:
 
 
 @register
-class BrokenMarkdown(Check):
-    code = "broken_markdown"
-    severity = "warning"
-    family = "fluency"
-    description = "Markdown that renders wrongly: an unclosed code fence or a numbered list with gaps."
+class BrokenMarkdown(Check, code="broken_markdown", severity="warning", family="fluency", each="answer"):
+    """Markdown that renders wrongly: an unclosed code fence or a numbered list with gaps."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        found = []
-        for f in answers(record):
-            for start, end, message in markdown_problems(f.text):
-                found.append(self.finding(record, message, self.span(f, start, end)))
-        return found
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        for start, end, message in markdown_problems(f.text):
+            yield self.finding(record, message, self.span(f, start, end))

@@ -63,23 +63,18 @@ def parse_problems(text: str) -> list[dict[str, str]] | None:
 
 
 @register
-class LLMJudge(BatchCheck):
-    code = "llm_judge"
-    severity = "warning"
-    family = "judge"
-    description = "An LLM judge's verdict (wrong answer, foreign-culture task, harmful, poor translation), with its reason."
-    Params = JudgeParams
+class LLMJudge(BatchCheck[JudgeParams], code="llm_judge", severity="warning", family="judge"):
+    """An LLM judge's verdict (wrong answer, foreign-culture task, harmful, poor translation), with its reason."""
 
-    def __init__(self, params: CheckParams | None = None, llm: LLM | None = None) -> None:
+    def __init__(self, params: JudgeParams | None = None, llm: LLM | None = None) -> None:
         super().__init__(params)
-        p: JudgeParams = self.params  # type: ignore[assignment]
         self.llm = llm
-        self.template = check_fields(load_prompt(p.template), {"record"})
+        self.template = check_fields(load_prompt(self.params.template), {"record"})
         self.calls = 0
         self.unparsable = 0
 
     def apply_batch(self, records: Sequence[Record]) -> list[list[Finding]]:
-        p: JudgeParams = self.params  # type: ignore[assignment]
+        p = self.params
         if self.llm is None:
             raise RuntimeError("llm_judge needs an LLM: give --judge with an LLM config")
         requests = [LLMRequest(messages=[{"role": "user", "content": self.template.render(record=format_record(r))}],

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from oshie.data.check.base import Check, CheckParams, Finding, Record, register, turns
+from oshie.data.check.base import Check, CheckParams, Finding, Record, Turn, register
 from oshie.data.check.text import any_pattern
 from oshie.ja.normalize import compact
 from oshie.ja.numbers import NUMBER_CHARS, parse_number
@@ -33,60 +34,38 @@ class LengthParams(CheckParams):
 
 
 @register
-class AnswerTooShort(Check):
-    code = "answer_too_short"
-    severity = "warning"
-    family = "length"
-    description = "The answer is too short for what the instruction asks."
-    Params = LengthParams
+class AnswerTooShort(Check[LengthParams], code="answer_too_short", severity="warning", family="length", each="turn"):
+    """The answer is too short for what the instruction asks."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: LengthParams = self.params  # type: ignore[assignment]
-        found = []
-        for t in turns(record):
-            n = len(t.answer.text.strip())
-            if n == 0 or (n == 1 and not t.answer.text.strip().isascii()):
-                continue  # empty_field or junk_answer (one kana, one mark) reports it
-            span = self.span(t.answer, 0, len(t.answer.text))
-            if n < p.min_chars:
-                found.append(self.finding(record, f"answer has only {n} characters", span, chars=n))
-            elif n < p.min_chars_explained and (m := _ELABORATE.search(t.task)) and not _SHORT_OK.search(t.task):
-                found.append(self.finding(
-                    record,
-                    f"the instruction asks to '{m.group()}' but the answer has only {n} characters",
-                    span, chars=n, cue=m.group(),
-                ))
-        return found
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        n = len(t.answer.text.strip())
+        if n == 0 or (n == 1 and not t.answer.text.strip().isascii()):
+            return  # empty_field or junk_answer (one kana, one mark) reports it
+        if n < self.params.min_chars:
+            yield self.finding(record, f"answer has only {n} characters", self.span(t.answer), chars=n)
+        elif n < self.params.min_chars_explained and (m := _ELABORATE.search(t.task)) \
+                and not _SHORT_OK.search(t.task):
+            yield self.finding(record, f"the instruction asks to '{m.group()}' but the answer has only {n} characters",
+                               self.span(t.answer), chars=n, cue=m.group())
 
 
 @register
-class AnswerTooLong(Check):
-    code = "answer_too_long"
-    severity = "warning"
-    family = "length"
-    description = "The answer is longer than the instruction allows (N文字以内, 一言で, 簡潔に) or than any sane answer."
-    Params = LengthParams
+class AnswerTooLong(Check[LengthParams], code="answer_too_long", severity="warning", family="length", each="turn"):
+    """The answer is longer than the instruction allows (N文字以内, 一言で, 簡潔に) or than any sane answer."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: LengthParams = self.params  # type: ignore[assignment]
-        found = []
-        for t in turns(record):
-            n = len(t.answer.text.strip())
-            limit, why = p.max_chars, f"more than {p.max_chars} characters"
-            if (m := _LIMIT_CHARS.search(t.task)) and (asked := parse_number(m.group(1))):
-                if asked <= 300 and n >= 2.0 * asked:
-                    continue  # word_limit_as_chars explains it: "N words" became N字
-                limit, why = int(asked * p.limit_slack), f"the instruction asks for '{m.group()}'"
-            elif m := _ONE_WORD.search(t.task):
-                limit, why = p.one_word_max_chars, f"the instruction asks for '{m.group()}'"
-            elif m := _BRIEF.search(t.task):
-                limit, why = p.brief_max_chars, f"the instruction asks for '{m.group()}'"
-            if n > limit:
-                found.append(self.finding(
-                    record, f"answer has {n} characters; {why}",
-                    self.span(t.answer, 0, len(t.answer.text)), chars=n, limit=limit,
-                ))
-        return found
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        p, n = self.params, len(t.answer.text.strip())
+        limit, why = p.max_chars, f"more than {p.max_chars} characters"
+        if (m := _LIMIT_CHARS.search(t.task)) and (asked := parse_number(m.group(1))):
+            if asked <= 300 and n >= 2.0 * asked:
+                return  # word_limit_as_chars explains it: "N words" became N字
+            limit, why = int(asked * p.limit_slack), f"the instruction asks for '{m.group()}'"
+        elif m := _ONE_WORD.search(t.task):
+            limit, why = p.one_word_max_chars, f"the instruction asks for '{m.group()}'"
+        elif m := _BRIEF.search(t.task):
+            limit, why = p.brief_max_chars, f"the instruction asks for '{m.group()}'"
+        if n > limit:
+            yield self.finding(record, f"answer has {n} characters; {why}", self.span(t.answer), chars=n, limit=limit)
 
 
 class EchoParams(CheckParams):
@@ -149,43 +128,31 @@ def circular_sentence(sentence: str, instruction: str, max_rest: int = 14) -> bo
 
 
 @register
-class AnswerRepeatsInstruction(Check):
-    code = "answer_repeats_instruction"
-    severity = "error"
-    family = "length"
-    description = ("The answer only repeats the request (error) or restates it in a circle (warning) instead of "
-                   "answering; copying from the user's passage is not repeating the request.")
-    Params = EchoParams
+class AnswerRepeatsInstruction(Check[EchoParams], code="answer_repeats_instruction", severity="error",
+                               family="length", each="turn"):
+    """The answer only repeats the request (error) or restates it in a circle (warning) instead of
+    answering; copying from the user's passage is not repeating the request."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: EchoParams = self.params  # type: ignore[assignment]
-        found = []
-        for t in turns(record):
-            # the passage is material: an extractive answer copies it, which is not an echo
-            a, q = compact(t.answer.text), compact(t.task)
-            request = request_part(t.task)
-            if not a or len(request) < p.ngram + 2:
-                continue
-            # summaries and rewrites reuse the *material*; an echo repeats the *request* itself
-            grams = {request[i : i + p.ngram] for i in range(len(request) - p.ngram + 1)}
-            repeated = sum(1 for g in grams if g in a) / len(grams)
-            fresh = uncovered(a, q, p.ngram)
-            new = len(fresh)
-            seen = set(q)
-            content = sum(1 for ch in _CONTENT.findall(_META.sub("", fresh)) if ch not in seen)
-            echo = (repeated >= p.min_request_share and new <= max(p.max_new_chars, p.max_new_share * len(a))
-                    and content <= p.max_new_content)
-            # "XとはXのことです": says nothing the question did not, in a circle
-            circular = new <= max(p.max_new_chars + 6, 0.4 * len(a)) and any(
-                circular_sentence(s, q) for s in split_sentences(a)
-            )
-            if a == q or echo or circular:
-                f = self.finding(
-                    record, f"the answer repeats the instruction ({repeated:.0%} of the request, "
-                    f"only {new} new characters)" if a == q or echo else "the answer restates the question in a circle",
-                    self.span(t.answer, 0, len(t.answer.text)), new_chars=new,
-                )
-                if not (a == q or echo):
-                    f.severity = "warning"  # a circular definition is worth a look, not a blind drop
-                found.append(f)
-        return found
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        p = self.params
+        # the passage is material: an extractive answer copies it, which is not an echo
+        a, q = compact(t.answer.text), compact(t.task)
+        request = request_part(t.task)
+        if not a or len(request) < p.ngram + 2:
+            return
+        # summaries and rewrites reuse the *material*; an echo repeats the *request* itself
+        grams = {request[i : i + p.ngram] for i in range(len(request) - p.ngram + 1)}
+        repeated = sum(1 for g in grams if g in a) / len(grams)
+        fresh = uncovered(a, q, p.ngram)
+        new = len(fresh)
+        seen = set(q)
+        content = sum(1 for ch in _CONTENT.findall(_META.sub("", fresh)) if ch not in seen)
+        echo = (repeated >= p.min_request_share and new <= max(p.max_new_chars, p.max_new_share * len(a))
+                and content <= p.max_new_content)
+        if a == q or echo:
+            yield self.finding(record, f"the answer repeats the instruction ({repeated:.0%} of the request, "
+                               f"only {new} new characters)", self.span(t.answer), new_chars=new)
+        # "XとはXのことです": says nothing the question did not, in a circle; worth a look, not a blind drop
+        elif new <= max(p.max_new_chars + 6, 0.4 * len(a)) and any(circular_sentence(s, q) for s in split_sentences(a)):
+            yield self.finding(record, "the answer restates the question in a circle", self.span(t.answer),
+                               severity="warning", new_chars=new)

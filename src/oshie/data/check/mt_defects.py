@@ -10,8 +10,9 @@ so a document pasted as material never reads as part of the request.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-from oshie.data.check.base import Check, CheckParams, Finding, Record, register, text_fields, turns
+from oshie.data.check.base import Check, CheckParams, Finding, Record, TextField, Turn, register
 from oshie.data.check.text import any_pattern, katakana_words, mask_code, mask_quotes
 from oshie.ja.numbers import NUMBER_CHARS, parse_number
 
@@ -29,24 +30,17 @@ def _reduplicated(word: str, text: str, end: int) -> bool:
 
 
 @register
-class CollapsedTranslation(Check):
-    code = "collapsed_translation"
-    severity = "error"
-    family = "translation"
-    description = "Two different things translated to one word ('オランダとオランダの違い'): the record no longer makes sense."
+class CollapsedTranslation(Check, code="collapsed_translation", severity="error", family="translation", each="text",
+                           first_only=True):
+    """Two different things translated to one word ('オランダとオランダの違い'): the record no longer makes sense."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        found = []
-        for f in text_fields(record):
-            text = mask_quotes(mask_code(f.text))
-            m = _SAME_OR_DIFFERENT.search(text) or next(
-                (c for c in _COORDINATED.finditer(text) if not _reduplicated(c.group(1), text, c.end())), None)
-            if m:
-                found.append(self.finding(record, f"'{m.group(1)}' on both sides of '{m.group()}': two things "
-                                          "translated to the same word", self.span(f, m.start(), m.end()),
-                                          cue=m.group()))
-                break
-        return found
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        text = mask_quotes(mask_code(f.text))
+        m = _SAME_OR_DIFFERENT.search(text) or next(
+            (c for c in _COORDINATED.finditer(text) if not _reduplicated(c.group(1), text, c.end())), None)
+        if m:
+            yield self.finding(record, f"'{m.group(1)}' on both sides of '{m.group()}': two things translated to "
+                               "the same word", self.span(f, *m.span()), cue=m.group())
 
 
 # ---------------------------------------------------------------- translated placeholder
@@ -59,23 +53,18 @@ _BARE_PLACEHOLDER = re.compile(r"^\s*(?:<noinput>|<nooutput>|noinput|nooutput|�
 
 
 @register
-class TranslatedPlaceholder(Check):
-    code = "translated_placeholder"
-    severity = "error"
-    family = "translation"
-    description = "A dataset placeholder such as <noinput> translated into the text (ノインプット, 入力なし)."
+class TranslatedPlaceholder(Check, code="translated_placeholder", severity="error", family="translation", each="turn",
+                            first_only=True):
+    """A dataset placeholder such as <noinput> translated into the text (ノインプット, 入力なし)."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for t in turns(record):
-            for f, text in ((t.instruction, t.instruction.text), (t.answer, t.answer.text)):
-                if m := _PLACEHOLDER.search(mask_quotes(text)):
-                    return [self.finding(record, f"translated placeholder '{m.group()}'",
-                                         self.span(f, m.start(), m.end()), cue=m.group())]
-            if t.passage and _BARE_PLACEHOLDER.match(t.passage):
-                start = t.task_end
-                return [self.finding(record, f"the input is only the placeholder '{t.passage.strip()}'",
-                                     self.span(t.instruction, start, len(t.instruction.text)))]
-        return []
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        for f in (t.instruction, t.answer):
+            if m := _PLACEHOLDER.search(mask_quotes(f.text)):
+                yield self.finding(record, f"translated placeholder '{m.group()}'", self.span(f, *m.span()),
+                                   cue=m.group())
+        if t.passage and _BARE_PLACEHOLDER.match(t.passage):
+            yield self.finding(record, f"the input is only the placeholder '{t.passage.strip()}'",
+                               self.span(t.instruction, t.task_end))
 
 
 # ---------------------------------------------------------------- translation framing
@@ -88,18 +77,15 @@ _FRAMING = re.compile(
 
 
 @register
-class TranslationFraming(Check):
-    code = "translation_framing"
-    severity = "warning"
-    family = "translation"
-    description = "The answer opens with the instruction's translated framing ('この段落を考えると…') instead of answering."
+class TranslationFraming(Check, code="translation_framing", severity="warning", family="translation", each="turn",
+                         first_only=True):
+    """The answer opens with the instruction's translated framing ('この段落を考えると…') instead of answering."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for t in turns(record):
-            if m := _FRAMING.search(t.answer.text):
-                return [self.finding(record, f"answer starts with translated framing '{m.group().strip()}'",
-                                     self.span(t.answer, m.start(), m.end()), cue=m.group().strip())]
-        return []
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        if m := _FRAMING.search(t.answer.text):
+            cue = m.group().strip()
+            yield self.finding(record, f"answer starts with translated framing '{cue}'", self.span(t.answer, *m.span()),
+                               cue=cue)
 
 
 # ---------------------------------------------------------------- junk answer
@@ -109,18 +95,13 @@ _CHOICE = any_pattern(["選んで", "選択", "記号で", "どれ", "どちら"
 
 
 @register
-class JunkAnswer(Check):
-    code = "junk_answer"
-    severity = "error"
-    family = "length"
-    description = "The answer is one kana or only punctuation ('あ', 'ー', '。'): nothing a model should learn."
+class JunkAnswer(Check, code="junk_answer", severity="error", family="length", each="turn", first_only=True):
+    """The answer is one kana or only punctuation ('あ', 'ー', '。'): nothing a model should learn."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for t in turns(record):
-            a = t.answer.text
-            if a.strip() and _JUNK.match(a) and not _CHOICE.search(t.task):
-                return [self.finding(record, f"junk answer '{a.strip()}'", self.span(t.answer, 0, len(a)))]
-        return []
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        a = t.answer.text
+        if a.strip() and _JUNK.match(a) and not _CHOICE.search(t.task):
+            yield self.finding(record, f"junk answer '{a.strip()}'", self.span(t.answer))
 
 
 # ---------------------------------------------------------------- lost label colon
@@ -129,21 +110,14 @@ _LOST_COLON = re.compile(rf"^(?:{_LABELS})[ \u3000]+(?=\S)(?![（(「『])", re.
 
 
 @register
-class LostLabelColon(Check):
-    code = "lost_label_colon"
-    severity = "warning"
-    family = "translation"
-    description = "A field label lost its colon in translation ('回答 はい' for 'Answer: yes')."
+class LostLabelColon(Check, code="lost_label_colon", severity="warning", family="translation", each="text",
+                     first_only=True):
+    """A field label lost its colon in translation ('回答 はい' for 'Answer: yes')."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for f in text_fields(record):
-            text = mask_code(f.text)
-            hits = list(_LOST_COLON.finditer(text))
-            if hits:
-                m = hits[0]
-                return [self.finding(record, f"label '{m.group().strip()}' without its colon",
-                                     self.span(f, m.start(), m.end()), cue=m.group().strip())]
-        return []
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        if m := _LOST_COLON.search(mask_code(f.text)):
+            label = m.group().strip()
+            yield self.finding(record, f"label '{label}' without its colon", self.span(f, *m.span()), cue=label)
 
 
 # ---------------------------------------------------------------- word limits turned into characters
@@ -158,26 +132,20 @@ class WordLimitParams(CheckParams):
 
 
 @register
-class WordLimitAsChars(Check):
-    code = "word_limit_as_chars"
-    severity = "warning"
-    family = "translation"
-    description = "'N words' translated as N字 (the answer is several times longer) or left as 'N単語で'."
-    Params = WordLimitParams
+class WordLimitAsChars(Check[WordLimitParams], code="word_limit_as_chars", severity="warning", family="translation",
+                       each="turn", first_only=True):
+    """'N words' translated as N字 (the answer is several times longer) or left as 'N単語で'."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: WordLimitParams = self.params  # type: ignore[assignment]
-        for t in turns(record):
-            n = len("".join(t.answer.text.split()))
-            if (m := _CHAR_LIMIT.search(t.task)) and (limit := parse_number(m.group(1))):
-                if limit <= p.max_limit and n >= p.min_overshoot * limit:
-                    return [self.finding(record, f"asks for '{m.group()}' but the answer has {n} characters: "
-                                         "probably 'N words' in the source", self.span(t.instruction, m.start(), m.end()),
-                                         limit=limit, chars=n)]
-            if (m := _WORD_LIMIT.search(t.task)) and (limit := parse_number(m.group(1))) and limit >= p.min_word_limit:
-                return [self.finding(record, f"'{m.group()}': Japanese is not counted in words",
-                                     self.span(t.instruction, m.start(), m.end()), limit=limit)]
-        return []
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        p = self.params
+        n = len("".join(t.answer.text.split()))
+        if (m := _CHAR_LIMIT.search(t.task)) and (limit := parse_number(m.group(1))):
+            if limit <= p.max_limit and n >= p.min_overshoot * limit:
+                yield self.finding(record, f"asks for '{m.group()}' but the answer has {n} characters: probably "
+                                   "'N words' in the source", self.span(t.instruction, *m.span()), limit=limit, chars=n)
+        if (m := _WORD_LIMIT.search(t.task)) and (limit := parse_number(m.group(1))) and limit >= p.min_word_limit:
+            yield self.finding(record, f"'{m.group()}': Japanese is not counted in words",
+                               self.span(t.instruction, *m.span()), limit=limit)
 
 
 # ---------------------------------------------------------------- Wikipedia debris
@@ -189,18 +157,12 @@ _DEBRIS = re.compile(
 
 
 @register
-class WikiDebris(Check):
-    code = "wiki_debris"
-    severity = "warning"
-    family = "translation"
-    description = "Wikipedia debris copied with the text: reference marks [2], [note a], (listen), [要出典]."
+class WikiDebris(Check, code="wiki_debris", severity="warning", family="translation", each="text", first_only=True):
+    """Wikipedia debris copied with the text: reference marks [2], [note a], (listen), [要出典]."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for f in text_fields(record):
-            if m := _DEBRIS.search(mask_code(f.text)):
-                return [self.finding(record, f"Wikipedia debris '{m.group()}'", self.span(f, m.start(), m.end()),
-                                     cue=m.group())]
-        return []
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        if m := _DEBRIS.search(mask_code(f.text)):
+            yield self.finding(record, f"Wikipedia debris '{m.group()}'", self.span(f, *m.span()), cue=m.group())
 
 
 # ---------------------------------------------------------------- lost task sentence
@@ -215,22 +177,17 @@ _ITEM_SPLIT = re.compile(r"[、,，\n・/]")
 
 
 @register
-class MissingTask(Check):
-    code = "missing_task"
-    severity = "warning"
-    family = "length"
-    description = "The instruction has no request, only material (a bare list of items): its task sentence was lost."
+class MissingTask(Check, code="missing_task", severity="warning", family="length", each="turn", first_only=True):
+    """The instruction has no request, only material (a bare list of items): its task sentence was lost."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for t in turns(record):
-            task = t.task.strip()
-            if not task or _REQUEST.search(task):
-                continue
-            items = [x for x in _ITEM_SPLIT.split(task) if x.strip()]
-            if len(items) >= 3 and max(len(x.strip()) for x in items) <= 25:
-                return [self.finding(record, f"the instruction is a bare list of {len(items)} items with no request",
-                                     self.span(t.instruction, 0, len(task)), items=len(items))]
-        return []
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        task = t.task.strip()
+        if not task or _REQUEST.search(task):
+            return
+        items = [x for x in _ITEM_SPLIT.split(task) if x.strip()]
+        if len(items) >= 3 and max(len(x.strip()) for x in items) <= 25:
+            yield self.finding(record, f"the instruction is a bare list of {len(items)} items with no request",
+                               self.span(t.instruction, 0, len(task)), items=len(items))
 
 
 # ---------------------------------------------------------------- imperial units
@@ -251,21 +208,16 @@ _CUSTOMARY = any_pattern([
 
 
 @register
-class ImperialUnits(Check):
-    code = "imperial_units"
-    severity = "warning"
-    family = "translation"
-    description = "Imperial units (miles, feet, pounds, °F) as the main unit with no metric value beside them."
+class ImperialUnits(Check, code="imperial_units", severity="warning", family="translation", each="text",
+                    first_only=True):
+    """Imperial units (miles, feet, pounds, °F) as the main unit with no metric value beside them."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for f in text_fields(record):
-            text = mask_code(f.text)
-            m = _IMPERIAL.search(text)
-            if m is None:
-                continue
-            window = text[max(0, m.start() - 30) : m.end() + 30]
-            if _METRIC.search(window) or _CUSTOMARY.search(window):
-                continue
-            return [self.finding(record, f"imperial unit '{m.group()}' with no metric value",
-                                 self.span(f, m.start(), m.end()), cue=m.group())]
-        return []
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        text = mask_code(f.text)
+        m = _IMPERIAL.search(text)
+        if m is None:
+            return
+        window = text[max(0, m.start() - 30) : m.end() + 30]
+        if not (_METRIC.search(window) or _CUSTOMARY.search(window)):
+            yield self.finding(record, f"imperial unit '{m.group()}' with no metric value", self.span(f, *m.span()),
+                               cue=m.group())

@@ -126,17 +126,13 @@ class NGWordParams(CheckParams):
 
 
 @register
-class NGWord(Check):
-    code = "ng_word"
-    severity = "error"
-    family = "safety"
-    description = ("A word from the NG-word lists (profanity, discrimination, sexual, violence, or your own): "
-                   "error when used, a warning when only mentioned.")
-    Params = NGWordParams
+class NGWord(Check[NGWordParams], code="ng_word", severity="error", family="safety"):
+    """A word from the NG-word lists (profanity, discrimination, sexual, violence, or your own):
+    error when used, a warning when only mentioned."""
 
-    def __init__(self, params: CheckParams | None = None) -> None:
+    def __init__(self, params: NGWordParams | None = None) -> None:
         super().__init__(params)
-        p: NGWordParams = self.params  # type: ignore[assignment]
+        p = self.params
         available = shipped_categories()
         chosen = available if p.categories is None else p.categories
         for c in chosen:
@@ -153,7 +149,7 @@ class NGWord(Check):
             self.lists[path.stem] = parse_word_list(path.read_text("utf-8"), str(path))
 
     def apply(self, record: Record) -> list[Finding]:
-        p: NGWordParams = self.params  # type: ignore[assignment]
+        p = self.params
         about_words = any(_ABOUT_WORDS.search(t.task) for t in turns(record))
         found = []
         for f in text_fields(record):
@@ -167,12 +163,11 @@ class NGWord(Check):
                             continue
                         in_quotes = not quoted[m.start() : m.end()].strip()
                         use = tier == "harmful" and not in_quotes and not about_words
-                        finding = self.finding(
-                            record, f"NG word ({category}, {'used' if use else 'mentioned'}): '{m.group()}'",
-                            self.span(f, m.start(), m.end()), category=category, tier=tier if use else "mention",
-                        )
                         level = p.category_severity.get(category, self.level)
-                        # a mention is worth a look, never a drop
-                        finding.severity = level if use else ("warning" if level == "error" else level)
-                        found.append(finding)
+                        found.append(self.finding(
+                            record, f"NG word ({category}, {'used' if use else 'mentioned'}): '{m.group()}'",
+                            self.span(f, *m.span()), category=category, tier=tier if use else "mention",
+                            # a mention is worth a look, never a drop
+                            severity=level if use or level != "error" else "warning",
+                        ))
         return found

@@ -3,7 +3,9 @@ buried under warnings that the request does not call for."""
 
 from __future__ import annotations
 
-from oshie.data.check.base import Check, CheckParams, Finding, Record, register, turns
+from collections.abc import Iterator
+
+from oshie.data.check.base import Check, CheckParams, Finding, Record, Turn, register
 from oshie.data.check.text import any_pattern
 
 _AI = r"(?:AI言語モデル|大規模言語モデル|言語モデル|AIアシスタント|アシスタントAI|人工知能|AI)"
@@ -42,21 +44,12 @@ _HARMFUL = any_pattern([
 
 
 @register
-class AIBoilerplate(Check):
-    code = "ai_boilerplate"
-    severity = "warning"
-    family = "refusal"
-    description = "AI boilerplate such as 'AI言語モデルとして' that teaches the model a canned voice."
+class AIBoilerplate(Check, code="ai_boilerplate", severity="warning", family="refusal", each="turn"):
+    """AI boilerplate such as 'AI言語モデルとして' that teaches the model a canned voice."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        found = []
-        for t in turns(record):
-            if _ABOUT_ASSISTANT.search(t.instruction.text):
-                continue
-            for m in _BOILERPLATE.finditer(t.answer.text):
-                found.append(self.finding(record, f"AI boilerplate '{m.group()}'", self.span(t.answer, m.start(), m.end())))
-                break
-        return found
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        if not _ABOUT_ASSISTANT.search(t.instruction.text) and (m := _BOILERPLATE.search(t.answer.text)):
+            yield self.finding(record, f"AI boilerplate '{m.group()}'", self.span(t.answer, *m.span()))
 
 
 _ONLY = any_pattern(["のみ", "だけ", "限定", "に限り", "対応して", "版では", "地域では", "国では"])
@@ -64,30 +57,21 @@ _APOLOGY = any_pattern(["申し訳", "恐れ入り", "すみません", "ごめ�
 
 
 @register
-class UnjustifiedRefusal(Check):
-    code = "unjustified_refusal"
-    severity = "error"
-    family = "refusal"
-    description = ("The answer refuses a request that is not harmful (error when the answer is only the refusal, "
-                   "a warning when it goes on to say more).")
+class UnjustifiedRefusal(Check, code="unjustified_refusal", severity="error", family="refusal", each="turn"):
+    """The answer refuses a request that is not harmful (error when the answer is only the refusal,
+    a warning when it goes on to say more)."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        found = []
-        for t in turns(record):
-            a = t.answer.text
-            m = _REFUSAL.search(a)
-            if m is None or _HARMFUL.search(t.instruction.text):
-                continue
-            # the assistant's own refusal opens the answer or comes with an apology; "only
-            # available on iOS; the Android app cannot..." states a fact about something else
-            sentence_start = max(a.rfind(c, 0, m.start()) for c in "。\n!！")
-            if not _APOLOGY.search(a) and (m.start() > 60 or _ONLY.search(a[sentence_start + 1 : m.end()])):
-                continue
-            f = self.finding(record, f"refusal '{m.group()}' of a harmless request", self.span(t.answer, m.start(), m.end()))
-            if len(a) > 150:
-                f.severity = "warning"
-            found.append(f)
-        return found
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        a = t.answer.text
+        m = _REFUSAL.search(a)
+        if m is None or _HARMFUL.search(t.instruction.text):
+            return
+        # the assistant's own refusal opens the answer or comes with an apology; "only
+        # available on iOS; the Android app cannot..." states a fact about something else
+        sentence_start = max(a.rfind(c, 0, m.start()) for c in "。\n!！")
+        if _APOLOGY.search(a) or (m.start() <= 60 and not _ONLY.search(a[sentence_start + 1 : m.end()])):
+            yield self.finding(record, f"refusal '{m.group()}' of a harmless request", self.span(t.answer, *m.span()),
+                               severity="warning" if len(a) > 150 else None)
 
 
 _CAUTION = [
@@ -110,26 +94,14 @@ class CautionParams(CheckParams):
 
 
 @register
-class OverCautious(Check):
-    code = "over_cautious"
-    severity = "warning"
-    family = "refusal"
-    description = "A harmless everyday request answered with piles of warnings and disclaimers."
-    Params = CautionParams
+class OverCautious(Check[CautionParams], code="over_cautious", severity="warning", family="refusal", each="turn"):
+    """A harmless everyday request answered with piles of warnings and disclaimers."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        p: CautionParams = self.params  # type: ignore[assignment]
-        found = []
-        for t in turns(record):
-            if _SENSITIVE.search(t.instruction.text) or _HARMFUL.search(t.instruction.text):
-                continue
-            hits = list(_CAUTION_RE.finditer(t.answer.text))
-            distinct = {m.group() for m in hits}
-            if len(distinct) >= p.min_cautions:
-                m = hits[0]
-                found.append(self.finding(
-                    record, f"{len(distinct)} warnings/disclaimers for a harmless request "
-                    f"({', '.join(sorted(distinct))})",
-                    self.span(t.answer, m.start(), m.end()), cautions=sorted(distinct),
-                ))
-        return found
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        if _SENSITIVE.search(t.instruction.text) or _HARMFUL.search(t.instruction.text):
+            return
+        hits = list(_CAUTION_RE.finditer(t.answer.text))
+        distinct = sorted({m.group() for m in hits})
+        if len(distinct) >= self.params.min_cautions:
+            yield self.finding(record, f"{len(distinct)} warnings/disclaimers for a harmless request "
+                               f"({', '.join(distinct)})", self.span(t.answer, *hits[0].span()), cautions=distinct)

@@ -4,12 +4,15 @@ English, translators' notes left in the text, and text that is barely Japanese."
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from oshie.data.check.base import (
     Check,
     CheckParams,
     Finding,
     Record,
+    TextField,
+    Turn,
     register,
     text_fields,
     turns,
@@ -62,52 +65,46 @@ def is_english_prose(words: list[str], min_function: int, max_capitalised: float
     return capitalised / len(content) < max_capitalised
 
 
-def english_source_fields(record: Record) -> set[str]:
-    """Paths of user messages whose task is about language (translate, correct English):
-    English in their passage is the material, not a leftover."""
-    return {t.instruction.path for t in turns(record) if _LANGUAGE_TASK.search(t.task)}
+def texts_to_read(record: Record) -> Iterator[tuple[TextField, str, str | None]]:
+    """The texts whose language the language checks judge, each as (field, its text with code,
+    URLs and quotes blanked, offsets kept, and the request of its turn when the user message
+    is about language (translate, correct English): English in its passage is the material,
+    not a leftover). Answers are left out when an instruction asks for English."""
+    ts = turns(record)
+    wants_english = any(_WANTS_ENGLISH.search(t.task) for t in ts)
+    material = {t.instruction.path: t.task for t in ts if _LANGUAGE_TASK.search(t.task)}
+    for f in text_fields(record):
+        if not (f.role == "assistant" and wants_english):
+            yield f, mask_quotes(mask_code(f.text)), material.get(f.path)
 
 
 @register
-class UntranslatedEnglish(Check):
-    code = "untranslated_english"
-    severity = "warning"
-    family = "translation"
-    description = ("English prose left untranslated inside Japanese text (names, titles, brands, code, URLs, "
-                   "quotes and the English material of translation tasks are ignored).")
-    Params = EnglishRunParams
+class UntranslatedEnglish(Check[EnglishRunParams], code="untranslated_english", severity="warning",
+                          family="translation"):
+    """English prose left untranslated inside Japanese text (names, titles, brands, code, URLs,
+    quotes and the English material of translation tasks are ignored)."""
 
     def apply(self, record: Record) -> list[Finding]:
-        p: EnglishRunParams = self.params  # type: ignore[assignment]
-        ts = turns(record)
-        wants_english = any(_WANTS_ENGLISH.search(t.task) for t in ts)
-        material = english_source_fields(record)
+        p = self.params
         found = []
-        for f in text_fields(record):
-            if f.role == "assistant" and wants_english:
-                continue
-            masked = mask_quotes(mask_code(f.text))
-            if f.path in material:
-                t = next(t for t in ts if t.instruction.path == f.path)
-                masked = masked[: len(t.task)] + " " * (len(masked) - len(t.task))
+        for f, masked, request in texts_to_read(record):
+            if request is not None:  # only the request is read, its passage blanked
+                masked = masked[: len(request)] + " " * (len(masked) - len(request))
             if count_japanese(masked) < p.min_japanese_chars:
                 continue  # an all-English text is the low-ratio check's business
             runs = [(s, e, n) for s, e, n in latin_runs(masked, p.min_words)
                     if is_english_prose(_TOKEN.findall(masked[s:e]), p.min_function_words, p.max_capitalised)]
             for start, end, n in runs:
-                found.append(self.finding(
-                    record, f"{n} English words left untranslated in Japanese text",
-                    self.span(f, start, end), words=n,
-                ))
+                found.append(self.finding(record, f"{n} English words left untranslated in Japanese text",
+                                          self.span(f, start, end), words=n))
             if runs:
                 continue
             words = [m for m in _EMBEDDED_WORD.finditer(masked) if m.group().lower() not in LOANWORDS]
             if len({m.group().lower() for m in words}) >= p.min_scattered:
-                start, end = words[0].start(), words[-1].end()
                 found.append(self.finding(
                     record, f"{len(words)} English words strewn in Japanese text "
                     f"({', '.join(m.group() for m in words[:5])})",
-                    self.span(f, start, end), words=len(words),
+                    self.span(f, words[0].start(), words[-1].end()), words=len(words),
                 ))
         return found
 
@@ -133,30 +130,22 @@ _PROGRAMMING = any_pattern([
 
 
 @register
-class ForeignLanguageTask(Check):
-    code = "foreign_language_task"
-    severity = "warning"
-    family = "translation"
-    description = "The task only makes sense in English (alphabetical order, spelling, rhymes, capital letters)."
+class ForeignLanguageTask(Check, code="foreign_language_task", severity="warning", family="translation", each="turn"):
+    """The task only makes sense in English (alphabetical order, spelling, rhymes, capital letters)."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        found = []
-        for t in turns(record):
-            q = t.instruction
-            if _PROGRAMMING.search(q.text) or _ENGLISH_LESSON.search(q.text):
-                continue
-            m = _ENGLISH_ONLY_TASK.search(q.text) or _ENGLISH_ONLY_TASK.search(t.answer.text)
-            if m is None and (g := _GRAMMAR_DRILL.search(q.text)) and len(latin_runs(t.answer.text, 3)):
-                m = g
-            if m is None:
-                continue
-            found.append(self.finding(
-                record, f"'{m.group()}' is a task about English words; in a Japanese dataset it is "
-                "usually a leftover of machine translation",
-                self.span(q, m.start(), m.end()) if q.text[m.start():m.end()] == m.group() else None,
-                cue=m.group(),
-            ))
-        return found
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        q = t.instruction
+        if _PROGRAMMING.search(q.text) or _ENGLISH_LESSON.search(q.text):
+            return
+        m = _ENGLISH_ONLY_TASK.search(q.text) or _ENGLISH_ONLY_TASK.search(t.answer.text)
+        if m is None and (g := _GRAMMAR_DRILL.search(q.text)) and len(latin_runs(t.answer.text, 3)):
+            m = g
+        if m is not None:
+            yield self.finding(
+                record, f"'{m.group()}' is a task about English words; in a Japanese dataset it is usually a "
+                "leftover of machine translation",
+                self.span(q, *m.span()) if q.text[m.start():m.end()] == m.group() else None, cue=m.group(),
+            )
 
 
 # things that only an American/British reader takes for granted: imperial units, US holidays
@@ -170,19 +159,15 @@ _FOREIGN_CULTURE = katakana_words([
 
 
 @register
-class ForeignCulture(Check):
-    code = "foreign_culture"
-    severity = "warning"
-    family = "translation"
-    description = "A US-centric task (US holidays, states and institutions) that a Japanese user would not ask: a sign of translated data."
+class ForeignCulture(Check, code="foreign_culture", severity="warning", family="translation", each="turn",
+                     first_only=True):
+    """A US-centric task (US holidays, states and institutions) that a Japanese user would not ask: a sign of translated data."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        for t in turns(record):
-            for f in (t.instruction, t.answer):
-                if m := _FOREIGN_CULTURE.search(f.text):
-                    return [self.finding(record, f"assumes a foreign culture: '{m.group()}'",
-                                         self.span(f, m.start(), m.end()), cue=m.group())]
-        return []
+    def inspect(self, record: Record, t: Turn) -> Iterator[Finding]:
+        for f in (t.instruction, t.answer):
+            if m := _FOREIGN_CULTURE.search(f.text):
+                yield self.finding(record, f"assumes a foreign culture: '{m.group()}'", self.span(f, *m.span()),
+                                   cue=m.group())
 
 
 _NOTE = re.compile(
@@ -196,24 +181,14 @@ _NOTE = re.compile(
 
 
 @register
-class TranslationNote(Check):
-    code = "translation_note"
-    severity = "error"
-    family = "translation"
-    description = "A translator's note, original-text marker or 'here is the translation' preamble was left in."
+class TranslationNote(Check, code="translation_note", severity="error", family="translation", each="text"):
+    """A translator's note, original-text marker or 'here is the translation' preamble was left in."""
 
-    def apply(self, record: Record) -> list[Finding]:
-        found = []
-        for f in text_fields(record):
-            if f.role == "assistant" and any(
-                _WANTS_ENGLISH.search(t.instruction.text) for t in turns(record)
-            ):
-                continue  # "翻訳すると:" is a fine answer to a translation request
-            for m in _NOTE.finditer(mask_code(f.text)):
-                found.append(self.finding(
-                    record, "leftover translation note", self.span(f, m.start(), m.end())
-                ))
-        return found
+    def inspect(self, record: Record, f: TextField) -> Iterator[Finding]:
+        if f.role == "assistant" and any(_WANTS_ENGLISH.search(t.instruction.text) for t in turns(record)):
+            return  # "翻訳すると:" is a fine answer to a translation request
+        for m in _NOTE.finditer(mask_code(f.text)):
+            yield self.finding(record, "leftover translation note", self.span(f, *m.span()))
 
 
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -228,34 +203,21 @@ class RatioParams(CheckParams):
 
 
 @register
-class LowJapaneseRatio(Check):
-    code = "low_japanese_ratio"
-    severity = "warning"
-    family = "translation"
-    description = ("The text is mostly not Japanese (code, URLs, e-mail addresses and the English material of "
-                   "translation tasks are ignored).")
-    Params = RatioParams
+class LowJapaneseRatio(Check[RatioParams], code="low_japanese_ratio", severity="warning", family="translation"):
+    """The text is mostly not Japanese (code, URLs, e-mail addresses and the English material of
+    translation tasks are ignored)."""
 
     def apply(self, record: Record) -> list[Finding]:
-        p: RatioParams = self.params  # type: ignore[assignment]
-        ts = turns(record)
-        wants_english = any(_WANTS_ENGLISH.search(t.task) for t in ts)
-        material = english_source_fields(record)
+        p = self.params
         found = []
-        for f in text_fields(record):
-            if f.role == "assistant" and wants_english:
+        for f, masked, request in texts_to_read(record):  # quoted titles are names, whatever their language
+            text = masked if request is None else request
+            if len(_LETTERS.findall(text)) < p.min_letters or count_japanese(text) > p.max_japanese_chars:
                 continue
-            masked = mask_quotes(mask_code(f.text))  # quoted titles are names, whatever their language
-            if f.path in material:
-                masked = next(t.task for t in ts if t.instruction.path == f.path)
-            if len(_LETTERS.findall(masked)) < p.min_letters:
-                continue
-            if count_japanese(masked) > p.max_japanese_chars:
-                continue
-            ratio = japanese_ratio(masked, p.word_weight)
+            ratio = japanese_ratio(text, p.word_weight)
             if ratio < p.min_ratio:
                 found.append(self.finding(
                     record, f"mostly not Japanese: Japanese share {ratio:.0%} (minimum {p.min_ratio:.0%})",
-                    self.span(f, 0, len(f.text)), ratio=round(ratio, 3),
+                    self.span(f), ratio=round(ratio, 3),
                 ))
         return found
