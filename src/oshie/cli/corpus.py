@@ -300,12 +300,35 @@ def stats(
 
 @app.command("generate")
 def generate(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write <source>/part-0.jsonl files into.")],
-    docs: Annotated[int, typer.Option("--docs", "-n", help="Documents per source.")] = 1000,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write <source>/part-*.jsonl files into.")],
+    docs: Annotated[int, typer.Option("--docs", "-n", help="Documents per source (style 'defects').")] = 1000,
     sources: Annotated[list[str] | None, typer.Option("--source", help="Source names (repeatable; default web, news).")] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
+    style: Annotated[str, typer.Option("--style", help="defects: sample-corpus sentences, about half the documents "
+                                       "with a planted defect; varied: text from a seeded lexicon of ~150k words, "
+                                       "enough distinct substrings for a 50k tokenizer.")] = "defects",
+    chars: Annotated[int, typer.Option("--chars", help="Characters per source (style 'varied').")] = 10_000_000,
+    shard_chars: Annotated[int, typer.Option("--shard-chars", help="Characters per shard (style 'varied').")] = 10_000_000,
+    fmt: FormatOpt = "parquet",
 ) -> None:
-    """Write generated Japanese documents (about half with a planted defect) to try the pipeline offline."""
+    """Write generated Japanese documents to try the pipeline offline."""
+    from oshie.errors import UsageError
+
+    if style == "varied":
+        from oshie.console import progress
+        from oshie.corpus.lexicon import write_shards
+
+        if fmt not in ("parquet", "jsonl"):
+            raise UsageError(f"unknown --format {fmt!r}", field="--format", hint="parquet or jsonl")
+        with progress() as bar:
+            for k, source in enumerate(sources or ["web", "news"]):
+                task = bar.add_task(f"{source}: characters", total=chars)
+                paths, n_chars = write_shards(out_dir, source, chars, seed=seed + k, shard_chars=shard_chars, fmt=fmt,
+                                     on_chars=lambda n, task=task: bar.advance(task, n))
+                out.print(f"{n_chars} characters in {len(paths)} shards -> {escape(str(paths[0].parent))}")
+        return
+    if style != "defects":
+        raise UsageError(f"unknown --style {style!r}", field="--style", hint="defects or varied")
     from oshie.corpus.synthetic import documents
     from oshie.data.files import write_rows
 

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from oshie.console import info, out
+from oshie.console import info, out, warn
 from oshie.errors import UsageError
 
 app = typer.Typer(no_args_is_help=True, help="Train and compare Japanese tokenizers.")
@@ -79,17 +79,21 @@ def train_corpus(
     vocab_size: Annotated[int, typer.Option("--vocab-size", "-v", help="Target vocabulary size.")] = 50_000,
     sample_chars: Annotated[int, typer.Option("--sample-chars", help="Characters of the corpus SentencePiece trains on (sampled by line).")] = 300_000_000,
     keep_unsuitable: Annotated[bool, typer.Option("--keep-unsuitable", help="Keep NG-word, URL/markup, long-run and script-mixing pieces.")] = False,
+    kind: Annotated[str, typer.Option("--type", "-t", help="sp-unigram, sp-bpe (SentencePiece with byte fallback) or bpe (byte-level BPE).")] = "sp-unigram",
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed.")] = 0,
     text_field: Annotated[str, typer.Option("--text-field", help="JSONL key / Parquet column holding the text.")] = "text",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """SentencePiece unigram on a character sample of a corpus, unsuitable pieces removed (report in tokenizer_report.json)."""
+    """A tokenizer (SentencePiece unigram by default) on a character sample of a corpus, unsuitable pieces removed (report in tokenizer_report.json)."""
     from oshie.paths import guard_outputs
     from oshie.train.corpus_tokenizer import train_corpus_tokenizer
 
     guard_outputs([out_dir / "tokenizer.json", out_dir / "tokenizer_report.json"], corpus)
     report = train_corpus_tokenizer(corpus, out_dir, vocab_size=vocab_size, sample_chars=sample_chars,
-                                    remove=not keep_unsuitable, seed=seed, text_field=text_field)
+                                    remove=not keep_unsuitable, seed=seed, text_field=text_field, kind=kind)
+    if report["vocab_size_trained"] < vocab_size:
+        warn(f"the trainer found only {report['vocab_size_trained']} of {vocab_size} pieces: "
+             "the text is too repetitive for this vocabulary (give more varied text)")
     if as_json:
         out.print_json(json.dumps(report, ensure_ascii=False))
         return
@@ -105,7 +109,8 @@ def train_corpus(
     rows = list(report["fertility"].values())
     if rows:
         out.print(_fertility_table(rows, "fertility on held-out documents per source"))
-    out.print(f"vocab {report['vocab_size']} in {report['seconds']['total']} s -> {escape(str(out_dir))}")
+    out.print(f"vocab {report['vocab_size']} ({report['vocab_size_trained']} trained, "
+              f"{report['vocab_size_trained'] - report['vocab_size']} removed) in {report['seconds']['total']} s -> {escape(str(out_dir))}")
 
 
 @app.command("fertility")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from oshie.console import console, is_quiet
 from oshie.errors import ModelError, UsageError, require
+from oshie.train.token_removal import PieceRemoval
 
 __all__ = [
     "EOS",
@@ -66,8 +67,10 @@ def _finish(backend: Any, unk_token: str | None, out_dir: str | Path) -> Path:
     return out
 
 
-def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path) -> Path:
-    """Train a byte-level BPE tokenizer on `texts` and save it under `out_dir`."""
+def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Path, *,
+                        removal: PieceRemoval | None = None) -> Path:
+    """Train a byte-level BPE tokenizer on `texts` and save it under `out_dir`; `removal`
+    drops unsuitable tokens and the merges built on them (`oshie.train.token_removal`)."""
     tokenizers = require("tokenizers", "train")
     require("transformers", "train")  # needed to save: fail before training
     from tokenizers import decoders, models, pre_tokenizers, trainers
@@ -82,6 +85,8 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, out_dir: str | Pa
         show_progress=not is_quiet() and console.is_terminal,  # a pipe would get blank lines
     )
     tok.train_from_iterator(texts, trainer=trainer)
+    if removal is not None:
+        tok = removal.apply(tok, SPECIAL_TOKENS)
     return _finish(tok, None, out_dir)  # byte-level: nothing is unknown
 
 
@@ -92,14 +97,14 @@ def train_sentencepiece_tokenizer(
     model_type: Literal["unigram", "bpe"] = "unigram",
     *,
     input_file: str | Path | None = None,
-    keep_piece: Any = None,
+    removal: PieceRemoval | None = None,
     add_dummy_prefix: bool = False,
 ) -> Path:
     """Train SentencePiece (byte fallback, no normalisation) and save it as a HF tokenizer.
 
     `input_file` (one sentence a line) instead of `texts` keeps a large sample out of memory;
-    `keep_piece(piece) -> bool` drops unsuitable pieces from a unigram vocabulary (byte
-    fallback still covers their text). `add_dummy_prefix=True` makes it behave like the
+    `removal` drops unsuitable pieces (`oshie.train.token_removal`; byte fallback still
+    covers their text). `add_dummy_prefix=True` makes it behave like the
     Llama-2 / llm-jp / Swallow tokenizers: every encoded text starts with "▁", so a word
     encodes differently at the start of a text than after other text (the case
     log-likelihood scoring must get right)."""
@@ -109,8 +114,6 @@ def train_sentencepiece_tokenizer(
         source: dict[str, Any] = {"input": str(input_file), "input_sentence_size": 0, "max_sentence_length": 1 << 16}
     else:
         source = {"sentence_iterator": iter([t for t in texts or [] if t.strip()])}
-    if keep_piece is not None and model_type != "unigram":
-        raise UsageError("removing pieces is supported for sp-unigram tokenizers", hint="use --type sp-unigram")
     with tempfile.TemporaryDirectory() as tmp:
         prefix = str(Path(tmp) / "sp")
         try:
@@ -142,9 +145,11 @@ def train_sentencepiece_tokenizer(
             ) from exc
         sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
         backend = (
-            _unigram_backend(sp, keep_piece, add_dummy_prefix) if model_type == "unigram"
+            _unigram_backend(sp, add_dummy_prefix) if model_type == "unigram"
             else _bpe_backend(prefix + ".model", add_dummy_prefix)
         )
+    if removal is not None:
+        backend = removal.apply(backend, [UNK, *SPECIAL_TOKENS])
     return _finish(backend, UNK, out_dir)
 
 
@@ -163,17 +168,11 @@ def _sp_decoder_pieces(add_dummy_prefix: bool = False):
     )
 
 
-def _unigram_backend(sp: Any, keep_piece: Any = None, add_dummy_prefix: bool = False):
+def _unigram_backend(sp: Any, add_dummy_prefix: bool = False):
     from tokenizers import Tokenizer, models
 
     vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
     unk = sp.id_to_piece(sp.unk_id())
-    if keep_piece is not None:  # unknown, control, byte and ChatML pieces are never dropped
-
-        def protected(i: int, piece: str) -> bool:
-            return sp.is_unknown(i) or sp.is_control(i) or sp.is_byte(i) or piece in (IM_START, IM_END)
-
-        vocab = [(p, sc) for i, (p, sc) in enumerate(vocab) if protected(i, p) or keep_piece(p)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=[p for p, _ in vocab].index(unk), byte_fallback=True))
     tok.normalizer, tok.pre_tokenizer, tok.decoder = _sp_decoder_pieces(add_dummy_prefix)
     return tok
