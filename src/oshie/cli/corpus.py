@@ -329,13 +329,7 @@ def generate(
         return
     if style != "defects":
         raise UsageError(f"unknown --style {style!r}", field="--style", hint="defects or varied")
-    from oshie.corpus.synthetic import documents
-    from oshie.data.files import write_rows
+    from oshie.corpus.synthetic import write_sources
 
-    for k, source in enumerate(sources or ["web", "news"]):
-        rows = [{"id": f"{source}-{i}", "text": text, "defect": defect, "url": f"https://{source}.example.jp/{i % 50}/{i}"}
-                for i, (text, defect) in enumerate(documents(docs, seed=seed + k))]
-        path = out_dir / source / "part-0.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_rows(path, rows, "jsonl")
-        out.print(f"{len(rows)} documents -> {escape(str(path))}")
+    for path in write_sources(out_dir, docs, sources or ["web", "news"], seed).values():
+        out.print(f"{docs} documents -> {escape(str(path))}")

@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 DEFECTS = ("short", "katakana", "latin", "repeat_lines", "repeat_phrase", "ellipsis", "ng_words",
            "long_sentence", "symbols")
@@ -80,3 +81,19 @@ def documents(n: int, seed: int = 0, dirty_share: float = 0.5) -> Iterator[tuple
         else:
             text = clean_document(rnd)
             yield (with_boilerplate(rnd, text) if rnd.random() < 0.2 else text), None
+
+
+def write_sources(out_dir: Path, n: int, sources: list[str], seed: int = 0) -> dict[str, Path]:
+    """`n` generated documents per source as `<out_dir>/<source>/part-0.jsonl` (the directory
+    names the source when the shards are read); source k uses seed `seed + k`."""
+    from oshie.data.files import write_rows
+
+    written: dict[str, Path] = {}
+    for k, source in enumerate(sources):
+        rows = [{"id": f"{source}-{i}", "text": text, "defect": defect, "url": f"https://{source}.example.jp/{i % 50}/{i}"}
+                for i, (text, defect) in enumerate(documents(n, seed=seed + k))]
+        path = out_dir / source / "part-0.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_rows(path, rows, "jsonl")
+        written[source] = path
+    return written

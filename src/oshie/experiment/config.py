@@ -5,6 +5,8 @@
       - name: tiny
         build: {corpus: [oshie:corpus/ja_sample.txt], vocab_size: 2000, pretrain: {max_steps: 100}}
       # or: - {name: my-base, path: models/my-base}     (a local model directory)
+      # or: build: {mixture: {inputs: [corpus/], clean: {}, ratios: {news: 0.8, web: 0.2}}}
+      #     (a corpus mixture built by the experiment: see oshie.experiment.corpus_stages)
     variants:
       - {name: clean,  datasets: [{path: oshie:instructions/clean.jsonl}]}
       - {name: flawed, datasets: [{path: oshie:instructions/flawed.jsonl}]}
@@ -30,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oshie import config as shared
+from oshie.experiment.corpus_stages import MixtureSpec
 
 RESOURCE_PREFIX = "oshie:"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -57,13 +60,23 @@ class PretrainSettings(_Strict):
 
 
 class BuildSettings(_Strict):
-    """Build a base from scratch: a byte-level BPE tokenizer and a random tiny Llama."""
+    """Build a base from scratch: a byte-level BPE tokenizer and a random tiny Llama, on text
+    files (`corpus`) or on a corpus mixture the experiment builds (oshie.experiment.corpus_stages)."""
 
     corpus: list[str] = Field(default_factory=lambda: ["oshie:corpus/ja_sample.txt"])
+    mixture: MixtureSpec | None = None
     vocab_size: int = Field(2000, gt=300)
     preset: Literal["tiny", "small", "base"] = "tiny"
     model_overrides: dict[str, Any] = Field(default_factory=dict)  # e.g. {num_hidden_layers: 2}
     pretrain: PretrainSettings | None = None
+
+    @model_validator(mode="after")
+    def _one_corpus(self) -> BuildSettings:
+        if self.mixture is not None:
+            if "corpus" in self.model_fields_set and self.corpus:
+                raise ValueError("give 'corpus' (text files) or 'mixture', not both")
+            self.corpus = []
+        return self
 
 
 class BaseModelSpec(_Strict):
@@ -280,6 +293,8 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
             m.path = resolve_path(m.path, base_dir)
         if m.build:
             m.build.corpus = [resolve_path(c, base_dir) for c in m.build.corpus]
+            if m.build.mixture:
+                m.build.mixture.resolve(lambda p: resolve_path(p, base_dir))
             if m.build.pretrain and m.build.pretrain.corpus:
                 m.build.pretrain.corpus = [
                     resolve_path(c, base_dir) for c in m.build.pretrain.corpus

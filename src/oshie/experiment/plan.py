@@ -1,5 +1,7 @@
 """From an experiment config to a graph of stages, in an order where dependencies come first.
 
+corpus-<step>/<models>  generate/clean/dedup/mix of a base's corpus mixture (optional; one
+                        stage for the models whose step is identical)
 base/<model>            tokenizer + random tiny model (or a local model directory)
 pretrain/<model>        short causal-LM pass on raw text (optional)
 synth/<variant>/<i>-<step>  one step of a variant's synthesis chain (optional)
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from oshie.experiment.cache import Stage
 from oshie.experiment.config import ExperimentConfig
+from oshie.experiment.corpus_stages import corpus_stages
 from oshie.experiment.synthesis import synth_stages
 
 BASE_ROW = "base"
@@ -61,7 +64,7 @@ def _model_stage(config: ExperimentConfig, model_name: str) -> str:
 
 
 def build_plan(config: ExperimentConfig) -> Plan:
-    stages: list[Stage] = []
+    stages, mixes = corpus_stages(config)
     seed = config.seed
 
     for m in config.base_models:
@@ -71,12 +74,15 @@ def build_plan(config: ExperimentConfig) -> Plan:
             )
             continue
         assert m.build is not None
-        build = m.build.model_dump(mode="json", exclude={"pretrain", "corpus"})
+        # a mixture is in its corpus stages' keys, reached through the dependency
+        build = m.build.model_dump(mode="json", exclude={"pretrain", "corpus", "mixture"})
+        mix = [mixes[m.name]] if m.name in mixes else []
         stages.append(
             Stage(
                 f"base/{m.name}",
                 "base",
                 {**build, "seed": seed},
+                deps=mix,
                 files={f"corpus[{i}]": c for i, c in enumerate(m.build.corpus)},
             )
         )
@@ -88,7 +94,7 @@ def build_plan(config: ExperimentConfig) -> Plan:
                     f"pretrain/{m.name}",
                     "pretrain",
                     {**pre.model_dump(mode="json", exclude={"corpus"}), "seed": seed},
-                    deps=[f"base/{m.name}"],
+                    deps=[f"base/{m.name}"] + ([] if pre.corpus else mix),
                     files={f"corpus[{i}]": c for i, c in enumerate(corpus)},
                 )
             )

@@ -21,6 +21,7 @@ from oshie.experiment import evidence
 from oshie.experiment.cache import StageOutput
 from oshie.experiment.compare import Comparison, Items, against_base, compare_rows, row_items
 from oshie.experiment.config import ExperimentConfig
+from oshie.experiment.corpus_stages import mixture_summary
 from oshie.experiment.plan import BASE_ROW, Plan
 from oshie.report.html import figure_data_uri, new_figure, render
 from oshie.runs import write_json
@@ -303,6 +304,7 @@ def write_outputs(
     baselines = evidence.metric_baselines(names, c.items)
     warnings = evidence.one_answer_warnings(plan.rows, c.items)
     notes = evidence.mechanism_notes(c.comparisons, {a["variant"]: a for a in audits})
+    mixtures = mixture_summary(plan, finished, rows, names)  # bases built from corpus mixtures
     results = {
         "name": config.name,
         "metrics": names,
@@ -323,6 +325,7 @@ def write_outputs(
         "mechanism": notes,
         "pairwise": pairwise,
         "audit": audits,
+        "mixtures": mixtures,
     }
     write_json(out / "results.json", results)
     report = render(
@@ -338,6 +341,7 @@ def write_outputs(
         losses=loss_curves(curves),
         pairwise=pairwise,
         audits=audits,
+        mixtures=mixtures,
         comparisons=c.comparisons,
         baselines=baselines,
         warnings=warnings,

@@ -16,6 +16,7 @@ from typing import Any
 from oshie.console import info
 from oshie.errors import ConfigError, UsageError
 from oshie.experiment.cache import Stage, StageOutput, clear_unfinished
+from oshie.experiment.corpus_stages import CORPUS_ADAPTERS, mixed_corpus
 from oshie.experiment.synthesis import run_synth
 from oshie.jsonl import JsonlWriter
 from oshie.runs import Manifest, write_json
@@ -52,7 +53,7 @@ def run_base(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
     from oshie.train.tokenizer import train_bpe_tokenizer
 
     clear_unfinished(stage_dir)
-    texts = read_texts(stage.files.values())
+    texts = read_texts([*stage.files.values(), *mixed_corpus(upstream)])
     info(f"  tokenizer: byte-level BPE, vocab {p['vocab_size']}, {len(texts)} lines")
     tok_dir = train_bpe_tokenizer(
         texts, vocab_size=p["vocab_size"], out_dir=stage_dir / "tokenizer"
@@ -112,7 +113,7 @@ def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
     config = CPTConfig(
         model=str(_model_of(upstream)),
         output_dir=str(train_dir),
-        datasets=[{"path": c} for c in stage.files.values()],
+        datasets=[{"path": c} for c in [*stage.files.values(), *mixed_corpus(upstream)]],
         max_steps=p["max_steps"],
         learning_rate=p["learning_rate"],
         batch_size=p["batch_size"],
@@ -369,6 +370,7 @@ def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
 
 
 ADAPTERS: dict[str, Adapter] = {
+    **CORPUS_ADAPTERS,
     "synth": run_synth,
     "base": run_base,
     "pretrain": run_pretrain,
