@@ -181,6 +181,14 @@ def columns_of(rows: list[dict[str, Any]]) -> list[str]:
     return list(cols)
 
 
+def table_cells(rows: list[dict[str, Any]]) -> tuple[list[str], Iterator[list[Any]]]:
+    """`rows` as a table for the sheet writers (CSV, TSV, XLSX): the columns in the order
+    they first appear, and each row's cells in that order (None where the row lacks the key,
+    objects and lists as JSON text)."""
+    cols = columns_of(rows)
+    return cols, ([cell_text(row.get(c)) for c in cols] for row in rows)
+
+
 def check_row(row: dict[str, Any], file_type: str, encoding: str = "utf-8") -> None:
     """Raise RowError if this file type (or encoding) cannot hold the row."""
     if file_type == "xlsx":

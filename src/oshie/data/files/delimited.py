@@ -16,15 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from oshie.data.files.base import (
-    Source,
-    atomic,
-    cell_rows,
-    cell_text,
-    check_header,
-    columns_of,
-    read_text,
-)
+from oshie.data.files.base import Source, atomic, cell_rows, check_header, read_text, table_cells
 from oshie.errors import DataError
 
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
@@ -70,13 +62,13 @@ def open_delimited(path: Path, max_line_bytes: int, delimiter: str, kind: str) -
 
 
 def write_delimited(path: Path, rows: list[dict[str, Any]], encoding: str, delimiter: str) -> None:
-    cols = columns_of(rows)
+    cols, cells = table_cells(rows)
 
     def go(tmp: Path) -> None:
         with open(tmp, "w", encoding=encoding, newline="") as fh:
             w = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")  # RFC 4180 / Excel
             w.writerow(cols)
-            for row in rows:
-                w.writerow(["" if row.get(c) is None else neutralise_formula(cell_text(row.get(c))) for c in cols])
+            for values in cells:
+                w.writerow(["" if v is None else neutralise_formula(v) for v in values])
     atomic(path, go)
 

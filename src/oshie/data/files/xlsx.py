@@ -9,15 +9,7 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
-from oshie.data.files.base import (
-    RawRow,
-    Source,
-    atomic,
-    cell_rows,
-    cell_text,
-    check_header,
-    columns_of,
-)
+from oshie.data.files.base import RawRow, Source, atomic, cell_rows, check_header, table_cells
 from oshie.errors import DataError, RowError
 
 # The shared-strings table is read whole even in openpyxl's streaming mode; a small zip
@@ -143,18 +135,17 @@ def write_xlsx(path: Path, rows: list[dict[str, Any]], encoding: str) -> None:
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
 
-    cols = columns_of(rows)
+    cols, cells = table_cells(rows)
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("data")
     ws.append(cols)
-    for row in rows:
-        cells = []
-        for c in cols:
-            value = cell_text(row.get(c))
+    for values in cells:
+        row = []
+        for value in values:
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # text, not a formula
-            cells.append(cell)
-        ws.append(cells)
+            row.append(cell)
+        ws.append(row)
     atomic(path, lambda tmp: wb.save(tmp))
 
