@@ -1,7 +1,8 @@
 """The instruction-data quality audit behind `oshie data check`.
 
-Each check is a small class (code, severity, message, `apply(record) -> list[Finding]` with
-the offending span), one module per family:
+Each check is a small class (code, severity and family in its class statement, its docstring
+as description, `apply(record) -> list[Finding]` with the offending span; most write only
+`inspect`, the test of one turn, text or answer: see `base.Check`), one module per family:
 
     fields         empty_field
     length         answer_too_short, answer_too_long, answer_repeats_instruction

@@ -66,10 +66,12 @@ def is_english_prose(words: list[str], min_function: int, max_capitalised: float
 
 
 def texts_to_read(record: Record) -> Iterator[tuple[TextField, str, str | None]]:
-    """The texts whose language the language checks judge, each as (field, its text with code,
-    URLs and quotes blanked, offsets kept, and the request of its turn when the user message
-    is about language (translate, correct English): English in its passage is the material,
-    not a leftover). Answers are left out when an instruction asks for English."""
+    """The texts whose language matters, as (field, masked, request), for the two language checks.
+
+    `masked` is the text with code, URLs and quotes blanked (offsets kept). `request` is set for
+    a user message about language (translate, correct English): the English in its passage is
+    the material, not a leftover, so only the request is to be read. Answers are left out when
+    an instruction asks for English."""
     ts = turns(record)
     wants_english = any(_WANTS_ENGLISH.search(t.task) for t in ts)
     material = {t.instruction.path: t.task for t in ts if _LANGUAGE_TASK.search(t.task)}
