@@ -10,11 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from oshie.cli.app import app
 from oshie.errors import ConfigError
+from oshie.experiment.cache import MARKER
 from oshie.experiment.config import load_experiment
 from oshie.experiment.plan import build_plan
 
@@ -76,7 +78,7 @@ def test_the_shipped_mixture_experiment_runs_end_to_end(tmp_path: Path) -> None:
     wanted = {"news-heavy": {"news": 0.8, "web": 0.2}, "web-heavy": {"news": 0.2, "web": 0.8}}
     for model, shares in wanted.items():
         mix = mixtures[model]
-        mix_dir = out / "stages" / build_plan_dirname(out, model)
+        mix_dir = out / json.loads((out / "plan.json").read_text("utf-8"))[f"corpus-mix/{model}"]["dir"]
         on_disk = json.loads((mix_dir / "corpus" / "manifest.json").read_text("utf-8"))["mix"]["groups"]
         assert mix["groups"] == on_disk  # the report's figures are the mix manifest's
         for group, share in shares.items():
@@ -107,10 +109,20 @@ def test_the_shipped_mixture_experiment_runs_end_to_end(tmp_path: Path) -> None:
     again = json.loads((out / "manifest.json").read_text("utf-8"))
     assert again["ran"] == [] and len(again["skipped"]) == n
 
-
-def build_plan_dirname(out: Path, model: str) -> str:
-    plan = json.loads((out / "plan.json").read_text("utf-8"))
-    return Path(plan[f"corpus-mix/{model}"]["dir"]).name
+    # a run killed inside the shared clean step (one shard written, no completion marker):
+    # the rerun finishes that step from its finished shard, and nothing below it reruns
+    step = _stage_dirs(out, "corpus-clean")[0]
+    kept = step / "corpus" / "kept"
+    before = pq.read_table(kept).to_pylist()
+    first_shard = (kept / "part-00000.parquet").stat().st_mtime_ns
+    (step / MARKER).unlink()
+    (step / "corpus" / "done" / "part-00001.json").unlink()
+    (kept / "part-00001.parquet").unlink()
+    _cli("experiment", "run", str(EXAMPLE), "--out", str(out), *SETS)
+    resumed = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert resumed["ran"] == resumed["resumed"] == [SHARED[1]]
+    assert (kept / "part-00000.parquet").stat().st_mtime_ns == first_shard  # not redone
+    assert pq.read_table(kept).to_pylist() == before
 
 
 # --- planning, without running ----------------------------------------------------------------
