@@ -174,3 +174,32 @@ def test_mixture_settings_are_checked_at_load_time(tmp_path: Path) -> None:
     plan = build_plan(config)
     first = plan.by_id["corpus-clean/news-heavy"]
     assert first.deps == [] and first.files == {"input[0]": str(tmp_path / "corpus")}
+
+
+def test_a_mixture_of_named_files_alone_is_one_mix_stage_the_base_reads(tmp_path: Path) -> None:
+    from oshie.experiment.cache import StageOutput
+    from oshie.experiment.corpus_stages import mixed_corpus
+    from oshie.experiment.stages import ADAPTERS
+
+    for source, n in (("news", 30), ("web", 30)):
+        (tmp_path / "corpus" / source).mkdir(parents=True)
+        rows = [json.dumps({"id": f"{source}-{i}", "text": f"{source}の文書{i}。" * 20}, ensure_ascii=False)
+                for i in range(n)]
+        (tmp_path / "corpus" / source / "a.jsonl").write_text("\n".join(rows) + "\n", "utf-8")
+    (tmp_path / "exp.yaml").write_text(EXAMPLE.read_text("utf-8"), "utf-8")
+    mixture = {"inputs": ["corpus"], "ratios": {"news": 0.25, "web": 0.75}}
+    config = load_experiment(tmp_path / "exp.yaml", [(f"base_models.{i}.build.mixture", mixture) for i in (0, 1)])
+    plan = build_plan(config)
+    assert [s.id for s in plan.stages if s.kind.startswith("corpus-")] == ["corpus-mix/news-heavy+web-heavy"]
+    stage = plan.by_id["corpus-mix/news-heavy+web-heavy"]
+    assert plan.by_id["base/web-heavy"].deps == [stage.id] and plan.by_id["base/web-heavy"].files == {}
+
+    d = tmp_path / "stage"
+    outputs = ADAPTERS[stage.kind](stage, d, {})
+    assert outputs["totals"]["in"] == 60
+    groups = json.loads((d / outputs["manifest"]).read_text("utf-8"))["mix"]["groups"]
+    assert groups["news"]["requested"] == 0.25 and abs(groups["news"]["achieved"] - 0.25) < 0.05
+    corpus = mixed_corpus({stage.id: StageOutput(d, outputs)})
+    texts = [json.loads(line)["text"] for f in sorted(Path(corpus[0]).glob("*.jsonl"))
+             for line in f.read_text("utf-8").splitlines()]
+    assert len(texts) == outputs["totals"]["kept"] and all(t.endswith("。") for t in texts)

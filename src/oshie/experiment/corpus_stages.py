@@ -28,12 +28,17 @@ import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from oshie.experiment.cache import Stage, StageOutput
 from oshie.records import stable_hash
+
+if TYPE_CHECKING:  # config and plan import this module
+    from oshie.experiment.config import ExperimentConfig
+    from oshie.experiment.plan import Plan
+    from oshie.experiment.report import ResultRow
 
 OUT = "corpus"  # a step's output directory inside its stage directory
 CORPUS = "corpus"  # the stage output naming the documents the next stage reads
@@ -168,7 +173,7 @@ def _chain(model: str, spec: MixtureSpec) -> list[Stage]:
     return stages
 
 
-def corpus_stages(config: Any) -> tuple[list[Stage], dict[str, str]]:
+def corpus_stages(config: ExperimentConfig) -> tuple[list[Stage], dict[str, str]]:
     """The corpus stages of every base model built from a mixture, identical ones merged, and
     model name -> the id of its mix stage."""
     groups: dict[str, tuple[Stage, list[str]]] = {}  # identity -> (stage, models using it)
@@ -269,7 +274,7 @@ CORPUS_ADAPTERS = {
 # --- report --------------------------------------------------------------------------------
 
 
-def mixture_summary(plan: Any, finished: dict[str, StageOutput], rows: list[Any],
+def mixture_summary(plan: Plan, finished: dict[str, StageOutput], rows: list[ResultRow],
                     names: list[str]) -> list[dict[str, Any]]:
     """Per base model built from a mixture: requested vs achieved shares (from the mix's
     manifest), documents through each step, and each evaluated row's scores (the `names`
