@@ -38,7 +38,9 @@ def test_every_command_renders_its_help() -> None:
 
 def test_help_shows_bracketed_defaults_instead_of_eating_them_as_markup() -> None:
     result = CliRunner().invoke(app, ["synth", "respond", "--help"], terminal_width=200)
-    assert "[default: OUT without .jsonl + .cache.sqlite]" in " ".join(result.output.split())
+    text = " ".join(result.output.split())
+    assert "[default: OUT without .jsonl + .cache.sqlite]" in text
+    assert "\\[" not in text  # a markup escape left in plain-text help prints as it is
 
 
 def test_entry_point_prints_an_error_without_traceback(tmp_path: Path) -> None:

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from tests.support.openai_server import Fault, OpenAITestServer
+from tests.support.kill_resume import HoldingServer
+from tests.support.openai_server import OpenAITestServer
 from tests.synth.conftest import SEEDS
 from tests.synth.scripted import respond as scripted
 
 from oshie.experiment.config import load_experiment
 from oshie.experiment.runner import run_experiment
-from oshie.llm.cache import cache_stats
 
 from .helpers import stage_path, tiny_experiment, write_jsonl
 
@@ -55,29 +53,12 @@ def _config(tmp: Path, model_dir: Path, base_url: str) -> dict[str, Any]:
     return cfg
 
 
-def _wait(condition, what: str, limit_s: float = 120.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-
-
 @pytest.mark.slow
 def test_killed_synthesis_resumes_to_the_same_records_without_repeated_calls(
     tmp_path: Path, tiny_model_dir: Path
 ) -> None:
-    state = {"hold": True}
-    answer_first = 5
-
-    def faults(index: int, kind: str, body: dict) -> Fault | None:
-        # after `answer_first` answers every call hangs, unanswered, until the kill
-        if state["hold"] and sum(c.answered for c in srv.calls) >= answer_first:
-            return Fault(hang_s=30)
-        return None
-
     env = {**os.environ, "OSHIE_QUIET": "1"}
-    with OpenAITestServer(scripted, faults=faults) as srv:
+    with HoldingServer(scripted, answer_first=5, hang_s=30) as srv:
         cfg = _config(tmp_path / "killed", tiny_model_dir, srv.base_url)
         path = tmp_path / "killed" / "exp.yaml"
         path.write_text(yaml.safe_dump(cfg, allow_unicode=True), "utf-8")
@@ -87,20 +68,9 @@ def test_killed_synthesis_resumes_to_the_same_records_without_repeated_calls(
         cache = first_step / "records.cache.sqlite"
         argv = [sys.executable, "-m", "oshie.cli.app", "experiment", "run", str(path),
                 "--out", str(out)]
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            _wait(lambda: sum(c.fault is not None for c in srv.calls) >= 2, "hanging calls")
-            answered = len(srv.answered())
-            _wait(lambda: cache.exists() and cache_stats(cache).entries == answered,
-                  "the cache to hold the answered calls")
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-        assert proc.returncode == -signal.SIGKILL
+        answered = srv.kill_when_cached(argv, env, cache, limit_s=120)
         assert not (first_step / "DONE.json").exists()  # killed mid-synthesis
-        state["hold"] = False
+        srv.release()
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-3000:]
         bodies = [json.dumps(c.body, sort_keys=True, ensure_ascii=False) for c in srv.answered()]

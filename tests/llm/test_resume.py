@@ -8,10 +8,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.llm.helpers import batch, echo
+from tests.support.kill_resume import wait_for
 from tests.support.openai_server import Fault, OpenAITestServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,14 +36,6 @@ def committed(db: Path) -> int:
             return conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
     except sqlite3.OperationalError:  # table not created yet
         return 0
-
-
-def wait_for(condition, what: str, limit_s: float = 60.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_sigkilled_batch_resumes_without_repeating_answered_calls(tmp_path):

@@ -1,7 +1,8 @@
 """The `oshie` command. Each command group lives in its own module under `oshie.cli`.
 
 A group module exports `app` (a `typer.Typer`); a single-command module exports
-`command` (a function). Modules only parse options and print: logic lives in the stages.
+`command` (a function); each exports `SUMMARY`, its help line. Modules only parse options
+and print: logic lives in the stages.
 """
 
 from __future__ import annotations
@@ -16,22 +17,10 @@ from oshie import __version__
 from oshie.console import console, set_quiet
 from oshie.errors import OshieError
 
-# (module under oshie.cli, command name, one-line help)
-COMMANDS: list[tuple[str, str, str]] = [
-    ("data", "data", "Read, convert, validate, audit and describe instruction data."),
-    ("tokenizer", "tokenizer", "Train and compare Japanese tokenizers."),
-    ("model", "model", "Create tiny models and merge LoRA adapters."),
-    ("template", "template", "Show chat templates and which tokens are trained."),
-    ("train", "train", "Tune models: SFT, DPO, continued pre-training."),
-    ("eval", "eval", "Evaluate models: JGLUE tasks, summaries, LLM-judge grading, pairwise."),
-    ("synth", "synth", "Grow instruction data with an LLM: self-instruct, evol, magpie, screening."),
-    ("llm", "llm", "LLM backends and the call cache."),
-    ("serve", "serve", "Serve a local model over an OpenAI-compatible HTTP API."),
-    ("studio", "studio", "The web app for writers, answerers, checkers and blind human evaluation."),
-    ("corpus", "corpus", "Pre-training corpora: clean, dedup, mix, quality classifier, stats."),
-    ("experiment", "experiment", "Data variants x base models -> tune -> evaluate -> report."),
-    ("quickstart", "quickstart", "The end-to-end demo, offline on a CPU."),
-]
+# the command groups, in `oshie --help` order: oshie.cli.<name> (its `app`, or its single
+# `command`) with its one-line `SUMMARY`
+COMMANDS = ("data", "tokenizer", "model", "template", "train", "eval", "synth", "llm", "serve",
+            "studio", "corpus", "experiment", "quickstart")
 
 app = typer.Typer(
     name="oshie",
@@ -62,12 +51,12 @@ def _root(
 
 
 def _register() -> None:
-    for module_name, name, help_text in COMMANDS:
-        module = importlib.import_module(f"oshie.cli.{module_name}")
+    for name in COMMANDS:
+        module = importlib.import_module(f"oshie.cli.{name}")
         if hasattr(module, "app"):
-            app.add_typer(module.app, name=name, help=help_text)
+            app.add_typer(module.app, name=name, help=module.SUMMARY)
         else:
-            app.command(name, help=help_text)(module.command)
+            app.command(name, help=module.SUMMARY)(module.command)
 
 
 _register()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,15 +49,49 @@ _FIELDS: list[tuple[str, str, Any, str]] = [
      "Generate with this local model directory (transformers) instead of a server."),
     ("api_key_env", "api-key-env", str | None,
      "NAME of the environment variable holding the API key (never the key) "
-     "\\[default: OPENAI_API_KEY]."),
+     "[default: OPENAI_API_KEY]."),
     ("cache", "cache", Path | None, "SQLite call cache: finished calls are never paid twice."),
-    ("concurrency", "concurrency", int | None, "Requests in flight at once \\[default: 8]."),
-    ("timeout", "timeout", float | None, "Seconds before one HTTP attempt gives up \\[default: 60]."),
+    ("concurrency", "concurrency", int | None, "Requests in flight at once [default: 8]."),
+    ("timeout", "timeout", float | None, "Seconds before one HTTP attempt gives up [default: 60]."),
     ("max_retries", "max-retries", int | None,
-     "Retries of a failed call (429/5xx/timeouts) \\[default: 6]."),
+     "Retries of a failed call (429/5xx/timeouts) [default: 6]."),
     ("device", "device", str | None,
-     "Local model: torch device, auto (cuda when present), cpu, cuda:1 ... \\[default: auto]."),
+     "Local model: torch device, auto (cuda when present), cpu, cuda:1 ... [default: auto]."),
 ]
+
+
+Option = tuple[str, Any, Any]  # (parameter name, Annotated type with its typer.Option, default)
+
+
+def add_options(
+    target: str, options: Sequence[Option], collect: Callable[[dict[str, Any]], Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Append `options` to a typer command's own parameters and hand their values to it
+    as one argument: the command declares `target` and receives `collect({name: value})`.
+
+    How a group of options several commands share is declared once (the LLM options, the
+    sampling and license options of `oshie synth`, the shard options of `oshie corpus`);
+    `--help` lists them after the command's own options, in the given order."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(fn, include_extras=True)
+        own = [p.replace(annotation=hints.get(p.name, p.annotation))
+               for p in inspect.signature(fn).parameters.values() if p.name != target]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                   annotation=annotation)
+                 for name, annotation, default in options]
+
+        @functools.wraps(fn)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name, _, _ in options}
+            return fn(*args, **kwargs, **{target: collect(given)})
+
+        del command.__wrapped__  # typer must see the new signature, not fn's
+        command.__signature__ = inspect.Signature(own + added)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in own + added}
+        return command
+
+    return decorate
 
 
 def llm_options(
@@ -77,7 +111,8 @@ def llm_options(
     --set also hold its own settings (synth) says so in `config_help`/`set_help` and reads
     them from `llm.config`/`llm.sets` too."""
     flag = (lambda suffix: f"--{prefix}-{suffix}") if prefix else (lambda suffix: f"--{suffix}")
-    specs: list[tuple[str, str, Any, Any]] = []  # (parameter, field, annotation, default)
+    param = (lambda name: f"{prefix}_{name}") if prefix else (lambda name: name)
+    options: list[Option] = []
     for name, suffix, kind, help_text in _FIELDS:
         names = [flag(suffix)]
         if name == "model" and model_short:
@@ -86,40 +121,25 @@ def llm_options(
             help_text = cache_help
         extra = {"exists": True, "file_okay": False} if name == "local" else {}
         option = typer.Option(*names, help=help_text, show_default=False, **extra)
-        specs.append((f"{prefix}_{name}" if prefix else name, name, Annotated[kind, option], None))
+        options.append((param(name), Annotated[kind, option], None))
     no_cache = typer.Option(flag("no-cache"), help="Call the model every time (no cache, no resume).")
-    specs.append((f"{prefix}_no_cache" if prefix else "no_cache", "no_cache",
-                  Annotated[bool, no_cache], False))
+    options.append((param("no_cache"), Annotated[bool, no_cache], False))
     if config_flag:
         option = typer.Option(*config_flag, help=config_help, exists=True, dir_okay=False)
-        specs.append((f"{prefix}_config" if prefix else "config", "config",
-                      Annotated[Path | None, option], None))
+        options.append((param("config"), Annotated[Path | None, option], None))
     if set_flag:
-        specs.append(("sets", "sets", Annotated[list[str] | None, typer.Option("--set", help=set_help)],
-                      None))
+        options.append(("sets", Annotated[list[str] | None, typer.Option("--set", help=set_help)],
+                        None))
+    field_of = {param(name): name for name, _, _, _ in _FIELDS}
 
-    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        hints = typing.get_type_hints(fn, include_extras=True)
-        own = [p.replace(annotation=hints.get(p.name, p.annotation))
-               for p in inspect.signature(fn).parameters.values() if p.name != "llm"]
-        added = [inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                   annotation=annotation)
-                 for param, _, annotation, default in specs]
+    def collect(given: dict[str, Any]) -> LLMFlags:
+        flags = LLMFlags(config=given.pop(param("config"), None),
+                         sets=list(given.pop("sets", None) or []),
+                         no_cache=bool(given.pop(param("no_cache"))), prefix=prefix)
+        flags.fields = _flag_fields({field_of[p]: v for p, v in given.items()}, flag)
+        return flags
 
-        @functools.wraps(fn)
-        def command(*args: Any, **kwargs: Any) -> Any:
-            got = {name: kwargs.pop(param) for param, name, _, _ in specs}
-            flags = LLMFlags(config=got.pop("config", None), sets=list(got.pop("sets", None) or []),
-                             no_cache=bool(got.pop("no_cache")), prefix=prefix)
-            flags.fields = _flag_fields(got, flag)
-            return fn(*args, llm=flags, **kwargs)
-
-        del command.__wrapped__  # typer must see the new signature, not fn's
-        command.__signature__ = inspect.Signature(own + added)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in own + added}
-        return command
-
-    return decorate
+    return add_options("llm", options, collect)
 
 
 def _flag_fields(given: dict[str, Any], flag: Callable[[str], str]) -> dict[str, Any]:

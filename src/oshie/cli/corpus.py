@@ -6,6 +6,8 @@ Parsing and printing only; the work is in `oshie.corpus`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,9 +15,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from oshie.cli.common import Option, add_options
 from oshie.console import out
 
-app = typer.Typer(no_args_is_help=True, help="Pre-training corpora: clean, dedup, mix, classifier, stats.")
+SUMMARY = "Pre-training corpora: clean, dedup, mix, quality classifier, stats."
+app = typer.Typer(no_args_is_help=True)
 
 InputsArg = Annotated[list[Path], typer.Argument(
     help="Corpus files or directories: .jsonl(.gz/.zst), .parquet, .txt(.gz/.zst), .warc.wet.gz.")]
@@ -30,10 +34,41 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a sett
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")]
 
 
-def _opts(engine: str, workers: int | None, ray_address: str | None) -> Any:
-    from oshie.corpus.run import EngineOptions
+SourceOpt = Annotated[str | None, typer.Option("--source", help="Source name for documents without one (default: the parent directory).")]
 
-    return EngineOptions(engine=engine, workers=workers, ray_address=ray_address)
+
+@dataclass
+class StepOptions:
+    """The options every corpus step shares: how shards are read and written, where the work
+    runs (the same shards locally or on Ray) and whether the summary prints as JSON."""
+
+    text_field: str = "text"
+    source: str | None = None
+    fmt: str = "parquet"
+    engine: str = "local"
+    workers: int | None = None
+    ray_address: str | None = None
+    as_json: bool = False
+
+    def run(self, step: Callable[..., Any], inputs: list[Path], out_dir: Path, cfg: Any) -> Any:
+        """Run an `oshie.corpus` step (`run_clean`, `run_dedup`, `run_mix`) with these options."""
+        from oshie.corpus.run import EngineOptions
+
+        engine = EngineOptions(engine=self.engine, workers=self.workers, ray_address=self.ray_address)
+        return step(inputs, out_dir, cfg, text_field=self.text_field, source=self.source,
+                    fmt=self.fmt, opts=engine)
+
+
+def step_options(*, source: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the shared step options after a command's own (--source only when the command
+    names sources); the command receives them as `step: StepOptions`."""
+    options: list[Option] = [("text_field", TextFieldOpt, "text")]
+    if source:
+        options.append(("source", SourceOpt, None))
+    options += [("fmt", FormatOpt, "parquet"), ("engine", EngineOpt, "local"),
+                ("workers", WorkersOpt, None), ("ray_address", RayOpt, None),
+                ("as_json", JsonOpt, False)]
+    return add_options("step", options, lambda given: StepOptions(**given))
 
 
 def _summary(result: Any, title: str, as_json: bool) -> None:
@@ -54,19 +89,14 @@ def _summary(result: Any, title: str, as_json: bool) -> None:
 
 
 @app.command("clean")
+@step_options()
 def clean(
     inputs: InputsArg,
     out_dir: OutOpt,
     preset: Annotated[str | None, typer.Option("--preset", "-p", help="swallow-v1 or llm-jp-v1 (overrides the config file).")] = None,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
-    text_field: TextFieldOpt = "text",
-    source: Annotated[str | None, typer.Option("--source", help="Source name for documents without one (default: the parent directory).")] = None,
-    fmt: FormatOpt = "parquet",
-    engine: EngineOpt = "local",
-    workers: WorkersOpt = None,
-    ray_address: RayOpt = None,
-    as_json: JsonOpt = False,
+    step: StepOptions = None,  # type: ignore[assignment]  # the shared step options
 ) -> None:
     """Rule filters (Swallow / llm-jp presets) and boilerplate removal; every drop has a reason."""
     from oshie.config import load_config
@@ -77,10 +107,9 @@ def clean(
     if preset:
         pairs.insert(0, f"preset={preset}")
     cfg = load_config(CleanConfig, config, pairs)
-    result = run_clean(inputs, out_dir, cfg, text_field=text_field, source=source, fmt=fmt,
-                       opts=_opts(engine, workers, ray_address))
-    _summary(result, f"corpus clean ({cfg.preset})", as_json)
-    if not as_json:
+    result = step.run(run_clean, inputs, out_dir, cfg)
+    _summary(result, f"corpus clean ({cfg.preset})", step.as_json)
+    if not step.as_json:
         t = Table(title="フィルタ別", title_justify="left")
         for col in ("filter", "seen", "dropped", "changed", "seconds"):
             t.add_column(col, justify="left" if col == "filter" else "right")
@@ -91,19 +120,14 @@ def clean(
 
 
 @app.command("dedup")
+@step_options()
 def dedup(
     inputs: InputsArg,
     out_dir: OutOpt,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
     threshold: Annotated[float | None, typer.Option("--threshold", help="Estimated Jaccard of character 5-grams at or above which documents are near-duplicates (default 0.7).")] = None,
-    text_field: TextFieldOpt = "text",
-    source: Annotated[str | None, typer.Option("--source", help="Source name for documents without one.")] = None,
-    fmt: FormatOpt = "parquet",
-    engine: EngineOpt = "local",
-    workers: WorkersOpt = None,
-    ray_address: RayOpt = None,
-    as_json: JsonOpt = False,
+    step: StepOptions = None,  # type: ignore[assignment]  # the shared step options
 ) -> None:
     """Exact + MinHash LSH near-duplicate removal across all shards and sources; clusters.jsonl reports each cluster."""
     from oshie.config import load_config
@@ -113,16 +137,16 @@ def dedup(
     if threshold is not None:
         pairs.append(f"threshold={threshold}")
     cfg = load_config(CorpusDedupConfig, config, pairs)
-    result = run_dedup(inputs, out_dir, cfg, text_field=text_field, source=source, fmt=fmt,
-                       opts=_opts(engine, workers, ray_address))
-    _summary(result, "corpus dedup", as_json)
-    if not as_json:
+    result = step.run(run_dedup, inputs, out_dir, cfg)
+    _summary(result, "corpus dedup", step.as_json)
+    if not step.as_json:
         d = result.extra["dedup"]
         out.print(f"bands {d['bands']} × rows {d['rows']}, 候補 {d['candidates']}, 重複ペア {d['pairs']}, "
                   f"クラスタ {d['clusters']} -> {escape(str(result.out_dir / 'clusters.jsonl'))}")
 
 
 @app.command("mix")
+@step_options()
 def mix(
     inputs: InputsArg,
     out_dir: OutOpt,
@@ -134,13 +158,7 @@ def mix(
     seed: Annotated[int | None, typer.Option("--seed", help="Sampling seed.")] = None,
     config: ConfigOpt = None,
     overrides: SetOpt = None,
-    text_field: TextFieldOpt = "text",
-    source: Annotated[str | None, typer.Option("--source", help="Source name for documents without one.")] = None,
-    fmt: FormatOpt = "parquet",
-    engine: EngineOpt = "local",
-    workers: WorkersOpt = None,
-    ray_address: RayOpt = None,
-    as_json: JsonOpt = False,
+    step: StepOptions = None,  # type: ignore[assignment]  # the shared step options
 ) -> None:
     """Sample to target token shares per source or language (seeded); report achieved vs requested."""
     from oshie.config import load_config, parse_override, parse_overrides
@@ -158,9 +176,8 @@ def mix(
         if value is not None:
             pairs.append((name, value))
     cfg = load_config(MixConfig, config, [*pairs, *parse_overrides(overrides)])
-    result = run_mix(inputs, out_dir, cfg, text_field=text_field, source=source, fmt=fmt,
-                     opts=_opts(engine, workers, ray_address))
-    if as_json:
+    result = step.run(run_mix, inputs, out_dir, cfg)
+    if step.as_json:
         _summary(result, "", True)
         return
     m = result.extra["mix"]
@@ -231,17 +248,13 @@ def classifier_eval(
 
 
 @classifier_app.command("score")
+@step_options(source=False)
 def classifier_score(
     model: Annotated[Path, typer.Argument(help="Model directory.")],
     inputs: InputsArg,
     out_dir: OutOpt,
     threshold: Annotated[float | None, typer.Option("--threshold", help="Drop below this score (default: the model's threshold).")] = None,
-    text_field: TextFieldOpt = "text",
-    fmt: FormatOpt = "parquet",
-    engine: EngineOpt = "local",
-    workers: WorkersOpt = None,
-    ray_address: RayOpt = None,
-    as_json: JsonOpt = False,
+    step: StepOptions = None,  # type: ignore[assignment]  # the shared step options
 ) -> None:
     """Score every document; keep those at or above the threshold (the classifier as a filter step)."""
     from oshie.corpus.clean import run_clean
@@ -249,8 +262,7 @@ def classifier_score(
 
     cfg = CleanConfig(classifier=str(model), classifier_threshold=threshold, boilerplate={"enabled": False},
                       disable=[c for c in _rule_codes()])
-    result = run_clean(inputs, out_dir, cfg, text_field=text_field, fmt=fmt, opts=_opts(engine, workers, ray_address))
-    _summary(result, "corpus classifier score", as_json)
+    _summary(step.run(run_clean, inputs, out_dir, cfg), "corpus classifier score", step.as_json)
 
 
 def _rule_codes() -> list[str]:

@@ -18,7 +18,8 @@ from oshie.cli.common import key_value_table
 from oshie.console import console, out, warn
 from oshie.errors import DataError
 
-app = typer.Typer(no_args_is_help=True, help="Read, convert, validate, audit and describe instruction data.")
+SUMMARY = "Read, convert, validate, audit and describe instruction data."
+app = typer.Typer(no_args_is_help=True)
 
 FORMAT_HELP = "ichikara, alpaca, sharegpt, messages, prompt_completion or preference"
 TYPE_HELP = "jsonl, json, csv, tsv, xlsx, parquet, hf (a `save_to_disk` directory) or txt (input only: one instruction a line)"

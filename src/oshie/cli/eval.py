@@ -17,7 +17,8 @@ from oshie.console import out
 from oshie.errors import UsageError
 from oshie.paths import guard_outputs
 
-app = typer.Typer(no_args_is_help=True, help="Evaluate models: JGLUE tasks, summaries, LLM-judge grading, pairwise.")
+SUMMARY = "Evaluate models: JGLUE tasks, summaries, LLM-judge grading, pairwise."
+app = typer.Typer(no_args_is_help=True)
 
 RUN_OUTPUTS = ("results.json", "manifest.json", "report.html", "answers.jsonl", "judgments.jsonl", "pairwise.jsonl")
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
+from oshie.cli.common import add_options
 from oshie.console import info, out
 
+SUMMARY = "Data variants x base models -> tune -> evaluate -> report."
 app = typer.Typer(no_args_is_help=True)
 
 EXPERIMENT_ARG = typer.Argument(
@@ -29,24 +33,38 @@ SET_OPT = typer.Option(
 )
 
 
-def _load(path: Path, overrides: list[str] | None):
-    from oshie.config import parse_overrides
-    from oshie.experiment.config import load_experiment
+@dataclass
+class Target:
+    """The experiment a command acts on: its YAML with --set overrides, the run directory
+    and the shared stage store."""
 
-    return load_experiment(path, parse_overrides(overrides, example="recipe.sft.max_steps=20"))
+    experiment: Path
+    out_dir: Path | None
+    overrides: list[str] | None
+    cache_dir: Path | None
+
+    def load(self) -> tuple[Any, Path]:
+        """(the experiment config, its run directory: --out, else runs/<experiment name>)."""
+        from oshie.config import parse_overrides
+        from oshie.experiment.config import load_experiment
+
+        pairs = parse_overrides(self.overrides, example="recipe.sft.max_steps=20")
+        config = load_experiment(self.experiment, pairs)
+        return config, self.out_dir or Path("runs") / config.name
 
 
-def _out_dir(config, out_dir: Path | None) -> Path:
-    return out_dir or Path("runs") / config.name
+# the options of every command that acts on one experiment, handed over as `target: Target`
+target_options = add_options("target", [
+    ("experiment", Path, EXPERIMENT_ARG),
+    ("out_dir", Path | None, OUT_OPT),
+    ("overrides", list[str] | None, SET_OPT),
+    ("cache_dir", Path | None, CACHE_OPT),
+], lambda given: Target(**given))
 
 
 @app.command("run")
-def run(
-    experiment: Path = EXPERIMENT_ARG,
-    out_dir: Path | None = OUT_OPT,
-    overrides: list[str] | None = SET_OPT,
-    cache_dir: Path | None = CACHE_OPT,
-) -> None:
+@target_options
+def run(target: Target = None) -> None:  # type: ignore[assignment]  # the target options
     """Run every stage not finished yet (cached by content hash), then write the report.
 
     Re-running after an edit recomputes only the stages whose settings or inputs changed;
@@ -55,11 +73,10 @@ def run(
     from oshie.experiment.runner import run_experiment
     from oshie.paths import guard_outputs
 
-    config = _load(experiment, overrides)
-    target = _out_dir(config, out_dir)
-    guard_outputs([target, *(target / n for n in ("experiment.yaml", "manifest.json", "report.html", "results.csv", "results.json"))],
-                  [experiment], option="--out")
-    result = run_experiment(config, target, cache_dir)
+    config, run_dir = target.load()
+    guard_outputs([run_dir, *(run_dir / n for n in ("experiment.yaml", "manifest.json", "report.html", "results.csv", "results.json"))],
+                  [target.experiment], option="--out")
+    result = run_experiment(config, run_dir, target.cache_dir)
     info(
         f"{len(result.ran)} stages ran ({len(result.resumed)} resumed), "
         f"{len(result.skipped)} reused from the cache"
@@ -69,19 +86,14 @@ def run(
 
 
 @app.command("status")
-def status(
-    experiment: Path = EXPERIMENT_ARG,
-    out_dir: Path | None = OUT_OPT,
-    overrides: list[str] | None = SET_OPT,
-    cache_dir: Path | None = CACHE_OPT,
-) -> None:
+@target_options
+def status(target: Target = None) -> None:  # type: ignore[assignment]  # the target options
     """Show which stages are done, partial (interrupted) or pending for this plan."""
     from oshie.experiment.runner import experiment_status, stale_stage_dirs
 
-    config = _load(experiment, overrides)
-    target = _out_dir(config, out_dir)
-    rows = experiment_status(config, target, cache_dir)
-    table = Table(title=f"{config.name} in {target}")
+    config, run_dir = target.load()
+    rows = experiment_status(config, run_dir, target.cache_dir)
+    table = Table(title=f"{config.name} in {run_dir}")
     for col in ("stage", "state", "time (s)", "directory"):
         table.add_column(col)
     colour = {"done": "green", "partial": "yellow", "pending": "dim"}
@@ -95,7 +107,7 @@ def status(
     out.print(table)
     done = sum(s.state == "done" for s in rows)
     out.print(f"{done}/{len(rows)} stages done")
-    stale = stale_stage_dirs(config, target)
+    stale = stale_stage_dirs(config, run_dir)
     if stale:
         out.print(
             f"{len(stale)} stage directories belong to earlier versions of the plan "

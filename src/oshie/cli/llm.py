@@ -15,7 +15,8 @@ from oshie.cli.common import LLMFlags, key_value_table, llm_options, resolve_llm
 from oshie.console import console, info, is_quiet, out
 from oshie.errors import UsageError
 
-app = typer.Typer(no_args_is_help=True, help="LLM backends and the call cache.")
+SUMMARY = "LLM backends and the call cache."
+app = typer.Typer(no_args_is_help=True)
 
 MaxTokOpt = Annotated[int | None, typer.Option("--max-tokens", help="Most tokens to generate.")]
 TempOpt = Annotated[

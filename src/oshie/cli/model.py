@@ -14,7 +14,8 @@ from rich.table import Table
 
 from oshie.console import out
 
-app = typer.Typer(no_args_is_help=True, help="Create tiny models and merge LoRA adapters.")
+SUMMARY = "Create tiny models and merge LoRA adapters."
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("init")

@@ -28,6 +28,8 @@ CACHE_OPT = typer.Option(
     help="Shared stage store (see `oshie experiment run --help`); default: the run directory.",
 )
 
+SUMMARY = "The end-to-end demo, offline on a CPU."
+
 
 def command(
     out_dir: Path = OUT_OPT,

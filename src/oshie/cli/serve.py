@@ -9,6 +9,8 @@ import typer
 
 from oshie.console import console, info, warn
 
+SUMMARY = "Serve a local model over an OpenAI-compatible HTTP API."
+
 
 def command(
     model_dir: Annotated[

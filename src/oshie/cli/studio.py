@@ -18,7 +18,8 @@ from oshie.errors import UsageError
 from oshie.jsonl import JsonlWriter
 from oshie.runs import redact_url
 
-app = typer.Typer(no_args_is_help=True, help="The web app for question writers, answer writers, checkers and blind human evaluation.")
+SUMMARY = "The web app for writers, answerers, checkers and blind human evaluation."
+app = typer.Typer(no_args_is_help=True)
 eval_app = typer.Typer(no_args_is_help=True, help="Blind pairwise human evaluation rounds.")
 user_app = typer.Typer(no_args_is_help=True, help="Manage studio accounts.")
 app.add_typer(eval_app, name="eval")

@@ -1,18 +1,33 @@
-"""`oshie synth ...`: grow instruction data with an LLM. Parsing and printing only."""
+"""`oshie synth ...`: grow instruction data with an LLM. Parsing and printing only.
+
+Every call is cached (a rerun or a resumed run pays nothing twice); outputs are JSONL with
+provenance; dropped candidates go to OUT.rejected.jsonl with their reason.
+
+Every command declares its own options; `@synth_options()` adds the ones all of them share
+(sampling, the license guard and the LLM options) and hands them over as `job: SynthJob`,
+which resolves the settings and runs the stage.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from oshie.cli.common import LLMFlags, llm_options, resolve_llm, split_llm_sets
+from oshie.cli.common import (
+    LLMFlags,
+    Option,
+    add_options,
+    llm_options,
+    resolve_llm,
+    split_llm_sets,
+)
 
-app = typer.Typer(no_args_is_help=True, help=(
-    "Grow instruction data with an LLM. Every call is cached (a rerun or a resumed run "
-    "pays nothing twice); outputs are JSONL with provenance; dropped candidates go to "
-    "OUT.rejected.jsonl with their reason."))
+SUMMARY = "Grow instruction data with an LLM: self-instruct, evol, magpie, screening."
+app = typer.Typer(no_args_is_help=True)
 
 # -- options shared by every command ---------------------------------------------------
 In = Annotated[Path, typer.Argument(help="Input records (any supported file type/format).",
@@ -23,34 +38,79 @@ AllowRestricted = Annotated[bool, typer.Option(
     help="Generate even with a model whose terms restrict training on its outputs "
     "(records are marked license_restricted: true).")]
 LicenseList = Annotated[Path | None, typer.Option(
-    help="Restricted-model list (glob | reason per line) \\[default: the shipped list].",
+    help="Restricted-model list (glob | reason per line) [default: the shipped list].",
     exists=True, dir_okay=False)]
+Temperature = Annotated[float | None, typer.Option(help="Sampling temperature.")]
+Seed = Annotated[int | None, typer.Option(help="Base random seed.")]
 # the LLM options, --config and --set of every synth command (stage and LLM settings alike)
-LLMOptions = llm_options(
+_LLM_OPTIONS = llm_options(
     config_flag=("--config",),
     config_help="YAML file of stage settings (the keys --set takes) with the LLM settings under "
     "'llm:'; --set and options override it.",
     set_help="Override a stage or LLM setting: --set temperature=0.7, --set device=cpu "
     "(repeatable); explicit options win over it.",
-    cache_help="SQLite call cache \\[default: OUT without .jsonl + .cache.sqlite].")
-Temperature = Annotated[float | None, typer.Option(help="Sampling temperature.")]
-Seed = Annotated[int | None, typer.Option(help="Base random seed.")]
+    cache_help="SQLite call cache [default: OUT without .jsonl + .cache.sqlite].")
 
 
-def _settings(cls: type, llm: LLMFlags, **given: Any) -> tuple[Any, Any]:
-    """(stage config, LLMConfig), each by the one precedence: file < --set < explicit option."""
-    from oshie import config as shared
+@dataclass
+class SynthJob:
+    """The options every synth command shares, and how a command runs its stage with them."""
 
-    path = llm.config
-    pairs = shared.parse_overrides(llm.sets, example="temperature=0.7")
-    stage_sets, llm_sets = split_llm_sets(pairs, cls.model_fields)
-    data = shared.load_yaml(path) if path is not None else {}
-    data.pop("llm", None)  # the LLM section, read by resolve_llm
-    options = [(k, v) for k, v in given.items() if v is not None]
-    overrides = stage_sets + options
-    stage = shared.validate(cls, shared.apply_overrides(data, overrides), path=path,
-                            overridden=[k for k, _ in overrides])
-    return stage, resolve_llm(llm, file=path, section="llm", sets=llm_sets)
+    llm: LLMFlags
+    temperature: float | None = None
+    seed: int | None = None
+    allow_restricted_license: bool = False
+    license_list: Path | None = None
+
+    def settings(self, cls: type, **given: Any) -> tuple[Any, Any]:
+        """(stage config, LLMConfig), each by the one precedence: file < --set < explicit
+        option. `given` are the command's own options (None: not given)."""
+        from oshie import config as shared
+
+        path = self.llm.config
+        pairs = shared.parse_overrides(self.llm.sets, example="temperature=0.7")
+        stage_sets, llm_sets = split_llm_sets(pairs, cls.model_fields)
+        data = shared.load_yaml(path) if path is not None else {}
+        data.pop("llm", None)  # the LLM section, read by resolve_llm
+        given.update(temperature=self.temperature, seed=self.seed)
+        options = [(k, v) for k, v in given.items() if v is not None]
+        overrides = stage_sets + options
+        stage = shared.validate(cls, shared.apply_overrides(data, overrides), path=path,
+                                overridden=[k for k, _ in overrides])
+        return stage, resolve_llm(self.llm, file=path, section="llm", sets=llm_sets)
+
+    def run(self, stage: str, fn: Any, settings: tuple[Any, Any], out: Path,
+            inputs: Path | None, **kw: Any) -> None:
+        """Run the stage (`oshie.synth.api.run_stage`) and print its summary."""
+        from oshie.synth.api import run_stage
+
+        config, llm = settings
+        _print(run_stage(stage, fn, config, out=out, llm=llm, no_cache=self.llm.no_cache,
+                         inputs=inputs, allow_restricted=self.allow_restricted_license,
+                         license_list=self.license_list, **kw))
+
+
+def synth_options(
+    *, sampling: bool = True, license_guard: bool = True
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add the options every synth command takes after its own: --temperature and --seed
+    (`sampling`), --allow-restricted-license (`license_guard`), --license-list, then the
+    LLM options with --config and --set. The command receives them as `job: SynthJob`."""
+    options: list[Option] = []
+    if sampling:
+        options += [("temperature", Temperature, None), ("seed", Seed, None)]
+    if license_guard:
+        options.append(("allow_restricted_license", AllowRestricted, False))
+    options += [("license_list", LicenseList, None), ("llm", LLMFlags, None)]
+
+    def collect(given: dict[str, Any]) -> SynthJob:
+        # without the guard (a command that makes no training text) any model may run
+        return SynthJob(**{"allow_restricted_license": not license_guard, **given})
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return _LLM_OPTIONS(add_options("job", options, collect)(fn))
+
+    return decorate
 
 
 def _print(summary: Any) -> None:
@@ -79,17 +139,9 @@ def _print(summary: Any) -> None:
     out.print(f"records:  {summary.out}\nrejected: {summary.rejected}\nmanifest: {summary.manifest}")
 
 
-def _run(stage: str, fn: Any, settings: tuple[Any, Any], out: Path, flags: LLMFlags,
-         inputs: Path | None, allow: bool, license_list: Path | None, **kw: Any) -> None:
-    from oshie.synth.api import run_stage
-
-    config, llm = settings
-    _print(run_stage(stage, fn, config, out=out, llm=llm, no_cache=flags.no_cache, inputs=inputs,
-                     allow_restricted=allow, license_list=license_list, **kw))
-
 
 @app.command("self-instruct")
-@LLMOptions
+@synth_options()
 def self_instruct_cmd(
     seeds: In,
     out: Out,
@@ -98,39 +150,32 @@ def self_instruct_cmd(
     novelty_threshold: Annotated[float | None, typer.Option(
         help="Drop a candidate whose character ROUGE-L F vs the pool exceeds this [0.7].")] = None,
     blocklist: Annotated[Path | None, typer.Option(
-        help="File of tasks a text model cannot do, one a line \\[shipped list].")] = None,
+        help="File of tasks a text model cannot do, one a line [shipped list].")] = None,
     template: Annotated[str | None, typer.Option(
-        help="Prompt template name or .txt path \\[synth_self_instruct_v1].")] = None,
-    temperature: Temperature = None,
-    seed: Seed = None,
-    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
-    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+        help="Prompt template name or .txt path [synth_self_instruct_v1].")] = None,
+    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Human seed instructions -> new instructions (+ input/output), filtered for Japanese rules and character ROUGE-L novelty."""
     from oshie.synth.self_instruct import SelfInstructConfig, self_instruct
 
-    cfg = _settings(SelfInstructConfig, llm, target=target, per_prompt=per_prompt,
-                  novelty_threshold=novelty_threshold, template=template, seed=seed,
-                  blocklist=str(blocklist) if blocklist else None, temperature=temperature)
-    _run("self-instruct", self_instruct, cfg, out,
-         llm, seeds, allow_restricted_license, license_list)
+    cfg = job.settings(SelfInstructConfig, target=target, per_prompt=per_prompt,
+                       novelty_threshold=novelty_threshold, template=template,
+                       blocklist=str(blocklist) if blocklist else None)
+    job.run("self-instruct", self_instruct, cfg, out, seeds)
 
 
 @app.command("evol")
-@LLMOptions
+@synth_options()
 def evol_cmd(
     instructions: In,
     out: Out,
     rounds: Annotated[int | None, typer.Option(help="Evolution rounds [1].")] = None,
     operations: Annotated[str | None, typer.Option(
-        help="Comma-separated: constraints,deepen,concretize,reasoning,breadth \\[all].")] = None,
+        help="Comma-separated: constraints,deepen,concretize,reasoning,breadth [all].")] = None,
     template: Annotated[list[str] | None, typer.Option(
         help="Override an operation's template: OP=NAME_OR_PATH (repeatable).")] = None,
     answer: Annotated[bool, typer.Option(help="Answer each evolved instruction.")] = True,
-    temperature: Temperature = None,
-    seed: Seed = None,
-    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
-    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Evol-Instruct: make instructions harder (in depth) or new in the same domain (in breadth); failed evolutions are eliminated."""
     from oshie.errors import UsageError
@@ -142,15 +187,13 @@ def evol_cmd(
         if not sep:
             raise UsageError(f"--template {item!r} is not OP=NAME_OR_PATH", field="template")
         templates[op.strip()] = ref.strip()
-    cfg = _settings(EvolConfig, llm, rounds=rounds, seed=seed, temperature=temperature,
-                  operations=[o.strip() for o in operations.split(",")] if operations else None,
-                  templates=templates or None, answer=answer)
-    _run("evol", evol, cfg, out,
-         llm, instructions, allow_restricted_license, license_list)
+    cfg = job.settings(EvolConfig, rounds=rounds, answer=answer, templates=templates or None,
+                       operations=[o.strip() for o in operations.split(",")] if operations else None)
+    job.run("evol", evol, cfg, out, instructions)
 
 
 @app.command("magpie")
-@LLMOptions
+@synth_options()
 def magpie_cmd(
     out: Out,
     n: Annotated[int | None, typer.Option("--n", help="Queries to sample [100].")] = None,
@@ -162,10 +205,7 @@ def magpie_cmd(
     stop: Annotated[list[str] | None, typer.Option(help="Stop string(s) for queries.")] = None,
     system: Annotated[str | None, typer.Option(help="System prompt before the user turn.")] = None,
     answer: Annotated[bool, typer.Option(help="Answer each kept query.")] = True,
-    temperature: Temperature = None,
-    seed: Seed = None,
-    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
-    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Magpie: draw queries out of an aligned model by sending only the pre-query part of its chat template, then answer them."""
     from oshie.synth.magpie import MagpieConfig, magpie
@@ -173,15 +213,14 @@ def magpie_cmd(
     if pre_query is not None:
         pre_query = pre_query.encode("utf-8").decode("unicode_escape").encode(
             "latin-1").decode("utf-8")  # let '\n' typed in a shell mean a newline
-    cfg = _settings(MagpieConfig, llm, n=n, pre_query=pre_query, stop=stop, system=system,
-                  answer=answer, temperature=temperature, seed=seed)
-    _run("magpie", magpie, cfg, out,
-         llm, None, allow_restricted_license, license_list,
-         model_dir=template_from or (cfg[1].model if cfg[1].backend == "local" else None))
+    cfg = job.settings(MagpieConfig, n=n, pre_query=pre_query, stop=stop, system=system,
+                       answer=answer)
+    job.run("magpie", magpie, cfg, out, None,
+            model_dir=template_from or (cfg[1].model if cfg[1].backend == "local" else None))
 
 
 @app.command("respond")
-@LLMOptions
+@synth_options()
 def respond_cmd(
     instructions: In,
     out: Out,
@@ -189,84 +228,66 @@ def respond_cmd(
     system: Annotated[str | None, typer.Option(help="System prompt for records without one.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Longest answer in tokens [1024].")] = None,
     drop_refusals: Annotated[bool, typer.Option(help="Drop short refusals.")] = False,
-    temperature: Temperature = None,
-    seed: Seed = None,
-    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
-    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Answer instructions: n sampled answers each (each sample is its own cache entry)."""
     from oshie.synth.respond import RespondConfig, respond
 
-    cfg = _settings(RespondConfig, llm, n=n, system=system, max_tokens=max_tokens,
-                  drop_refusals=drop_refusals or None, temperature=temperature, seed=seed)
-    _run("respond", respond, cfg, out,
-         llm, instructions, allow_restricted_license, license_list)
+    cfg = job.settings(RespondConfig, n=n, system=system, max_tokens=max_tokens,
+                       drop_refusals=drop_refusals or None)
+    job.run("respond", respond, cfg, out, instructions)
 
 
 @app.command("extend")
-@LLMOptions
+@synth_options()
 def extend_cmd(
     conversations: In,
     out: Out,
     turns: Annotated[int | None, typer.Option(help="Most turns added per conversation [2].")] = None,
     template: Annotated[str | None, typer.Option(
-        help="Simulated-user prompt name or path \\[synth_extend_user_v1].")] = None,
-    temperature: Temperature = None,
-    seed: Seed = None,
-    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
-    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+        help="Simulated-user prompt name or path [synth_extend_user_v1].")] = None,
+    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Multi-turn amplification: an LLM plays the user and asks follow-ups until it says [終了] or the turn limit is reached; the assistant answers each."""
     from oshie.synth.extend import ExtendConfig, extend
 
-    cfg = _settings(ExtendConfig, llm, turns=turns, template=template, temperature=temperature,
-                  seed=seed)
-    _run("extend", extend, cfg, out,
-         llm, conversations, allow_restricted_license, license_list)
+    cfg = job.settings(ExtendConfig, turns=turns, template=template)
+    job.run("extend", extend, cfg, out, conversations)
 
 
 @app.command("screen")
-@LLMOptions
+@synth_options(sampling=False, license_guard=False)
 def screen_cmd(
     records: In,
     out: Out,
     keep: Annotated[str | None, typer.Option(
         help="Keep-expression over the tags input_quality, difficulty, category, safety, "
-        "quality, e.g. \"quality>=4 and safety=='safe'\" \\[keep all].")] = None,
+        "quality, e.g. \"quality>=4 and safety=='safe'\" [keep all].")] = None,
     template: Annotated[str | None, typer.Option(
-        help="Judge prompt name or path \\[synth_screen_v1].")] = None,
-    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
-    license_list: LicenseList = None,
+        help="Judge prompt name or path [synth_screen_v1].")] = None,
+    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """LLM-judge tags per record (JSON, parsed robustly), kept or set aside by --keep."""
     from oshie.synth.screen import ScreenConfig, screen
 
-    cfg = _settings(ScreenConfig, llm, keep=keep, template=template)
-    # screening only tags records: it makes no training text, so no license guard
-    _run("screen", screen, cfg, out,
-         llm, records, True, license_list)
+    # screening only tags records: it makes no training text, so no license guard (above)
+    job.run("screen", screen, job.settings(ScreenConfig, keep=keep, template=template), out, records)
 
 
 @app.command("preference")
-@LLMOptions
+@synth_options()
 def preference_cmd(
     prompts: In,
     out: Out,
     n: Annotated[int | None, typer.Option("--n", help="Answers sampled per prompt [4].")] = None,
     judge_model: Annotated[str | None, typer.Option(
-        help="Judge model on the same server \\[the generator].")] = None,
+        help="Judge model on the same server [the generator].")] = None,
     min_margin: Annotated[float | None, typer.Option(
         help="Least score gap between chosen and rejected [1.0].")] = None,
-    temperature: Temperature = None,
-    seed: Seed = None,
-    llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options
-    allow_restricted_license: AllowRestricted = False, license_list: LicenseList = None,
+    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Preference pairs: n sampled answers per prompt, each graded by a judge; best vs worst become (prompt, chosen, rejected) with their scores."""
     from oshie.synth.preference import PreferenceConfig, preference
 
-    cfg = _settings(PreferenceConfig, llm, n=n, min_margin=min_margin, temperature=temperature,
-                  seed=seed)
-    _run("preference", preference, cfg, out,
-         llm, prompts, allow_restricted_license, license_list,
-         judge_model=judge_model)
+    cfg = job.settings(PreferenceConfig, n=n, min_margin=min_margin)
+    job.run("preference", preference, cfg, out, prompts, judge_model=judge_model)

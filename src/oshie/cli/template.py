@@ -14,7 +14,8 @@ from rich.text import Text
 
 from oshie.console import out
 
-app = typer.Typer(no_args_is_help=True, help="Show chat templates and which tokens are trained.")
+SUMMARY = "Show chat templates and which tokens are trained."
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("show")

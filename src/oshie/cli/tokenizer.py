@@ -16,7 +16,8 @@ from rich.table import Table
 from oshie.console import info, out, warn
 from oshie.errors import UsageError
 
-app = typer.Typer(no_args_is_help=True, help="Train and compare Japanese tokenizers.")
+SUMMARY = "Train and compare Japanese tokenizers."
+app = typer.Typer(no_args_is_help=True)
 
 
 def _fertility_table(rows: list[dict], title: str) -> Table:

@@ -16,7 +16,8 @@ from rich.table import Table
 
 from oshie.console import out
 
-app = typer.Typer(no_args_is_help=True, help="Tune models: SFT, DPO, continued pre-training.")
+SUMMARY = "Tune models: SFT, DPO, continued pre-training."
+app = typer.Typer(no_args_is_help=True)
 
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config (see examples/train/).")]
 SetOpt = Annotated[

@@ -9,9 +9,10 @@ import csv
 import json
 import math
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from oshie import __version__
 from oshie.eval.metrics.paired import PairedResult
@@ -247,15 +248,29 @@ def winrate_matrix(results: dict[str, Any], systems: list[str]) -> list[list[Any
     return m
 
 
+class _HasName(Protocol):
+    name: str
+
+
+Named = TypeVar("Named", bound=_HasName)
+
+
+def _finished_for(
+    finished: dict[str, StageOutput], kind: str, owners: Iterable[Named]
+) -> Iterator[tuple[Named, StageOutput]]:
+    """(owner, its `kind/<owner name>` stage) for each owner whose stage has finished."""
+    for owner in owners:
+        stage = finished.get(f"{kind}/{owner.name}")
+        if stage is not None:
+            yield owner, stage
+
+
 def _data_audits(
     config: ExperimentConfig, finished: dict[str, StageOutput], out: Path
 ) -> list[dict[str, Any]]:
     """The training-data audit of each variant, with the counts after its filter."""
     audits = []
-    for v in config.variants:
-        a = finished.get(f"audit/{v.name}")
-        if a is None:
-            continue
+    for v, a in _finished_for(finished, "audit", config.variants):
         s = _read_json(a.path("summary"))
         data = finished[f"data/{v.name}"].outputs
         filtered = bool(v.filter and v.filter.passed_audit)
@@ -286,10 +301,7 @@ def write_outputs(
         if o.outputs.get("log_history") and sid.split("/")[0] in ("pretrain", "sft", "dpo"):
             curves[sid] = _losses(o.path("log_history"))
     pairwise = []
-    for m in config.base_models:
-        pw = finished.get(f"pairwise/{m.name}")
-        if pw is None:
-            continue
+    for m, pw in _finished_for(finished, "pairwise", config.base_models):
         res = _read_json(pw.path("results"))
         systems = list(pw.outputs["systems"])
         pairwise.append(

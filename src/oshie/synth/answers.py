@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import Field
+
 from oshie.llm.base import Generation, GenerationParams, LLMRequest
 from oshie.records import Conversation, Message
 from oshie.synth.filters import HasContent, NotBroken, NotRefusal
+
+# the config field of every pipeline that answers what it generates
+AnswerMaxTokens = Annotated[int, Field(ge=1, description="Longest answer, in tokens.")]
 
 
 def prompt_messages(conv: Conversation) -> list[Message]:

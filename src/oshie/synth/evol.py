@@ -16,12 +16,13 @@ from oshie.filters import Compose
 from oshie.llm.base import GenerationParams, LLMRequest
 from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.records import Conversation, Message, stable_hash
-from oshie.synth.answers import answer_problem, answer_request
+from oshie.synth.answers import AnswerMaxTokens, answer_problem, answer_request
 from oshie.synth.filters import (
     EVOL_LEAK_WORDS,
     Changed,
     HasContent,
     JapaneseRatio,
+    MinJapanese,
     NotCopied,
 )
 from oshie.synth.run import SynthRun
@@ -46,10 +47,10 @@ class EvolConfig(BaseModel):
     answer: bool = Field(True, description="Also answer each evolved instruction.")
     no_change_threshold: float = Field(0.95, ge=0, le=1, description=(
         "An evolution whose character ROUGE-L F vs its parent reaches this made no real change."))
-    min_japanese: float = Field(0.5, ge=0, le=1, description="Least share of kana/kanji letters.")
+    min_japanese: MinJapanese = 0.5
     temperature: float = Field(0.7, ge=0, description="Sampling temperature.")
     max_tokens: int = Field(512, ge=1, description="Longest rewritten instruction, in tokens.")
-    answer_max_tokens: int = Field(1024, ge=1, description="Longest answer, in tokens.")
+    answer_max_tokens: AnswerMaxTokens = 1024
     seed: int = Field(0, description="Seeds the choice of operation and the model's sampling.")
 
     @field_validator("operations")

@@ -14,8 +14,8 @@ from oshie.filters import Compose
 from oshie.llm.base import GenerationParams, LLMRequest
 from oshie.prompts import check_fields, load_prompt
 from oshie.records import Conversation, Message
-from oshie.synth.answers import answer_problem, answer_request
-from oshie.synth.filters import CharLength, HasContent, JapaneseRatio
+from oshie.synth.answers import AnswerMaxTokens, answer_problem, answer_request
+from oshie.synth.filters import CharLength, HasContent, JapaneseRatio, MinJapanese
 from oshie.synth.run import SynthRun
 from oshie.synth.screen import format_conversation
 
@@ -30,9 +30,9 @@ class ExtendConfig(BaseModel):
     sentinel: str = Field(SENTINEL, description="What the simulated user says when done.")
     temperature: float = Field(0.8, ge=0, description="Sampling temperature (both sides).")
     max_tokens: int = Field(256, ge=1, description="Longest user message, in tokens.")
-    answer_max_tokens: int = Field(1024, ge=1, description="Longest answer, in tokens.")
+    answer_max_tokens: AnswerMaxTokens = 1024
     min_chars: int = Field(4, ge=1, description="Shortest follow-up, in characters.")
-    min_japanese: float = Field(0.5, ge=0, le=1, description="Least share of kana/kanji letters.")
+    min_japanese: MinJapanese = 0.5
     seed: int = Field(0, description="Base seed.")
 
 

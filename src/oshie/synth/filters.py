@@ -13,6 +13,9 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from oshie.errors import UsageError
 from oshie.filters import Compose, Filter
@@ -109,6 +112,10 @@ class NotBroken(TextFilter):
         bad = next((c for c in text if c == "\ufffd" or
                     (unicodedata.category(c) in ("Cc", "Cs", "Co") and c not in "\n\t\r")), None)
         return f"contains U+{ord(bad):04X}" if bad is not None else None
+
+
+# the config field of every pipeline that filters by JapaneseRatio
+MinJapanese = Annotated[float, Field(ge=0, le=1, description="Least share of kana/kanji letters.")]
 
 
 class JapaneseRatio(TextFilter):

@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from oshie.errors import ModelError, require
 from oshie.llm.base import GenerationParams, LLMRequest
 from oshie.records import Conversation, Message
-from oshie.synth.answers import answer_problem, answer_request
-from oshie.synth.filters import instruction_filters, load_word_list
+from oshie.synth.answers import AnswerMaxTokens, answer_problem, answer_request
+from oshie.synth.filters import MinJapanese, instruction_filters, load_word_list
 from oshie.synth.novelty import NoveltyFilter
 from oshie.synth.run import SynthRun, record_id
 
@@ -39,10 +39,10 @@ class MagpieConfig(BaseModel):
     max_tokens: int = Field(128, ge=1, description="Longest query, in tokens.")
     answer: bool = Field(True, description="Also answer each kept query.")
     answer_temperature: float = Field(0.7, ge=0, description="Sampling temperature of answers.")
-    answer_max_tokens: int = Field(1024, ge=1, description="Longest answer, in tokens.")
+    answer_max_tokens: AnswerMaxTokens = 1024
     min_chars: int = Field(6, ge=1, description="Shortest query, in characters.")
     max_chars: int = Field(500, ge=1, description="Longest query, in characters.")
-    min_japanese: float = Field(0.5, ge=0, le=1, description="Least share of kana/kanji letters.")
+    min_japanese: MinJapanese = 0.5
     blocklist: str | None = Field(None, description="Task blocklist file; default: shipped list.")
     dedup_threshold: float = Field(0.9, ge=0, le=1, description=(
         "Drop a query whose character ROUGE-L F against an earlier kept one exceeds this "

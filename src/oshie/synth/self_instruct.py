@@ -20,7 +20,7 @@ from oshie.errors import DataError
 from oshie.llm.base import GenerationParams, LLMRequest
 from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.records import Conversation, Message
-from oshie.synth.filters import NotCopied, instruction_filters, load_word_list
+from oshie.synth.filters import MinJapanese, NotCopied, instruction_filters, load_word_list
 from oshie.synth.jsonparse import find_json
 from oshie.synth.novelty import NoveltyFilter
 from oshie.synth.run import SynthRun, record_id
@@ -40,7 +40,7 @@ class SelfInstructConfig(BaseModel):
         "Drop a candidate whose character ROUGE-L F against any pooled instruction exceeds this."))
     min_chars: int = Field(5, ge=0, description="Shortest instruction, in characters.")
     max_chars: int = Field(500, ge=1, description="Longest instruction, in characters.")
-    min_japanese: float = Field(0.5, ge=0, le=1, description="Least share of kana/kanji letters.")
+    min_japanese: MinJapanese = 0.5
     blocklist: str | None = Field(None, description=(
         "File of tasks a text model cannot do (one a line); default: the shipped list."))
     template: str = Field("synth_self_instruct_v1", description="Prompt template name or path.")

@@ -72,6 +72,16 @@ def need(obj: dict[str, Any], field: str, path: Path, line: int | None, kind: ty
     return value
 
 
+def text_of(obj: dict[str, Any], fields: Sequence[str], path: Path, line: int | None,
+            what: str) -> str:
+    """The item's input text: the first of `fields` holding a non-blank string; none is a
+    DataError naming all the accepted fields."""
+    text = next((obj[f] for f in fields if isinstance(obj.get(f), str) and obj[f].strip()), None)
+    if text is None:
+        raise DataError(f"missing {what}", path=path, line=line, field="/".join(fields))
+    return text
+
+
 def references_of(obj: dict[str, Any], fields: Sequence[str], path: Path, line: int | None,
                   what: str) -> list[str]:
     """The reference texts of an item: the first of `fields` that is set, a string or a list
@@ -117,8 +127,14 @@ class Task(ABC):
             self.shots = [Example(self.query(train[i]), self.answer_text(train[i])) for i in picked]
 
     # --- what each task defines ---
-    @abstractmethod
-    def load(self, path: Path) -> list[Item]: ...
+    def load(self, path: Path) -> list[Item]:
+        """The items of an evaluation (or few-shot) file: by default JSON lines, one item per
+        line (`parse_item`); a task whose official format is not JSON lines overrides this."""
+        return [self.parse_item(obj, path, line) for line, obj in read_jsonl(path)]
+
+    def parse_item(self, obj: dict[str, Any], path: Path, line: int) -> Item:
+        """One item from one JSON line; a bad line is a DataError naming the file, line and field."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither load nor parse_item")
 
     @abstractmethod
     def query(self, item: Item) -> str:
@@ -196,6 +212,33 @@ class ChoiceTask(Task):
             "pred": pred, "pred_norm": pred_norm, "gold": gold,
             "correct": pred == gold, "correct_norm": pred_norm == gold,
         }
+
+
+class ReferenceTask(Task):
+    """A task whose item is one input text and its reference texts (an instruction and its
+    reference answer, a document and its reference summaries), read from JSON lines whose
+    field names vary between datasets: the first of `input_fields` / `reference_fields`
+    that is set. The item keeps the input under `input_key`, the references as a list."""
+
+    input_key: ClassVar[str]                  # e.g. "instruction"
+    input_fields: ClassVar[tuple[str, ...]]   # accepted names of the input field, in order
+    reference_fields: ClassVar[tuple[str, ...]]
+    input_what: ClassVar[str] = "input text"  # how errors name them
+    reference_what: ClassVar[str] = "reference"
+
+    def parse_item(self, obj: dict[str, Any], path: Path, line: int) -> Item:
+        return {
+            "id": str(obj.get("id", line)),
+            self.input_key: text_of(obj, self.input_fields, path, line, self.input_what),
+            "references": references_of(obj, self.reference_fields, path, line,
+                                        self.reference_what),
+        }
+
+    def query(self, item: Item) -> str:
+        return item[self.input_key]
+
+    def answer_text(self, item: Item) -> str:
+        return item["references"][0]
 
 
 class GenerateTask(Task):

@@ -18,46 +18,22 @@ Two tasks read the same file:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from oshie.errors import DataError
 from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.metrics.qa import f1_char
 from oshie.eval.metrics.rouge import rouge_scores
 from oshie.eval.requests import ChoiceScore, LoglikRequest
-from oshie.eval.tasks.base import GenerateTask, Item, Task, read_jsonl, references_of, register
+from oshie.eval.tasks.base import GenerateTask, Item, ReferenceTask, register
 
 INSTRUCTION_FIELDS = ("instruction", "input", "prompt")
 REFERENCE_FIELDS = ("reference", "references", "output")
 
 
-def load_instructions(path: Path) -> list[Item]:
-    items = []
-    for line, obj in read_jsonl(path):
-        instruction = next(
-            (obj[f] for f in INSTRUCTION_FIELDS if isinstance(obj.get(f), str) and obj[f].strip()),
-            None,
-        )
-        if instruction is None:
-            raise DataError("missing instruction", path=path, line=line,
-                            field="/".join(INSTRUCTION_FIELDS))
-        refs = references_of(obj, REFERENCE_FIELDS, path, line, "reference answer")
-        items.append({"id": str(obj.get("id", line)), "instruction": instruction, "references": refs})
-    return items
-
-
-class _InstructionTask(Task):
+class _InstructionTask(ReferenceTask):
     default_template = "chat"  # the tuned models were trained in their chat template
-
-    def load(self, path: Path) -> list[Item]:
-        return load_instructions(path)
-
-    def query(self, item: Item) -> str:
-        return item["instruction"]
-
-    def answer_text(self, item: Item) -> str:
-        return item["references"][0]
+    input_key, input_fields, input_what = "instruction", INSTRUCTION_FIELDS, "instruction"
+    reference_fields, reference_what = REFERENCE_FIELDS, "reference answer"
 
     def prompt(self, item: Item) -> str:
         if self.template == "chat" and self.chat is not None and not self.shots:

@@ -12,7 +12,7 @@ from typing import Any
 
 from oshie.errors import DataError
 from oshie.eval.metrics.bootstrap import mean_entry
-from oshie.eval.tasks.base import ChoiceTask, Item, need, read_jsonl, register
+from oshie.eval.tasks.base import ChoiceTask, Item, need, register
 
 N_CHOICES = 5
 
@@ -24,19 +24,16 @@ class JCommonsenseQA(ChoiceTask):
     instruction = "次の質問に対する答えとして最も適切なものを、選択肢の中から一つ選んでください。"
     description = "JGLUE JCommonsenseQA: 5-way multiple choice by log-likelihood"
 
-    def load(self, path: Path) -> list[Item]:
-        items = []
-        for line, obj in read_jsonl(path):
-            choices = [need(obj, f"choice{k}", path, line) for k in range(N_CHOICES)]
-            label = need(obj, "label", path, line, int)
-            if not 0 <= label < N_CHOICES:
-                raise DataError(f"label {label} is not 0-4", path=path, line=line, field="label")
-            items.append({
-                "id": str(obj.get("q_id", line)),
-                "question": need(obj, "question", path, line),
-                "choices": choices, "label": label,
-            })
-        return items
+    def parse_item(self, obj: dict[str, Any], path: Path, line: int) -> Item:
+        choices = [need(obj, f"choice{k}", path, line) for k in range(N_CHOICES)]
+        label = need(obj, "label", path, line, int)
+        if not 0 <= label < N_CHOICES:
+            raise DataError(f"label {label} is not 0-4", path=path, line=line, field="label")
+        return {
+            "id": str(obj.get("q_id", line)),
+            "question": need(obj, "question", path, line),
+            "choices": choices, "label": label,
+        }
 
     def query(self, item: Item) -> str:
         return f"質問: {item['question']}\n選択肢: " + "、".join(item["choices"])

@@ -15,7 +15,7 @@ import numpy as np
 from oshie.errors import DataError
 from oshie.eval.metrics.bootstrap import bootstrap_ci, metric_entry
 from oshie.eval.metrics.classification import accuracy, balanced_accuracy, macro_f1
-from oshie.eval.tasks.base import ChoiceTask, Item, need, read_jsonl
+from oshie.eval.tasks.base import ChoiceTask, Item, need
 
 
 def label_metrics(records: Sequence[dict[str, Any]], labels: Sequence[str], seed: int) -> dict:
@@ -43,19 +43,16 @@ class LabelTask(ChoiceTask):
     id_field: ClassVar[str]                      # the item id in the file (default: line number)
     fields: ClassVar[tuple[tuple[str, str], ...]]  # (text field, its caption in the query)
 
-    def load(self, path: Path) -> list[Item]:
-        items = []
-        for line, obj in read_jsonl(path):
-            label = need(obj, "label", path, line)
-            if label not in self.labels:
-                raise DataError(f"label {label!r} is not one of {', '.join(self.labels)}",
-                                path=path, line=line, field="label")
-            item: Item = {"id": str(obj.get(self.id_field, line))}
-            for name, _ in self.fields:
-                item[name] = need(obj, name, path, line)
-            item["label"] = self.labels.index(label)
-            items.append(item)
-        return items
+    def parse_item(self, obj: dict[str, Any], path: Path, line: int) -> Item:
+        label = need(obj, "label", path, line)
+        if label not in self.labels:
+            raise DataError(f"label {label!r} is not one of {', '.join(self.labels)}",
+                            path=path, line=line, field="label")
+        item: Item = {"id": str(obj.get(self.id_field, line))}
+        for name, _ in self.fields:
+            item[name] = need(obj, name, path, line)
+        item["label"] = self.labels.index(label)
+        return item
 
     def query(self, item: Item) -> str:
         return "\n".join(f"{caption}: {item[name]}" for name, caption in self.fields)

@@ -2,6 +2,10 @@
 
 Revision ID: 0001
 Revises: (none)
+
+Every table has an integer primary key `id` and its columns are NOT NULL unless marked
+`nullable`; the helpers below spell that once. They emit the same DDL, statement for
+statement, as the `op.create_table` calls Alembic's autogenerate wrote for this revision.
 """
 
 import sqlalchemy as sa
@@ -13,252 +17,190 @@ branch_labels = None
 depends_on = None
 
 
+def _column(name: str, type_: sa.types.TypeEngine, nullable: bool = False) -> sa.Column:
+    return sa.Column(name, type_, nullable=nullable)
+
+
+def _edited_text() -> list[sa.Column]:
+    """The bookkeeping of a text people write and edit (a question, an answer): audit
+    findings, the version an edit must match, and when it was created and last changed."""
+    return [
+        _column("findings", sa.Integer()),
+        _column("version", sa.Integer()),
+        _column("created_at", sa.DateTime()),
+        _column("updated_at", sa.DateTime()),
+    ]
+
+
+def _create(
+    table: str,
+    *columns: sa.Column,
+    refs: dict[str, str] | None = None,
+    unique: tuple[str, ...] = (),
+    indexed: tuple[str, ...] = (),
+) -> None:
+    """Create `table`: `id`, `columns`, a foreign key per `refs` entry (column -> "table.id",
+    in column-name order), the primary key, a unique constraint over `unique`, then an index
+    on each `indexed` column."""
+    op.create_table(
+        table,
+        _column("id", sa.Integer()),
+        *columns,
+        *(sa.ForeignKeyConstraint([column], [target]) for column, target in (refs or {}).items()),
+        sa.PrimaryKeyConstraint("id"),
+        *([sa.UniqueConstraint(*unique)] if unique else []),
+    )
+    if indexed:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in indexed:
+                batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+
+
+def _drop(table: str, indexed: tuple[str, ...] = ()) -> None:
+    """Drop `table`, its indexes first (in the reverse order of their creation)."""
+    if indexed:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in reversed(indexed):
+                batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
+    op.drop_table(table)
+
+
 def upgrade() -> None:
-    op.create_table(
+    _create(
         "eval_rounds",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=120), nullable=False),
-        sa.Column("raters_per_pair", sa.Integer(), nullable=False),
-        sa.Column("closed", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("name"),
+        _column("name", sa.String(length=120)),
+        _column("raters_per_pair", sa.Integer()),
+        _column("closed", sa.Boolean()),
+        _column("created_at", sa.DateTime()),
+        unique=("name",),
     )
-    op.create_table(
+    _create(
         "login_failures",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=80), nullable=False),
-        sa.Column("address", sa.String(length=64), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        _column("name", sa.String(length=80)),
+        _column("address", sa.String(length=64)),
+        _column("at", sa.DateTime()),
+        indexed=("address", "at", "name"),
     )
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_login_failures_address"), ["address"], unique=False)
-        batch_op.create_index(batch_op.f("ix_login_failures_at"), ["at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_login_failures_name"), ["name"], unique=False)
-
-    op.create_table(
+    _create(
         "users",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=80), nullable=False),
-        sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("name"),
+        _column("name", sa.String(length=80)),
+        _column("password_hash", sa.String(length=200)),
+        _column("role", sa.String(length=20)),
+        _column("active", sa.Boolean()),
+        _column("created_at", sa.DateTime()),
+        unique=("name",),
     )
-    op.create_table(
+    _create(
         "eval_prompts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("input", sa.Text(), nullable=False),
-        sa.Column("reference", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["round_id"],
-            ["eval_rounds.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("round_id", "key"),
+        _column("round_id", sa.Integer()),
+        _column("key", sa.String(length=200)),
+        _column("input", sa.Text()),
+        _column("reference", sa.Text()),
+        refs={"round_id": "eval_rounds.id"},
+        unique=("round_id", "key"),
     )
-    op.create_table(
+    _create(
         "eval_systems",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["round_id"],
-            ["eval_rounds.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("round_id", "name"),
+        _column("round_id", sa.Integer()),
+        _column("name", sa.String(length=200)),
+        _column("position", sa.Integer()),
+        refs={"round_id": "eval_rounds.id"},
+        unique=("round_id", "name"),
     )
-    op.create_table(
+    _create(
         "history",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("entity", sa.String(length=20), nullable=False),
-        sa.Column("entity_id", sa.Integer(), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=True),
-        sa.Column("action", sa.String(length=40), nullable=False),
-        sa.Column("before", sa.Text(), nullable=False),
-        sa.Column("after", sa.Text(), nullable=False),
-        sa.Column("at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
+        _column("entity", sa.String(length=20)),
+        _column("entity_id", sa.Integer()),
+        _column("user_id", sa.Integer(), nullable=True),
+        _column("action", sa.String(length=40)),
+        _column("before", sa.Text()),
+        _column("after", sa.Text()),
+        _column("at", sa.DateTime()),
+        refs={"user_id": "users.id"},
+        indexed=("entity_id",),
     )
-    with op.batch_alter_table("history", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_history_entity_id"), ["entity_id"], unique=False)
-
-    op.create_table(
+    _create(
         "questions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("instruction", sa.Text(), nullable=False),
-        sa.Column("input", sa.Text(), nullable=False),
-        sa.Column("genre", sa.String(length=80), nullable=False),
-        sa.Column("purpose", sa.String(length=80), nullable=False),
-        sa.Column("writer_id", sa.Integer(), nullable=False),
-        sa.Column("source", sa.String(length=200), nullable=False),
-        sa.Column("findings", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["writer_id"],
-            ["users.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
+        _column("instruction", sa.Text()),
+        _column("input", sa.Text()),
+        _column("genre", sa.String(length=80)),
+        _column("purpose", sa.String(length=80)),
+        _column("writer_id", sa.Integer()),
+        _column("source", sa.String(length=200)),
+        *_edited_text(),
+        refs={"writer_id": "users.id"},
     )
-    op.create_table(
+    _create(
         "sessions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["users.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("token_hash"),
+        _column("token_hash", sa.String(length=64)),
+        _column("user_id", sa.Integer()),
+        _column("created_at", sa.DateTime()),
+        _column("expires_at", sa.DateTime()),
+        refs={"user_id": "users.id"},
+        unique=("token_hash",),
     )
-    op.create_table(
+    _create(
         "answers",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("question_id", sa.Integer(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("reference_url", sa.String(length=500), nullable=False),
-        sa.Column("writer_id", sa.Integer(), nullable=False),
-        sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("checker_id", sa.Integer(), nullable=True),
-        sa.Column("review_comment", sa.Text(), nullable=False),
-        sa.Column("findings", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["checker_id"],
-            ["users.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["question_id"],
-            ["questions.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["writer_id"],
-            ["users.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
+        _column("question_id", sa.Integer()),
+        _column("text", sa.Text()),
+        _column("reference_url", sa.String(length=500)),
+        _column("writer_id", sa.Integer()),
+        _column("state", sa.String(length=20)),
+        _column("checker_id", sa.Integer(), nullable=True),
+        _column("review_comment", sa.Text()),
+        *_edited_text(),
+        refs={"checker_id": "users.id", "question_id": "questions.id", "writer_id": "users.id"},
+        indexed=("question_id", "state"),
     )
-    with op.batch_alter_table("answers", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_answers_question_id"), ["question_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_answers_state"), ["state"], unique=False)
-
-    op.create_table(
+    _create(
         "eval_outputs",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("prompt_id", sa.Integer(), nullable=False),
-        sa.Column("system_id", sa.Integer(), nullable=False),
-        sa.Column("answer", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["prompt_id"],
-            ["eval_prompts.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["system_id"],
-            ["eval_systems.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("prompt_id", "system_id"),
+        _column("prompt_id", sa.Integer()),
+        _column("system_id", sa.Integer()),
+        _column("answer", sa.Text()),
+        refs={"prompt_id": "eval_prompts.id", "system_id": "eval_systems.id"},
+        unique=("prompt_id", "system_id"),
     )
-    op.create_table(
+    _create(
         "eval_pairs",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("prompt_id", sa.Integer(), nullable=False),
-        sa.Column("system_x_id", sa.Integer(), nullable=False),
-        sa.Column("system_y_id", sa.Integer(), nullable=False),
-        sa.Column("x_left_first", sa.Boolean(), nullable=False),
-        sa.Column("judge_outcome", sa.String(length=10), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["prompt_id"],
-            ["eval_prompts.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["round_id"],
-            ["eval_rounds.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["system_x_id"],
-            ["eval_systems.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["system_y_id"],
-            ["eval_systems.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
+        _column("round_id", sa.Integer()),
+        _column("prompt_id", sa.Integer()),
+        _column("system_x_id", sa.Integer()),
+        _column("system_y_id", sa.Integer()),
+        _column("x_left_first", sa.Boolean()),
+        _column("judge_outcome", sa.String(length=10), nullable=True),
+        refs={
+            "prompt_id": "eval_prompts.id",
+            "round_id": "eval_rounds.id",
+            "system_x_id": "eval_systems.id",
+            "system_y_id": "eval_systems.id",
+        },
+        indexed=("round_id",),
     )
-    with op.batch_alter_table("eval_pairs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_eval_pairs_round_id"), ["round_id"], unique=False)
-
-    op.create_table(
+    _create(
         "eval_votes",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("pair_id", sa.Integer(), nullable=False),
-        sa.Column("rater_id", sa.Integer(), nullable=False),
-        sa.Column("x_left", sa.Boolean(), nullable=False),
-        sa.Column("choice", sa.String(length=10), nullable=True),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("assigned_at", sa.DateTime(), nullable=False),
-        sa.Column("voted_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["pair_id"],
-            ["eval_pairs.id"],
-        ),
-        sa.ForeignKeyConstraint(
-            ["rater_id"],
-            ["users.id"],
-        ),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("pair_id", "rater_id"),
+        _column("pair_id", sa.Integer()),
+        _column("rater_id", sa.Integer()),
+        _column("x_left", sa.Boolean()),
+        _column("choice", sa.String(length=10), nullable=True),
+        _column("reason", sa.Text()),
+        _column("assigned_at", sa.DateTime()),
+        _column("voted_at", sa.DateTime(), nullable=True),
+        refs={"pair_id": "eval_pairs.id", "rater_id": "users.id"},
+        unique=("pair_id", "rater_id"),
+        indexed=("pair_id",),
     )
-    with op.batch_alter_table("eval_votes", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_eval_votes_pair_id"), ["pair_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("eval_votes", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_eval_votes_pair_id"))
-
-    op.drop_table("eval_votes")
-    with op.batch_alter_table("eval_pairs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_eval_pairs_round_id"))
-
-    op.drop_table("eval_pairs")
-    op.drop_table("eval_outputs")
-    with op.batch_alter_table("answers", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_answers_state"))
-        batch_op.drop_index(batch_op.f("ix_answers_question_id"))
-
-    op.drop_table("answers")
-    op.drop_table("sessions")
-    op.drop_table("questions")
-    with op.batch_alter_table("history", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_history_entity_id"))
-
-    op.drop_table("history")
-    op.drop_table("eval_systems")
-    op.drop_table("eval_prompts")
-    op.drop_table("users")
-    with op.batch_alter_table("login_failures", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_login_failures_name"))
-        batch_op.drop_index(batch_op.f("ix_login_failures_at"))
-        batch_op.drop_index(batch_op.f("ix_login_failures_address"))
-
-    op.drop_table("login_failures")
-    op.drop_table("eval_rounds")
+    _drop("eval_votes", indexed=("pair_id",))
+    _drop("eval_pairs", indexed=("round_id",))
+    _drop("eval_outputs")
+    _drop("answers", indexed=("question_id", "state"))
+    _drop("sessions")
+    _drop("questions")
+    _drop("history", indexed=("entity_id",))
+    _drop("eval_systems")
+    _drop("eval_prompts")
+    _drop("users")
+    _drop("login_failures", indexed=("address", "at", "name"))
+    _drop("eval_rounds")
