@@ -3,9 +3,10 @@
 Revision ID: 0001
 Revises: (none)
 
-Every table has an integer primary key `id` and its columns are NOT NULL unless marked
-`nullable`; the helpers below spell that once. They emit the same DDL, statement for
-statement, as the `op.create_table` calls Alembic's autogenerate wrote for this revision.
+Every table has an integer primary key `id`, its columns are NOT NULL unless marked
+`nullable`, and a `_ref` column carries its foreign key; the helpers below spell that once.
+They emit the same DDL, statement for statement, as the `op.create_table` calls Alembic's
+autogenerate wrote for this revision.
 """
 
 import sqlalchemy as sa
@@ -21,6 +22,11 @@ def _column(name: str, type_: sa.types.TypeEngine, nullable: bool = False) -> sa
     return sa.Column(name, type_, nullable=nullable)
 
 
+def _ref(name: str, target: str, nullable: bool = False) -> sa.Column:
+    """An integer column referencing `target` ("table.id"); `_create` adds its foreign key."""
+    return sa.Column(name, sa.Integer(), nullable=nullable, info={"references": target})
+
+
 def _edited_text() -> list[sa.Column]:
     """The bookkeeping of a text people write and edit (a question, an answer): audit
     findings, the version an edit must match, and when it was created and last changed."""
@@ -33,20 +39,17 @@ def _edited_text() -> list[sa.Column]:
 
 
 def _create(
-    table: str,
-    *columns: sa.Column,
-    refs: dict[str, str] | None = None,
-    unique: tuple[str, ...] = (),
-    indexed: tuple[str, ...] = (),
+    table: str, *columns: sa.Column, unique: tuple[str, ...] = (), indexed: tuple[str, ...] = ()
 ) -> None:
-    """Create `table`: `id`, `columns`, a foreign key per `refs` entry (column -> "table.id",
-    in column-name order), the primary key, a unique constraint over `unique`, then an index
-    on each `indexed` column."""
+    """Create `table`: `id`, `columns`, the foreign key of each `_ref` column (in column-name
+    order), the primary key, a unique constraint over `unique`, then an index on each
+    `indexed` column."""
+    refs = sorted((c.name, c.info["references"]) for c in columns if "references" in c.info)
     op.create_table(
         table,
         _column("id", sa.Integer()),
         *columns,
-        *(sa.ForeignKeyConstraint([column], [target]) for column, target in (refs or {}).items()),
+        *(sa.ForeignKeyConstraint([column], [target]) for column, target in refs),
         sa.PrimaryKeyConstraint("id"),
         *([sa.UniqueConstraint(*unique)] if unique else []),
     )
@@ -92,31 +95,28 @@ def upgrade() -> None:
     )
     _create(
         "eval_prompts",
-        _column("round_id", sa.Integer()),
+        _ref("round_id", "eval_rounds.id"),
         _column("key", sa.String(length=200)),
         _column("input", sa.Text()),
         _column("reference", sa.Text()),
-        refs={"round_id": "eval_rounds.id"},
         unique=("round_id", "key"),
     )
     _create(
         "eval_systems",
-        _column("round_id", sa.Integer()),
+        _ref("round_id", "eval_rounds.id"),
         _column("name", sa.String(length=200)),
         _column("position", sa.Integer()),
-        refs={"round_id": "eval_rounds.id"},
         unique=("round_id", "name"),
     )
     _create(
         "history",
         _column("entity", sa.String(length=20)),
         _column("entity_id", sa.Integer()),
-        _column("user_id", sa.Integer(), nullable=True),
+        _ref("user_id", "users.id", nullable=True),
         _column("action", sa.String(length=40)),
         _column("before", sa.Text()),
         _column("after", sa.Text()),
         _column("at", sa.DateTime()),
-        refs={"user_id": "users.id"},
         indexed=("entity_id",),
     )
     _create(
@@ -125,67 +125,56 @@ def upgrade() -> None:
         _column("input", sa.Text()),
         _column("genre", sa.String(length=80)),
         _column("purpose", sa.String(length=80)),
-        _column("writer_id", sa.Integer()),
+        _ref("writer_id", "users.id"),
         _column("source", sa.String(length=200)),
         *_edited_text(),
-        refs={"writer_id": "users.id"},
     )
     _create(
         "sessions",
         _column("token_hash", sa.String(length=64)),
-        _column("user_id", sa.Integer()),
+        _ref("user_id", "users.id"),
         _column("created_at", sa.DateTime()),
         _column("expires_at", sa.DateTime()),
-        refs={"user_id": "users.id"},
         unique=("token_hash",),
     )
     _create(
         "answers",
-        _column("question_id", sa.Integer()),
+        _ref("question_id", "questions.id"),
         _column("text", sa.Text()),
         _column("reference_url", sa.String(length=500)),
-        _column("writer_id", sa.Integer()),
+        _ref("writer_id", "users.id"),
         _column("state", sa.String(length=20)),
-        _column("checker_id", sa.Integer(), nullable=True),
+        _ref("checker_id", "users.id", nullable=True),
         _column("review_comment", sa.Text()),
         *_edited_text(),
-        refs={"checker_id": "users.id", "question_id": "questions.id", "writer_id": "users.id"},
         indexed=("question_id", "state"),
     )
     _create(
         "eval_outputs",
-        _column("prompt_id", sa.Integer()),
-        _column("system_id", sa.Integer()),
+        _ref("prompt_id", "eval_prompts.id"),
+        _ref("system_id", "eval_systems.id"),
         _column("answer", sa.Text()),
-        refs={"prompt_id": "eval_prompts.id", "system_id": "eval_systems.id"},
         unique=("prompt_id", "system_id"),
     )
     _create(
         "eval_pairs",
-        _column("round_id", sa.Integer()),
-        _column("prompt_id", sa.Integer()),
-        _column("system_x_id", sa.Integer()),
-        _column("system_y_id", sa.Integer()),
+        _ref("round_id", "eval_rounds.id"),
+        _ref("prompt_id", "eval_prompts.id"),
+        _ref("system_x_id", "eval_systems.id"),
+        _ref("system_y_id", "eval_systems.id"),
         _column("x_left_first", sa.Boolean()),
         _column("judge_outcome", sa.String(length=10), nullable=True),
-        refs={
-            "prompt_id": "eval_prompts.id",
-            "round_id": "eval_rounds.id",
-            "system_x_id": "eval_systems.id",
-            "system_y_id": "eval_systems.id",
-        },
         indexed=("round_id",),
     )
     _create(
         "eval_votes",
-        _column("pair_id", sa.Integer()),
-        _column("rater_id", sa.Integer()),
+        _ref("pair_id", "eval_pairs.id"),
+        _ref("rater_id", "users.id"),
         _column("x_left", sa.Boolean()),
         _column("choice", sa.String(length=10), nullable=True),
         _column("reason", sa.Text()),
         _column("assigned_at", sa.DateTime()),
         _column("voted_at", sa.DateTime(), nullable=True),
-        refs={"pair_id": "eval_pairs.id", "rater_id": "users.id"},
         unique=("pair_id", "rater_id"),
         indexed=("pair_id",),
     )
