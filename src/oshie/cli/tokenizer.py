@@ -94,7 +94,7 @@ def train_corpus(
                                     remove=not keep_unsuitable, seed=seed, text_field=text_field, kind=kind)
     if report["vocab_size_trained"] < vocab_size:
         warn(f"the trainer found only {report['vocab_size_trained']} of {vocab_size} pieces: "
-             "the text is too repetitive for this vocabulary (give more varied text)")
+             "the text is too small or too repetitive for this vocabulary (give more, more varied text)")
     if as_json:
         out.print_json(json.dumps(report, ensure_ascii=False))
         return
