@@ -31,7 +31,14 @@ from oshie.corpus.engine import map_tasks
 from oshie.corpus.run import EngineOptions, StepResult, prepare, run_step
 from oshie.corpus.shards import mark_done, part_name, split_shard
 from oshie.corpus.streams import Document, batches, read_shard
-from oshie.data.minhash import band_keys, bands_for, code_points, shingles_of_codes, signatures
+from oshie.data.minhash import (
+    band_keys,
+    bands_for,
+    code_points,
+    mix,
+    mix_inplace,
+    signatures_of_codes,
+)
 from oshie.jsonl import JsonlWriter
 
 _POS_BITS = 40  # gid = shard << 40 | position: a trillion documents per shard, a million shards
@@ -61,34 +68,30 @@ class CorpusDedupConfig(BaseModel):
         return bands
 
 
-def _mix(h: np.ndarray) -> np.ndarray:
-    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return h ^ (h >> np.uint64(31))
-
-
 def exact_hashes(codes: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """A 64-bit hash of each text's code points: a sum of position-mixed characters, so equal
     texts always agree and different ones collide with probability about 2^-64."""
     n = len(lengths)
     out = np.zeros(n, dtype=np.uint64)
     if not len(codes):
-        return _mix(out + lengths.astype(np.uint64))
+        return mix(out + lengths.astype(np.uint64))
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    local = np.arange(len(codes), dtype=np.int64) - np.repeat(starts, lengths)
-    terms = _mix(codes.astype(np.uint64) * _BAND_SALT + local.astype(np.uint64))
+    terms = codes.astype(np.uint64)
+    terms *= _BAND_SALT
+    terms += np.arange(len(codes), dtype=np.uint64)
+    terms -= np.repeat(starts.astype(np.uint64), lengths)  # + the position inside its text
     live = lengths > 0
-    out[live] = np.add.reduceat(terms, starts[live])
-    return _mix(out + lengths.astype(np.uint64) * np.uint64(0x94D049BB133111EB))
+    out[live] = np.add.reduceat(mix_inplace(terms), starts[live])
+    return mix(out + lengths.astype(np.uint64) * np.uint64(0x94D049BB133111EB))
 
 
 def batch_keys(texts: list[str], cfg: CorpusDedupConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(exact hashes, signatures as uint32 rows, band keys salted by band) of a batch: pure."""
     codes, lengths = code_points(texts, cfg.normalize)
     exact = exact_hashes(codes, lengths)
-    sig = signatures(shingles_of_codes(codes, lengths, cfg.ngram, cfg.seed), cfg.num_perm)
+    sig = signatures_of_codes(codes, lengths, cfg.ngram, cfg.num_perm, cfg.seed)
     bands = cfg.chosen_bands()
-    keys = _mix(band_keys(sig, bands) + np.arange(bands, dtype=np.uint64)[None, :] * _BAND_SALT)
+    keys = mix(band_keys(sig, bands) + np.arange(bands, dtype=np.uint64)[None, :] * _BAND_SALT)
     keys[(sig == np.iinfo(np.uint64).max).all(axis=1)] = 0  # empty documents match nothing
     return exact, (sig & np.uint64(0xFFFFFFFF)).astype(np.uint32), keys
 
@@ -140,7 +143,7 @@ def hash_shard(task: dict[str, Any]) -> dict[str, Any]:
             sig.tofile(sig_fh)
             hashes.append(ex)
             if cfg.exact:
-                exact.add(_mix(ex + np.uint64(1)), gids)
+                exact.add(mix(ex + np.uint64(1)), gids)
             if cfg.near:
                 buckets.add(keys.reshape(-1), np.repeat(gids, keys.shape[1]))
     sig_tmp.replace(sig_path)

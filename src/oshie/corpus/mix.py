@@ -140,10 +140,10 @@ def rates_for(available: dict[str, int], cfg: MixConfig) -> tuple[dict[str, floa
 
 def shard_order(seed: int, shard: int, n: int) -> np.ndarray:
     """A permutation of a shard's n documents fixed by (seed, shard)."""
-    from oshie.corpus.dedup import _mix
+    from oshie.data.minhash import mix
 
     offset = (shard * 0x9E3779B97F4A7C15 + seed * 0xD1B54A32D192ED03) & 0xFFFFFFFFFFFFFFFF
-    return np.argsort(_mix(np.arange(n, dtype=np.uint64) + np.uint64(offset)), kind="stable")
+    return np.argsort(mix(np.arange(n, dtype=np.uint64) + np.uint64(offset)), kind="stable")
 
 
 def copies_per_doc(groups: list[str], tokens: list[int], rates: dict[str, float], seed: int, shard: int) -> list[int]:

@@ -31,7 +31,7 @@ from oshie.data.minhash import (
     code_points,
     pairs_from_band_keys,
     shingles_of_codes,
-    signatures,
+    signatures_of_codes,
 )
 
 
@@ -72,7 +72,7 @@ class StreamingDedup:
         for s, n in zip(starts.tolist(), lengths.tolist(), strict=True):
             form = codes[s : s + n].tobytes()
             self._exact.append(int.from_bytes(hashlib.blake2b(form, digest_size=8).digest(), "little") if n else 0)
-        sig = signatures(shingles_of_codes(codes, lengths, self.cfg.ngram, self.cfg.seed), self.cfg.num_perm)
+        sig = signatures_of_codes(codes, lengths, self.cfg.ngram, self.cfg.num_perm, self.cfg.seed)
         self._alive.append(~(sig == _EMPTY).all(axis=1))
         self._keys.append(band_keys(sig, self.cfg.bands).astype(np.uint32))
         self._bbit.append((sig & np.uint64(0xFF)).astype(np.uint8))
