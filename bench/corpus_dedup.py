@@ -8,9 +8,15 @@ them copies of another document with 1-3 character edits, placed in a different 
 another child runs `oshie corpus dedup` on one core (`--workers 1`), so its peak RSS is the
 dedup's alone. Recall = planted copies that end in their original's cluster / planted. Originals are
 rejected only where their copy was read first (copies of the last shard sit in the first).
-The reference libraries get the same character 5-gram shingles of the same normalised text
-(already built; their time is MinHash + LSH insert only) on a sample of `--ref-docs`.
-Needs the bench extra (rensa, datasketch).
+Side by side on `--ref-docs` further documents, in CPU seconds (so per core, whatever threads
+a library starts): oshie and rensa get the same normalised text; rensa its character 5-grams
+as strings, already built and not timed (and timed on its second pass over them, its best case:
+the first converts each string to UTF-8 and caches that in it), oshie the text, which it cuts
+into 5-grams itself.
+Signatures alone, then with LSH (oshie's band keys, rensa's `insert_matrix`); datasketch on
+the first 5,000. Needs the bench extra (rensa, datasketch).
+
+    python bench/corpus_dedup.py --sizes --ref-docs 1000000   # the side-by-side rates alone
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 KANA = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをん"
@@ -109,40 +116,98 @@ def run_dedup(root: Path, out: Path) -> dict:
             "recall": recall, "originals_rejected": originals, "peak_rss_mb": peak, **result.extra["dedup"]}
 
 
-def references(n: int) -> dict:
-    from oshie.corpus.dedup import CorpusDedupConfig, batch_keys
-    from oshie.ja.normalize import compact
-
-    docs, _ = make_docs(n, seed=1)
-    cfg = CorpusDedupConfig()
-    out = {}
-    t0 = time.perf_counter()
-    batch_keys(docs, cfg)
-    out["oshie (text -> signatures + band keys)"] = n / (time.perf_counter() - t0)
-    shingles = [[c[i : i + 5] for i in range(max(len(c) - 4, 1))] for c in map(compact, docs)]
+def references(n: int, chunk: int = 50_000) -> dict:
+    """docs/s per core (documents / process CPU seconds, so a library that runs several threads
+    is charged for all of them) on the same documents, `chunk` at a time so memory stays flat;
+    in each chunk every contestant runs once, one after the other, so load from other work on
+    the machine falls on all of them alike."""
+    from datasketch import MinHash, MinHashLSH
     from rensa import RMinHash, RMinHashLSH
 
-    t0 = time.perf_counter()
-    matrix = RMinHash.digest_matrix_from_token_sets(shingles, num_perm=128, seed=1)
-    RMinHashLSH(threshold=0.7, num_perm=128, num_bands=32).insert_matrix(matrix)
-    out["rensa (shingles -> bulk digests + LSH insert)"] = n / (time.perf_counter() - t0)
-    from datasketch import MinHash, MinHashLSH
+    from oshie.corpus.dedup import CorpusDedupConfig, batch_keys
+    from oshie.data.minhash import band_keys, code_points, signatures_of_codes
+    from oshie.ja.normalize import compact
 
-    m = min(n, 5000)
-    t0 = time.perf_counter()
-    lsh = MinHashLSH(threshold=0.7, num_perm=128)
-    for i, s in enumerate(shingles[:m]):
-        mh = MinHash(num_perm=128, seed=1)
-        mh.update_batch([x.encode() for x in s])
-        lsh.insert(str(i), mh)
-    out[f"datasketch (shingles -> MinHash + LSH insert, {m} docs)"] = m / (time.perf_counter() - t0)
-    return out
+    cfg = CorpusDedupConfig()
+    bands = cfg.chosen_bands()
+    cpu: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[..., object], *args: object) -> None:
+        t0 = time.process_time()
+        fn(*args)
+        cpu[name] = cpu.get(name, 0.0) + time.process_time() - t0
+
+    def oshie_signatures(texts: list[str], keys: bool) -> None:
+        for s in range(0, len(texts), cfg.batch_size):  # the batch size corpus dedup hashes at
+            codes, lengths = code_points(texts[s : s + cfg.batch_size], False)
+            sig = signatures_of_codes(codes, lengths, cfg.ngram, cfg.num_perm, cfg.seed)
+            if keys:
+                band_keys(sig, bands)
+
+    def rensa_digests(shingles: list[list[str]], lsh: bool) -> None:
+        matrix = RMinHash.digest_matrix_from_token_sets(shingles, num_perm=cfg.num_perm, seed=cfg.seed)
+        if lsh:
+            RMinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm, num_bands=bands).insert_matrix(matrix)
+
+    def oshie_whole(texts: list[str]) -> None:
+        for s in range(0, len(texts), cfg.batch_size):
+            batch_keys(texts[s : s + cfg.batch_size], cfg)
+
+    warm = make_docs(2000, seed=2)[0]
+    warm_sh = [[c[i : i + 5] for i in range(max(len(c) - 4, 1))] for c in map(compact, warm)]
+    rensa_digests(warm_sh, True)
+    oshie_signatures(warm, True)
+    ds_docs = 0
+    for start in range(0, n, chunk):
+        docs, _ = make_docs(min(chunk, n - start), seed=1 + start)
+        normalised = [compact(d) for d in docs]  # both sides get the same normalised text ...
+        shingles = [[c[i : i + 5] for i in range(max(len(c) - 4, 1))] for c in normalised]  # ... and 5-grams
+        rensa_digests(shingles, False)  # untimed: rensa's first pass caches each string's UTF-8 in it
+        timed("rensa_sig", rensa_digests, shingles, False)
+        timed("oshie_sig", oshie_signatures, normalised, False)
+        timed("rensa_lsh", rensa_digests, shingles, True)
+        timed("oshie_lsh", oshie_signatures, normalised, True)
+        timed("oshie_whole", oshie_whole, docs)
+        if ds_docs < 5000:
+            m = min(5000 - ds_docs, len(shingles))
+            t0 = time.process_time()
+            lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
+            for i, sh in enumerate(shingles[:m]):
+                mh = MinHash(num_perm=cfg.num_perm, seed=cfg.seed)
+                mh.update_batch([x.encode() for x in sh])
+                lsh.insert(str(i), mh)
+            cpu["datasketch_lsh"] = cpu.get("datasketch_lsh", 0.0) + time.process_time() - t0
+            ds_docs += m
+    rate = {k: (ds_docs if k.startswith("datasketch") else n) / v for k, v in cpu.items()}
+    return {"docs": n, "datasketch_docs": ds_docs, "bands": bands, "rate": rate}
+
+
+def print_references(r: dict) -> None:
+    rate = r["rate"]
+    print(f"MinHash docs/s per core (documents / CPU seconds), {r['docs']:,} short documents, "
+          f"128 permutations, the same normalised text and character 5-grams for everyone:")
+    rows = [
+        ("signatures", "oshie_sig", "rensa_sig", "oshie: text -> shingle hashes -> signatures; "
+         "rensa: 5-gram strings -> digest matrix"),
+        (f"signatures + LSH ({r['bands']} bands)", "oshie_lsh", "rensa_lsh",
+         "oshie: + band keys; rensa: + insert_matrix"),
+    ]
+    for what, ours, theirs, note in rows:
+        print(f"  {what:30} oshie {rate[ours]:>10,.0f}   rensa {rate[theirs]:>10,.0f}   "
+              f"ratio {rate[ours] / rate[theirs]:.2f}x   ({note})")
+    print(f"  {'corpus dedup hashing':30} oshie {rate['oshie_whole']:>10,.0f}   "
+          f"(raw text: NFKC folding, exact hashes, signatures, band keys; "
+          f"{rate['oshie_whole'] / rate['rensa_lsh']:.2f}x rensa with LSH)")
+    print(f"  {'datasketch':30} {rate['datasketch_lsh']:>16,.0f}   (MinHash + LSH insert, first "
+          f"{r['datasketch_docs']:,} documents; oshie {rate['oshie_lsh'] / rate['datasketch_lsh']:.0f}x)")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    ap.add_argument("--ref-docs", type=int, default=50_000)
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000],
+                    help="corpus sizes for the whole pipeline (none: only the side-by-side rates)")
+    ap.add_argument("--ref-docs", type=int, default=50_000,
+                    help="documents for the side-by-side MinHash rates (0: skip them)")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--child", choices=["write", "dedup", "refs"], help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -158,11 +223,10 @@ def main() -> None:
         return
     base = args.workdir or Path(tempfile.mkdtemp(prefix="oshie-dedup-bench-"))
     me = [sys.executable, __file__]
-    refs = json.loads(subprocess.run([*me, "--child", "refs", "--n", str(args.ref_docs)], check=True,
-                                     capture_output=True, text=True).stdout)
-    print(f"MinHash docs/s per core on the same {args.ref_docs} short documents (128 permutations):")
-    for name, rate in refs.items():
-        print(f"  {name:58} {rate:>10,.0f}")
+    if args.ref_docs:
+        refs = subprocess.run([*me, "--child", "refs", "--n", str(args.ref_docs)], check=True,
+                              capture_output=True, text=True).stdout
+        print_references(json.loads(refs))
     for n in args.sizes:
         work = base / str(n)
         subprocess.run([*me, "--child", "write", "--n", str(n), "--workdir", str(work)], check=True)

@@ -20,7 +20,9 @@ _BASE = np.uint64(0x100000001B3)
 _EMPTY = np.iinfo(np.uint64).max
 
 
-_CHUNK = 1 << 15  # elements per in-place pass: a few arrays of this size stay in the CPU cache
+# elements per in-place pass: arrays of this size stay in the CPU cache, and are small enough
+# that the allocator serves them from memory it already has (fresh large arrays cost page faults)
+_CHUNK = 8192
 
 
 def mix(h: np.ndarray) -> np.ndarray:
@@ -30,13 +32,15 @@ def mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint64(31))
 
 
-def mix_inplace(h: np.ndarray) -> np.ndarray:
+def mix_inplace(h: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     """`mix` of a contiguous uint64 array, overwriting it, a cache-sized piece at a time: the
-    same values, about twice as fast on large arrays (no temporaries travel to memory)."""
+    same values, about twice as fast on large arrays (no temporaries travel to memory).
+    `tmp`, if given, is scratch space of at least `_CHUNK` values."""
     if not h.flags.c_contiguous:
         raise ValueError("mix_inplace needs a contiguous array")
     flat = h.reshape(-1)
-    tmp = np.empty(min(_CHUNK, len(flat)), dtype=np.uint64)
+    if tmp is None:
+        tmp = np.empty(min(_CHUNK, len(flat)), dtype=np.uint64)
     for s in range(0, len(flat), _CHUNK):
         x = flat[s : s + _CHUNK]
         t = tmp[: len(x)]
@@ -129,11 +133,13 @@ def code_points(texts: Sequence[str], fold: bool, drop_punct: bool = False) -> t
     return codes, lengths
 
 
-def _rolling(codes: np.ndarray, n: int, seed: int) -> np.ndarray:
+def _rolling(codes: np.ndarray, n: int, seed: int, out: np.ndarray | None = None) -> np.ndarray:
     """Hash of every window of n code points (polynomial, then splitmix64), built in place in
-    the output a cache-sized piece at a time."""
+    the output (`out`, if given, is reused: at least as long as the windows) a cache-sized
+    piece at a time."""
     width = max(len(codes) - n + 1, 0)
-    out = np.empty(width, dtype=np.uint64)
+    out = np.empty(width, dtype=np.uint64) if out is None else out[:width]
+    tmp = np.empty(min(_CHUNK, width), dtype=np.uint64)
     start = np.uint64(seed * int(_M2) * int(_BASE) % 2**64)  # the seed folded into the first step
     for s in range(0, width, _CHUNK):
         h = out[s : s + _CHUNK]
@@ -143,17 +149,20 @@ def _rolling(codes: np.ndarray, n: int, seed: int) -> np.ndarray:
         for k in range(1, n):
             h *= _BASE
             h += codes[s + k : s + k + w]
-    return mix_inplace(out)
+        mix_inplace(h, tmp)
+    return out
 
 
-def shingles_of_codes(codes: np.ndarray, lengths: np.ndarray, n: int, seed: int = 1) -> Shingles:
-    """Shingle hashes from concatenated code points (see `code_points`)."""
+def shingles_of_codes(codes: np.ndarray, lengths: np.ndarray, n: int, seed: int = 1,
+                      out: np.ndarray | None = None) -> Shingles:
+    """Shingle hashes from concatenated code points (see `code_points`); `out`, if given, is
+    reused for the hashes (see `_rolling`)."""
     n_docs = len(lengths)
-    hashes = _rolling(codes, n, seed)
+    hashes = _rolling(codes, n, seed, out)
     starts = np.zeros(n_docs, dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
     counts = np.maximum(lengths - n + 1, 0)
-    owner = np.repeat(np.arange(n_docs, dtype=np.uint64), lengths)[: len(hashes)]
+    owner = np.repeat(np.arange(n_docs, dtype=np.uint32), lengths)[: len(hashes)]
     # the last n-1 windows of each text run into the next one: nobody owns them
     tails = (starts + counts)[:, None] + np.arange(n - 1)[None, :]
     tails = tails[(tails < (starts + lengths)[:, None]) & (tails < len(hashes))]
@@ -170,50 +179,65 @@ def shingles_of_codes(codes: np.ndarray, lengths: np.ndarray, n: int, seed: int 
         starts[short] = len(hashes) + np.arange(len(short))
         counts[short] = 1
         hashes = np.concatenate([hashes, mix(h)])
-        owner = np.concatenate([owner, short.astype(np.uint64)])
+        owner = np.concatenate([owner, short.astype(np.uint32)])
     return Shingles(hashes, starts, counts, owner)
 
 
-def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None) -> np.ndarray:
+def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None,
+               out: np.ndarray | None = None) -> np.ndarray:
     """One-permutation MinHash signatures with rotation densification, shape (texts, num_perm).
 
     Texts without shingles (empty) or listed in `skip` get an all-empty row and match nothing.
     Each hash is split into a bin (low bits) and a 32-bit value (high bits); the minimum per
     (text, bin) is one unbuffered `np.minimum.at` scatter, a chunk of hashes at a time. Hashes
     nobody owns (and those of skipped texts) land in one extra row that is cut off afterwards,
-    so nothing has to be filtered out first."""
+    so nothing has to be filtered out first. `out`, if given, is a contiguous (texts + 1,
+    num_perm) uint64 array to fill (its last row is that scratch row); a view of it is returned."""
     n_docs = len(sh.starts)
     owner = sh.owner
     if skip is not None and len(skip):
         owner = owner.copy()
-        owner[np.isin(owner, skip.astype(np.uint64))] = n_docs
-    sig = np.full((n_docs + 1) * num_perm, _EMPTY, dtype=np.uint64)
+        owner[np.isin(owner, skip.astype(owner.dtype))] = n_docs
+    if out is None:
+        out = np.empty((n_docs + 1, num_perm), dtype=np.uint64)
+    out.fill(_EMPTY)
+    flat = out.reshape(-1)
     k = np.uint64(num_perm)
     power_of_two = num_perm & (num_perm - 1) == 0
-    chunk = 1 << 20
-    for s in range(0, len(sh.hashes), chunk):
-        h = sh.hashes[s : s + chunk]
-        slot = h & (k - np.uint64(1)) if power_of_two else h % k
-        slot += owner[s : s + chunk] * k
-        np.minimum.at(sig, slot.view(np.int64), h >> np.uint64(32))
-    sig = sig[: n_docs * num_perm].reshape(n_docs, num_perm)
+    slot = np.empty(min(_CHUNK, len(sh.hashes)), dtype=np.uint64)
+    value = np.empty_like(slot)
+    for s in range(0, len(sh.hashes), _CHUNK):
+        h = sh.hashes[s : s + _CHUNK]
+        at, v = slot[: len(h)], value[: len(h)]
+        np.multiply(owner[s : s + _CHUNK], k, out=at)
+        if power_of_two:
+            np.bitwise_and(h, k - np.uint64(1), out=v)
+        else:
+            np.remainder(h, k, out=v)
+        at += v
+        np.right_shift(h, np.uint64(32), out=v)
+        np.minimum.at(flat, at.view(np.int64), v)
+    sig = out[:n_docs]
     _densify(sig)
     return sig
 
 
 def signatures_of_codes(codes: np.ndarray, lengths: np.ndarray, ngram: int, num_perm: int,
-                        seed: int = 1, block: int = 512) -> np.ndarray:
+                        seed: int = 1, block: int = 128) -> np.ndarray:
     """`signatures(shingles_of_codes(codes, lengths, ngram, seed), num_perm)` for callers that
-    need no shingles afterwards: the same values, computed `block` texts at a time so that every
-    temporary stays in the CPU cache (faster, and memory does not grow with the batch)."""
-    out = np.empty((len(lengths), num_perm), dtype=np.uint64)
-    ends = np.cumsum(lengths)
-    lo = 0
-    for b in range(0, len(lengths), block):
-        hi = int(ends[min(b + block, len(lengths)) - 1])
-        out[b : b + block] = signatures(shingles_of_codes(codes[lo:hi], lengths[b : b + block], ngram, seed), num_perm)
-        lo = hi
-    return out
+    need no shingles afterwards: the same values, computed `block` texts at a time straight
+    into the result, with the hash buffer reused, so that every temporary stays small and in
+    the CPU cache (faster, and memory does not grow with the batch)."""
+    n = len(lengths)
+    out = np.empty((n + 1, num_perm), dtype=np.uint64)  # row b + block: each block's scratch row
+    ends = np.concatenate(([0], np.cumsum(lengths)))
+    widest = max((int(ends[min(b + block, n)] - ends[b]) for b in range(0, n, block)), default=0)
+    hashes = np.empty(widest, dtype=np.uint64)
+    for b in range(0, n, block):
+        e = min(b + block, n)
+        sh = shingles_of_codes(codes[ends[b] : ends[e]], lengths[b:e], ngram, seed, out=hashes)
+        signatures(sh, num_perm, out=out[b : e + 1])
+    return out[:n]
 
 
 def _densify(sig: np.ndarray) -> None:
@@ -221,40 +245,65 @@ def _densify(sig: np.ndarray) -> None:
     (non-empty before densification) bin to its right, cyclically, mixed with the distance so it
     never equals a genuine value. Rows with no value at all stay empty.
 
-    Vectorised over the whole array read as one row, without data-dependent branches (masked
-    assignment and running minima are slow on a mask this irregular): every genuine bin is
-    repeated once per empty bin just before it, which gives each empty bin the next genuine
-    position; where that lies past its row's end the row wraps round to its first genuine bin."""
-    k = sig.shape[1]
+    The distance to the next genuine bin is found for every bin at once, one step to the right
+    at a time, with byte-wide operations on the emptiness mask (cheap: no gathers, no masked
+    writes); the few empty bins still looking after `_NEAR` steps (in texts with few shingles)
+    go on one by one in `_far_distances`. Only the empty bins are then gathered and mixed."""
+    n, k = sig.shape
     flat = sig.reshape(-1)
     empty = flat == _EMPTY
-    genuine = np.flatnonzero(~empty)
-    if len(genuine) in (0, flat.size):
-        return
     hole = np.flatnonzero(empty)
-    before = np.diff(genuine, prepend=-1)
-    before -= 1  # empty bins just before each genuine one
-    donor = np.repeat(genuine, before)  # the holes after the last genuine bin get none yet
-    donor = np.concatenate([donor, np.full(len(hole) - len(donor), 2 * flat.size, dtype=np.int64)])
-    row_start = hole & ~(k - 1) if k & (k - 1) == 0 else hole - hole % k
-    wrap = np.flatnonzero(donor >= row_start + k)
-    if len(wrap):
-        starts = row_start[wrap]
-        donor[wrap] = genuine[np.minimum(np.searchsorted(genuine, starts), len(genuine) - 1)]
-    dist = donor - hole
-    if len(wrap):
-        dist[wrap] += k
-        first = donor[wrap]
-        dead = (first < starts) | (first >= starts + k)  # a row without genuine bins stays empty
-        if dead.any():
-            live = np.ones(len(hole), dtype=bool)
-            live[wrap[dead]] = False
-            hole, donor, dist = hole[live], donor[live], dist[live]
-    value = flat.take(donor)
-    value += dist.view(np.uint64)
+    if not len(hole):
+        return
+    genuine = ~empty.reshape(n, k)
+    twice = np.concatenate([genuine, genuine], axis=1)  # bin j + d, cyclically, is column j + d
+    looking = empty.reshape(n, k).copy()
+    width = np.uint8 if k <= 256 else np.uint32  # distances are below k
+    dist = np.zeros((n, k), dtype=width)
+    for d in range(1, min(_NEAR, k)):
+        hit = looking & twice[:, d : d + k]
+        dist |= hit.view(np.uint8) * width(d)
+        looking ^= hit
+        if not looking.any():
+            break
+    if looking.any():
+        _far_distances(looking, genuine, dist)
+    power_of_two = k & (k - 1) == 0
+    col = hole & (k - 1) if power_of_two else hole % k
+    step = dist.reshape(-1).take(hole).astype(np.int64)
+    if not step.all():  # rows without any genuine bin stay empty
+        live = np.flatnonzero(step)
+        hole, col, step = hole.take(live), col.take(live), step.take(live)
+    donor = col + step
+    donor = donor & (k - 1) if power_of_two else donor % k
+    value = flat.take(donor + hole - col)
+    value += step.view(np.uint64)
     flat[hole] = mix_inplace(value)
 
 
+_NEAR = 8  # steps taken over the whole mask; P(an empty bin is still looking) ~ (share empty)^8
+
+
+def _far_distances(looking: np.ndarray, genuine: np.ndarray, dist: np.ndarray) -> None:
+    """Distances (into `dist`, in place) for the empty bins still `looking` after `_NEAR`
+    steps, each walking right until a genuine bin; rows without one keep distance 0."""
+    k = genuine.shape[1]
+    rows, cols = np.nonzero(looking)
+    live = np.flatnonzero(genuine.any(axis=1).take(rows))
+    rows, cols = rows.take(live), cols.take(live)
+    out = np.zeros(len(rows), dtype=np.int64)
+    who = np.arange(len(rows))
+    flat = genuine.reshape(-1)
+    base = rows * k
+    for d in range(min(_NEAR, k), k):
+        c = (cols.take(who) + d) % k
+        found = flat.take(base.take(who) + c)
+        out[who.take(np.flatnonzero(found))] = d
+        rest = np.flatnonzero(~found)
+        if not len(rest):
+            break
+        who = who.take(rest)
+    dist[rows, cols] = out
 def band_keys(sig: np.ndarray, bands: int) -> np.ndarray:
     """A 64-bit key per (record, band): equal keys mean equal band rows (up to 2^-64).
     Built in place a block of records at a time, so the work stays in the CPU cache."""
