@@ -101,11 +101,13 @@ def code_points(texts: Sequence[str], fold: bool, drop_punct: bool = False) -> t
 
     With `fold` the comparison form is built: NFKC, ASCII lower case, no whitespace. NFKC
     runs in Python only on the few texts with characters NFKC would change other than
-    full-width ASCII; the rest is folded in numpy (str methods are slow on kana)."""
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).copy()
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    full-width ASCII; the rest is folded in numpy (str methods are slow on kana). Without
+    `fold` the code points are a read-only view of the encoded text (no copy)."""
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     if not fold or not len(codes):
         return codes, lengths
+    codes = codes.copy()
     cls = _CLASS[np.minimum(codes, 0xFFFF)]
     odd = cls == _ODD
     if odd.any():
@@ -140,15 +142,17 @@ def _rolling(codes: np.ndarray, n: int, seed: int, out: np.ndarray | None = None
     width = max(len(codes) - n + 1, 0)
     out = np.empty(width, dtype=np.uint64) if out is None else out[:width]
     tmp = np.empty(min(_CHUNK, width), dtype=np.uint64)
+    wide = np.empty(min(_CHUNK, width) + n - 1, dtype=np.uint64)  # the chunk's code points, cast once
     start = np.uint64(seed * int(_M2) * int(_BASE) % 2**64)  # the seed folded into the first step
     for s in range(0, width, _CHUNK):
         h = out[s : s + _CHUNK]
         w = len(h)
-        h[:] = codes[s : s + w]
-        h += start
+        x = wide[: w + n - 1]
+        x[:] = codes[s : s + w + n - 1]
+        np.add(x[:w], start, out=h)
         for k in range(1, n):
             h *= _BASE
-            h += codes[s + k : s + k + w]
+            h += x[k : k + w]
         mix_inplace(h, tmp)
     return out
 
@@ -204,15 +208,18 @@ def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None,
     flat = out.reshape(-1)
     k = np.uint64(num_perm)
     power_of_two = num_perm & (num_perm - 1) == 0
+    shift = np.uint64(num_perm.bit_length() - 1)
     slot = np.empty(min(_CHUNK, len(sh.hashes)), dtype=np.uint64)
     value = np.empty_like(slot)
     for s in range(0, len(sh.hashes), _CHUNK):
         h = sh.hashes[s : s + _CHUNK]
         at, v = slot[: len(h)], value[: len(h)]
-        np.multiply(owner[s : s + _CHUNK], k, out=at)
-        if power_of_two:
+        at[:] = owner[s : s + _CHUNK]
+        if power_of_two:  # shifts and masks: vector instructions, unlike 64-bit multiplies
+            at <<= shift
             np.bitwise_and(h, k - np.uint64(1), out=v)
         else:
+            at *= k
             np.remainder(h, k, out=v)
         at += v
         np.right_shift(h, np.uint64(32), out=v)
@@ -223,7 +230,7 @@ def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None,
 
 
 def signatures_of_codes(codes: np.ndarray, lengths: np.ndarray, ngram: int, num_perm: int,
-                        seed: int = 1, block: int = 128) -> np.ndarray:
+                        seed: int = 1, block: int = 256) -> np.ndarray:
     """`signatures(shingles_of_codes(codes, lengths, ngram, seed), num_perm)` for callers that
     need no shingles afterwards: the same values, computed `block` texts at a time straight
     into the result, with the hash buffer reused, so that every temporary stays small and in
@@ -281,7 +288,7 @@ def _densify(sig: np.ndarray) -> None:
     flat[hole] = mix_inplace(value)
 
 
-_NEAR = 8  # steps taken over the whole mask; P(an empty bin is still looking) ~ (share empty)^8
+_NEAR = 32  # steps over the whole mask (fewer when all are found); beyond: texts with few shingles
 
 
 def _far_distances(looking: np.ndarray, genuine: np.ndarray, dist: np.ndarray) -> None:
