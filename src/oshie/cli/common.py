@@ -60,7 +60,9 @@ _FIELDS: list[tuple[str, str, Any, str]] = [
 ]
 
 
-Option = tuple[str, Any, Any]  # (parameter name, Annotated type with its typer.Option, default)
+# (parameter name, annotation, default) as typer reads a parameter: Annotated[type, typer.Option]
+# with a plain default, or a plain type with a typer.Option / typer.Argument as the default
+Option = tuple[str, Any, Any]
 
 
 def add_options(
@@ -70,7 +72,8 @@ def add_options(
     as one argument: the command declares `target` and receives `collect({name: value})`.
 
     How a group of options several commands share is declared once (the LLM options, the
-    sampling and license options of `oshie synth`, the shard options of `oshie corpus`);
+    sampling and license options of `oshie synth`, the step options of `oshie corpus`, the
+    experiment of `oshie experiment run|status`);
     `--help` lists them after the command's own options, in the given order."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
