@@ -130,3 +130,39 @@ def test_special_token_stop_strings_stop_as_token_ids(llm):
     )
     assert gen.text == "東京と大阪" and gen.finish_reason == "stop"
     assert gen.usage.completion_tokens == len(words) + 1
+
+
+TEXT = "祖母は庭で小さな畑を作っている。"
+
+
+def test_a_cut_inside_a_character_drops_its_partial_bytes(llm):
+    ids = llm.tokenizer(TEXT, add_special_tokens=False)["input_ids"]
+    # byte-level BPE with a tiny vocabulary spreads some kanji over several tokens
+    cuts = [n for n in range(2, len(ids)) if len(llm.tokenizer.decode(ids[:n])) > 2
+            and llm.tokenizer.decode(ids[:n]).endswith("\ufffd")]
+    assert cuts
+    req = LLMRequest(prompt="x", params=GenerationParams(max_tokens=cuts[0]))
+    gen = llm._finish(req, ids[: cuts[0]], cuts[0], 1, set())
+    assert gen.finish_reason == "length" and gen.usage.completion_tokens == cuts[0]
+    assert "\ufffd" not in gen.text and gen.text and TEXT.startswith(gen.text)
+    # a whole answer is left alone
+    whole = llm._finish(req, ids, len(ids), 1, set())
+    assert whole.text == TEXT
+
+
+def test_chat_turns_end_at_im_end_even_when_eos_is_another_token(llm):
+    """A model whose EOS is <|endoftext|> still ends a ChatML turn at <|im_end|>."""
+    llm.load()
+    im_end = llm.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    saved = llm.eos_ids
+    llm.eos_ids = [llm.tokenizer.convert_tokens_to_ids("<|endoftext|>")]
+    try:
+        chat = LLMRequest(messages=[{"role": "user", "content": "やあ"}])
+        stops = llm._stop_token_ids(chat)
+        assert im_end in stops
+        ids = llm.tokenizer(TEXT, add_special_tokens=False)["input_ids"]
+        gen = llm._finish(chat, [*ids, im_end, *ids], 99, 1, stops)
+        assert gen.finish_reason == "stop" and gen.text == TEXT
+        assert im_end not in llm._stop_token_ids(LLMRequest(prompt="やあ"))  # raw completion
+    finally:
+        llm.eos_ids = saved

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from oshie import config as shared
 from oshie.experiment.corpus_stages import MixtureSpec
+from oshie.experiment.preference import PreferenceSettings
 
 RESOURCE_PREFIX = "oshie:"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -162,9 +163,10 @@ class VariantSpec(_Strict):
 
 
 class DPORecipe(_Strict):
-    """Optional DPO after SFT on preference pairs; other fields go to DPOConfig."""
+    """Optional DPO after SFT on preference pairs: these files and/or the pairs of
+    `recipe.preference`; `settings` are DPOConfig fields."""
 
-    datasets: list[DatasetRef] = Field(min_length=1)
+    datasets: list[DatasetRef] = Field(default_factory=list)
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -172,7 +174,17 @@ class Recipe(_Strict):
     """How each base model is tuned on each variant."""
 
     sft: dict[str, Any] = Field(default_factory=dict)  # SFTConfig fields (see oshie.train.config)
+    # pairs from each SFT model's own samples, ranked by a judge (oshie.experiment.preference)
+    preference: PreferenceSettings | None = None
     dpo: DPORecipe | None = None
+
+    @model_validator(mode="after")
+    def _pairs_have_a_use(self) -> Recipe:
+        if self.preference is not None and self.dpo is None:
+            raise ValueError("recipe.preference makes pairs for DPO: add 'dpo: {settings: {...}}'")
+        if self.dpo is not None and not self.dpo.datasets and self.preference is None:
+            raise ValueError("recipe.dpo needs pairs: give 'dpo.datasets', 'preference' or both")
+        return self
 
     @field_validator("sft")
     @classmethod
@@ -312,6 +324,8 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
         refs += config.recipe.dpo.datasets
     for d in refs:
         d.path = resolve_path(d.path, base_dir)
+    if config.recipe.preference:
+        config.recipe.preference.resolve(resolve_path, base_dir)
     # template files of the recipe are inputs of the tuning stages (content-hashed into
     # their keys), found relative to the YAML file like every other path in it
     tuning = [config.recipe.sft] + ([config.recipe.dpo.settings] if config.recipe.dpo else [])

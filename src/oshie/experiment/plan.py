@@ -8,6 +8,7 @@ synth/<variant>/<i>-<step>  one step of a variant's synthesis chain (optional)
 audit/<variant>         quality audit of the variant's records
 data/<variant>          mixed / filtered training file of the variant
 sft/<model>/<variant>   SFT of the model on the variant
+prefs/<model>/<variant> preference pairs from the SFT model's own samples, judge-ranked (optional)
 dpo/<model>/<variant>   DPO after SFT (optional)
 eval/<model>/<variant>  evaluation suite (variant "base": the untuned model)
 judge/<model>/<variant> LLM-judge grading of the model's answers to ELYZA-style tasks (optional)
@@ -22,6 +23,7 @@ from pathlib import Path
 from oshie.experiment.cache import Stage
 from oshie.experiment.config import ExperimentConfig
 from oshie.experiment.corpus_stages import corpus_stages
+from oshie.experiment.preference import preference_stage
 from oshie.experiment.synthesis import synth_stages
 
 BASE_ROW = "base"
@@ -157,6 +159,11 @@ def build_plan(config: ExperimentConfig) -> Plan:
                 dpo = config.recipe.dpo
                 tuned = f"dpo/{m.name}/{v.name}"
                 deps = [sft_id]
+                if config.recipe.preference:
+                    stages.append(
+                        preference_stage(config.recipe.preference, m.name, v.name, sft_id, seed)
+                    )
+                    deps.append(stages[-1].id)
                 stages.append(
                     Stage(
                         tuned,

@@ -17,6 +17,7 @@ from oshie.console import info
 from oshie.errors import ConfigError, UsageError
 from oshie.experiment.cache import Stage, StageOutput, clear_unfinished
 from oshie.experiment.corpus_stages import CORPUS_ADAPTERS, mixed_corpus
+from oshie.experiment.preference import run_prefs
 from oshie.experiment.synthesis import run_synth
 from oshie.jsonl import JsonlWriter
 from oshie.runs import Manifest, write_json
@@ -273,7 +274,7 @@ def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
     datasets = [
         {"path": path, **spec}
         for path, spec in zip(_dataset_files(stage), stage.params["datasets"], strict=True)
-    ]
+    ] + [{"path": str(o.path("pairs"))} for s, o in upstream.items() if s.startswith("prefs/")]
     config = _tuning_config(stage, "dpo", _model_of(upstream), train_dir, datasets)
     return _train(train_dpo, config, train_dir, "final_loss", "global_step")
 
@@ -377,6 +378,7 @@ ADAPTERS: dict[str, Adapter] = {
     "audit": run_audit,
     "data": run_data,
     "sft": run_sft,
+    "prefs": run_prefs,
     "dpo": run_dpo,
     "eval": run_eval_stage,
     "judge": run_judge,

@@ -22,6 +22,7 @@ from oshie.llm.base import LLM, Generation, LLMRequest, ResultCallback, Usage, _
 from oshie.runs import fingerprint
 
 # Used only when a model directory has no chat template of its own.
+CHATML_END = "<|im_end|>"  # end of a ChatML turn
 CHATML_FALLBACK = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
     "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
@@ -186,7 +187,15 @@ class LocalLLM(LLM):
         """Stop strings that are special tokens (e.g. "<|im_end|>") never show up in the
         decoded text, so they stop generation as token ids instead."""
         added = self.tokenizer.get_added_vocab()
-        return {added[s] for s in request.params.stop or [] if s in added}
+        stops = set(request.params.stop or [])
+        if request.kind == "chat" and CHATML_END in added:
+            # a chat turn ends with the template's end-of-turn token even when the model's
+            # configured EOS is another one (e.g. <|endoftext|>): without it a chat answer
+            # would run on into an invented next turn until max_tokens
+            template = self.tokenizer.chat_template or CHATML_FALLBACK
+            if CHATML_END in str(template):
+                stops.add(CHATML_END)
+        return {added[s] for s in stops if s in added}
 
     def check_fits(self, request: LLMRequest) -> None:
         """Raise LLMError now if the prompt leaves no room to generate (the server checks
@@ -219,7 +228,10 @@ class LocalLLM(LLM):
             if tok in self.eos_ids or tok in stop_ids:
                 tokens, finish = tokens[: pos + 1], "stop"
                 break
+        generated = len(tokens)
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+        if finish == "length":
+            tokens, text = self._whole_characters(tokens, text)
         cut = _first_stop(text, request.params.stop)
         if cut is not None:
             text, finish = text[:cut], "stop"
@@ -236,8 +248,24 @@ class LocalLLM(LLM):
         return Generation(
             text=text,
             finish_reason=finish,
-            usage=Usage(prompt_tokens=prompt_len, completion_tokens=len(tokens)),
+            usage=Usage(
+                prompt_tokens=prompt_len,
+                completion_tokens=len(tokens) if finish == "stop" else generated,
+            ),
         )
+
+    def _whole_characters(self, tokens: list[int], text: str) -> tuple[list[int], str]:
+        """A cut at max_tokens can fall inside a character: byte-level BPE spreads one
+        character over several tokens, and decoding the first of them gives U+FFFD. Drop
+        those trailing tokens (a UTF-8 character has at most 4 bytes) so the cut answer
+        ends on a whole character; a U+FFFD that more tokens would not mend stays."""
+        for n in range(1, min(4, len(tokens)) + 1):
+            if not text.endswith("\ufffd"):
+                break
+            shorter = self.tokenizer.decode(tokens[:-n], skip_special_tokens=True)
+            if not shorter.endswith("\ufffd"):
+                return tokens[:-n], shorter
+        return tokens, text
 
     def load(self) -> LocalLLM:
         """Load the weights now (the server does, so the first request is not slow)."""

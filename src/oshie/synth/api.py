@@ -76,10 +76,15 @@ def run_stage(
     allow_restricted: bool = False,
     license_list: str | Path | None = None,
     judge_model: str | None = None,
+    judge_llm: LLMConfig | None = None,
     **kwargs: Any,
 ) -> Summary:
     """Load inputs, guard the license, run `fn(records, run, config)` (or `fn(run, config)`
-    when there are no inputs), and return the summary."""
+    when there are no inputs), and return the summary.
+
+    The judge (of `preference`) is the generator's endpoint asked for `judge_model`, or a
+    connection of its own (`judge_llm`: e.g. an HTTP judge grading a local model's samples,
+    cached in its own `cache` file)."""
     out = Path(out)
     if out.suffix != ".jsonl":
         raise UsageError(f"{out}: the output must be a .jsonl file", field="out")
@@ -91,14 +96,15 @@ def run_stage(
     with exclusive_lock(lock_path(out), f"another synthesis run is writing {out}", path=out,
                         hint="wait for it to finish (a rerun resumes from the cache), or pass a different --out"):
         return _run_locked(stage, fn, config, out, gen_cfg, inputs, allow_restricted,
-                           license_list, judge_model, **kwargs)
+                           license_list, judge_model, judge_llm, **kwargs)
 
 
 def _run_locked(stage: str, fn: Callable[..., None], config: BaseModel, out: Path, gen_cfg: LLMConfig,
                 inputs: str | Path | None, allow_restricted: bool,
-                license_list: str | Path | None, judge_model: str | None, **kwargs: Any) -> Summary:
+                license_list: str | Path | None, judge_model: str | None,
+                judge_llm: LLMConfig | None, **kwargs: Any) -> Summary:
     models = {"generator": _license_name(gen_cfg)}
-    judge_cfg = gen_cfg.model_copy(update={"model": judge_model}) if judge_model else None
+    judge_cfg = gen_cfg.model_copy(update={"model": judge_model}) if judge_model else judge_llm
     if judge_cfg is not None:
         models["judge"] = _license_name(judge_cfg)
     restricted = check_models(models, load_rules(license_list), allow_restricted)
@@ -112,7 +118,7 @@ def _run_locked(stage: str, fn: Callable[..., None], config: BaseModel, out: Pat
     judge = build(judge_cfg) if judge_cfg is not None else None
     manifest_config = {"stage": config.model_dump(mode="json"),
                        "llm": gen_cfg.model_dump(mode="json", exclude={"api_key_env"}),
-                       "judge_model": judge_model}
+                       "judge_model": judge_cfg.model if judge_cfg is not None else None}
     try:
         with SynthRun(stage, out, generator, config=manifest_config,
                       license_restricted=restricted,

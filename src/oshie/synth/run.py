@@ -31,6 +31,7 @@ class Summary(BaseModel):
     generated: int = 0  # candidates produced (before filtering)
     kept: int = 0
     dropped: dict[str, int] = Field(default_factory=dict)  # reason -> count
+    counts: dict[str, int] = Field(default_factory=dict)  # pipeline-specific tallies
     llm_calls: int = 0  # requests sent this run (cache misses)
     cache_hits: int = 0
     resumed: int = 0  # records already in OUT from an interrupted run
@@ -75,6 +76,7 @@ class SynthRun:
         self.out = ResumableJsonl(self.out_path)
         self.rejected = ResumableJsonl(rejected_path(self.out_path))
         self.dropped: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()  # what a pipeline tallies beyond kept/dropped
         self.generated = 0
         self.inputs = 0
         self.calls = 0
@@ -138,6 +140,7 @@ class SynthRun:
             stage=self.stage, out=str(self.out_path), rejected=str(self.rejected.path),
             manifest=str(manifest_path(self.out_path)), inputs=self.inputs,
             generated=self.generated, kept=len(self.out), dropped=dict(self.dropped),
+            counts=dict(sorted(self.counts.items())),
             llm_calls=(misses - self._misses0) if misses is not None else self.calls,
             cache_hits=hits, resumed=self.out.resumed_lines,
             license_restricted=self.license_restricted,
