@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from oshie import config as shared
 from oshie.experiment.corpus_stages import MixtureSpec
 from oshie.experiment.preference import PreferenceSettings
+from oshie.train.config import RopeScaling
 
 RESOURCE_PREFIX = "oshie:"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -58,6 +59,10 @@ class PretrainSettings(_Strict):
     batch_size: int = Field(16, gt=0)
     max_length: int = Field(128, gt=8)  # tokens per packed block
     save_steps: int = Field(50, gt=0)  # checkpoint interval (an interrupted run resumes from it)
+    # RoPE scaling for a longer context, e.g. {type: linear, factor: 2} (position
+    # interpolation); max_length may then reach the new length (oshie.train CPTConfig)
+    rope_scaling: RopeScaling | None = None
+    max_position_embeddings: int | None = Field(None, gt=0)  # default: old x factor
 
 
 class BuildSettings(_Strict):
@@ -116,7 +121,7 @@ class VariantFilter(_Strict):
 class SynthStep(_Strict):
     """One step of a synthesis chain: a synth pipeline and the fields of its config."""
 
-    step: Literal["self_instruct", "evol", "magpie", "respond", "screen"]
+    step: Literal["self_instruct", "evol", "magpie", "respond", "screen", "extend"]
     settings: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -338,9 +343,9 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
         prompt = config.eval.judge.prompt
         if prompt and _is_file_ref(prompt, base_dir):
             config.eval.judge.prompt = resolve_path(prompt, base_dir)
-        cache = config.eval.judge.llm.get("cache")
-        if cache:
-            config.eval.judge.llm["cache"] = resolve_path(str(cache), base_dir)
+        for key in ("cache",) + (("model",) if config.eval.judge.llm.get("backend") == "local" else ()):
+            if config.eval.judge.llm.get(key):
+                config.eval.judge.llm[key] = resolve_path(str(config.eval.judge.llm[key]), base_dir)
     for t in config.eval.tasks:
         t.data = resolve_path(t.data, base_dir)
         if t.train_data:

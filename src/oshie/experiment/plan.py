@@ -95,7 +95,8 @@ def build_plan(config: ExperimentConfig) -> Plan:
                 Stage(
                     f"pretrain/{m.name}",
                     "pretrain",
-                    {**pre.model_dump(mode="json", exclude={"corpus"}), "seed": seed},
+                    # unset options stay out of the key (old runs keep their cache)
+                    {**pre.model_dump(mode="json", exclude={"corpus"}, exclude_none=True), "seed": seed},
                     deps=[f"base/{m.name}"] + ([] if pre.corpus else mix),
                     files={f"corpus[{i}]": c for i, c in enumerate(corpus)},
                 )

@@ -33,6 +33,7 @@ STEPS: dict[str, tuple[str, str, str, bool]] = {
     "magpie": ("oshie.synth.magpie", "magpie", "MagpieConfig", False),
     "respond": ("oshie.synth.respond", "respond", "RespondConfig", True),
     "screen": ("oshie.synth.screen", "screen", "ScreenConfig", True),
+    "extend": ("oshie.synth.extend", "extend", "ExtendConfig", True),  # multi-turn follow-ups
 }
 
 
