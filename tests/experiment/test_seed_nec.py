@@ -59,7 +59,7 @@ def test_nec_seed_runs_end_to_end_and_status_shows_every_stage_done(
             "variants.0.synthesis.steps.0.settings.max_tokens=8",
             "variants.0.synthesis.steps.0.settings.answer_max_tokens=8",
             "recipe.sft.max_steps=3", "recipe.sft.batch_size=4", "recipe.sft.max_length=128",
-            "recipe.preference.limit=3", "recipe.preference.samples=2",
+            "recipe.preference.limit=4", "recipe.preference.samples=4",
             "recipe.preference.max_new_tokens=8",
             # a model tuned for 3 steps never finishes an answer: let cut-off ones rank
             "recipe.preference.unfinished=rank",

@@ -93,6 +93,8 @@ def preference(
             gen = gens[i * config.n + k]
             run.generated += 1
             problem = answer_problem(gen, refusals=False)
+            if problem and problem[0] in UNFINISHED and not _trainable(gen.text):
+                problem = ("untrainable", "a character training data refuses")  # e.g. U+0010
             run.counts[f"samples_{problem[0] if problem else 'finished'}"] += 1
             if problem is None or (config.unfinished != "drop" and problem[0] in UNFINISHED):
                 usable.append(_Sample(k, gen.text.strip(), gen.finish_reason,
@@ -142,6 +144,18 @@ def preference(
                 scores={str(s.k): s.score for s in usable},
                 samples={str(s.k): s.info(params) for s in usable}, **(provenance or {})),
         ))
+
+
+def _trainable(text: str) -> bool:
+    """Whether a training read accepts the text (broken decoding can emit control bytes)."""
+    from oshie.data.formats.fields import check_text
+    from oshie.errors import RowError
+
+    try:
+        check_text(text, "answer")
+    except RowError:
+        return False
+    return True
 
 
 @dataclass
