@@ -102,3 +102,31 @@ WINNERS: list[tuple[str, str | None]] = [
 @pytest.mark.parametrize(("reply", "winner"), WINNERS)
 def test_winner_table(reply: str, winner: str | None) -> None:
     assert parse_winner(reply) == winner
+
+
+# the 1-10 scale of the preference judge (oshie.synth.preference), same rules
+GRADES_10: list[tuple[str, int | None]] = [
+    ('{"score": 10, "reason": "正確"}', 10),
+    ('{"score": 7, "reason": "良い"}', 7),
+    ("1〜10の整数で採点します。丁寧で正確です。\n評価: 9", 9),
+    ("総合して8点です。", 8),
+    ("8/10", 8),
+    ("10点満点中6点", 6),
+    ("[[10]]", 10),
+    # near misses: out of range, a scale description alone, a decimal, two grades
+    ('{"score": 11}', None),
+    ('{"score": 0}', None),
+    ("1〜10で評価します。", None),
+    ("評価: 7.5", None),
+    ("前半は3点、後半は9点です。", None),
+]
+
+
+@pytest.mark.parametrize(("reply", "grade"), GRADES_10)
+def test_grades_on_a_ten_point_scale(reply: str, grade: int | None) -> None:
+    assert parse_grade(reply, top=10) == grade
+
+
+def test_a_ten_is_out_of_range_on_the_default_five_point_scale() -> None:
+    assert parse_grade("評価: 10") is None and parse_grade('{"score": 10}') is None
+    assert parse_grade("評価: 5") == 5

@@ -21,6 +21,7 @@ same rank, "4.5", a range "3〜4", out of range) is unparsable: it is retried, t
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -29,18 +30,29 @@ _GRADE_LABELS = (r"(?:総合評価|最終評価|最終スコア|最終得点|評
                  r"score|rating|grade|判定)")
 _SEP = r"\s*[】\]」』)）]?\s*(?:[:：=]|は|で|を|が)?\s*"
 _OPEN = r"[「『【\[(（\"“]*\s*"
-_GRADE_TAIL = r"(?!\d)(?![.．]\d)(?:\s*(?:点|/\s*5))?"
-_GRADE_LABELLED = re.compile(_GRADE_LABELS + _SEP + _OPEN + r"([1-5])" + _GRADE_TAIL, re.IGNORECASE)
-_GRADE_BRACKETS = re.compile(r"\[\[\s*([1-5])\s*\]\]")
-_GRADE_LINE = re.compile(r"^[\s「『【\[(（]*([1-5])\s*(?:点|/\s*5)?[\s」』】\])）]*[。.]?\s*$")
-_GRADE_WITH_UNIT = re.compile(r"(?<![\d.])([1-5])\s*(?:点|/\s*5)(?![\d])")
-_SCALE = re.compile(
-    r"[1-5]\s*点?\s*(?:から|〜|~|-|－|ー|to)\s*[1-5]\s*点?"      # 1〜5, 1点から5点, 3-4
-    r"|[1-5]\s*点?\s*満点(?:\s*中|\s*で)?"                       # 5点満点中
-    r"|[1-5]\s*段階"                                              # 5段階評価
-    r"|[1-5]\s*点?\s*中"                                          # 5点中
-    r"|[1-5]\s*点?\s*(?:が|は|=|:)?\s*(?:最低|最高|最良|最悪|満点)",  # 1が最低, 5点が最高
-    re.IGNORECASE)
+
+
+@functools.cache
+def _grade_patterns(top: int) -> tuple[re.Pattern[str], ...]:
+    """(labelled, [[x]], last line, with unit, scale phrase) for grades 1..top (top <= 10)."""
+    d = f"[1-{top}]" if top <= 9 else "(?:10|[1-9])"
+    unit = rf"(?:点|/\s*{top})"
+    tail = rf"(?!\d)(?![.．]\d)(?:\s*{unit})?"
+    return (
+        re.compile(_GRADE_LABELS + _SEP + _OPEN + f"({d})" + tail, re.IGNORECASE),
+        re.compile(rf"\[\[\s*({d})\s*\]\]"),
+        re.compile(rf"^[\s「『【\[(（]*({d})\s*{unit}?[\s」』】\])）]*[。.]?\s*$"),
+        re.compile(rf"(?<![\d.])({d})\s*{unit}(?![\d])"),
+        re.compile(
+            rf"{d}\s*点?\s*(?:から|〜|~|-|－|ー|to)\s*{d}\s*点?"      # 1〜5, 1点から5点, 3-4
+            rf"|{d}\s*点?\s*満点(?:\s*中|\s*で)?"                       # 5点満点中
+            rf"|{d}\s*段階"                                              # 5段階評価
+            rf"|{d}\s*点?\s*中"                                          # 5点中
+            rf"|{d}\s*点?\s*(?:が|は|=|:)?\s*(?:最低|最高|最良|最悪|満点)",  # 1が最低, 5点が最高
+            re.IGNORECASE),
+    )
+
+
 _JSON_OBJ = re.compile(r"\{[^{}]*\}")
 _GRADE_KEYS = ("score", "rating", "grade", "評価", "点数", "スコア", "得点")
 _WINNER_KEYS = ("winner", "verdict", "better", "判定", "勝者")
@@ -98,22 +110,25 @@ def _last_line(text: str) -> tuple[int, str]:
     return lines[-1] if lines else (0, "")
 
 
-def parse_grade(text: str) -> int | None:
-    """The judge's final 1-5 grade, or None when it cannot be read unambiguously."""
+def parse_grade(text: str, top: int = 5) -> int | None:
+    """The judge's final grade on the 1-`top` scale (1-5 by default, at most 10), or None
+    when it cannot be read unambiguously."""
+    labelled, brackets, last_line, with_unit_rx, scale = _grade_patterns(top)
     t = _clean(text)
     candidates: list[tuple[int, int]] = []
+    allowed = {str(g) for g in range(1, top + 1)}
     for pos, v in _json_candidates(t, _GRADE_KEYS):
-        if isinstance(v, int | str) and str(v).strip() in {"1", "2", "3", "4", "5"}:
+        if isinstance(v, int | str) and str(v).strip() in allowed:
             candidates.append((pos, int(str(v).strip())))
-    prose = _SCALE.sub(lambda m: " " * len(m.group(0)), _strip_json(t))
-    candidates += [(m.start(), int(m.group(1))) for m in _GRADE_LABELLED.finditer(prose)]
-    candidates += [(m.start(), int(m.group(1))) for m in _GRADE_BRACKETS.finditer(prose)]
+    prose = scale.sub(lambda m: " " * len(m.group(0)), _strip_json(t))
+    candidates += [(m.start(), int(m.group(1))) for m in labelled.finditer(prose)]
+    candidates += [(m.start(), int(m.group(1))) for m in brackets.finditer(prose)]
     pos, line = _last_line(prose)
-    if m := _GRADE_LINE.match(line):
+    if m := last_line.match(line):
         candidates.append((pos, int(m.group(1))))
     if candidates:
         return max(candidates, key=lambda c: c[0])[1]
-    with_unit = {int(m.group(1)) for m in _GRADE_WITH_UNIT.finditer(prose)}
+    with_unit = {int(m.group(1)) for m in with_unit_rx.finditer(prose)}
     return with_unit.pop() if len(with_unit) == 1 else None
 
 

@@ -140,6 +140,7 @@ def _prompts(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) ->
 
 def run_prefs(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> dict[str, Any]:
     """Sample, judge and pair (see the module docstring); fails when no pair forms."""
+    from oshie.console import info
     from oshie.errors import DataError
     from oshie.llm.config import LLMConfig
     from oshie.runs import fingerprint
@@ -180,6 +181,9 @@ def run_prefs(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -
         provenance={"sampled_by": rt["sft"], "sampler_fingerprint": fingerprint(model)},
     )
     counts = {"prompts": summary.inputs, **summary.counts, "pairs": summary.kept}
+    outcomes = ", ".join(f"{k.removeprefix('samples_')} {v}" for k, v in summary.counts.items())
+    info(f"  preference: {summary.inputs} prompts x {p['samples']} samples ({outcomes}) "
+         f"-> {summary.kept} pairs")
     if summary.kept == 0:
         tally = ", ".join(f"{k} {v}" for k, v in {**counts, **summary.dropped}.items())
         raise DataError(

@@ -13,7 +13,6 @@ failure is a natural negative) but is never chosen, so DPO never teaches it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,7 +22,6 @@ from oshie.llm.base import LLM, GenerationParams, LLMRequest
 from oshie.prompts import check_fields, load_prompt
 from oshie.records import Conversation, Message, PreferencePair
 from oshie.synth.answers import answer_problem, answer_request, prompt_messages
-from oshie.synth.jsonparse import find_json
 from oshie.synth.run import SynthRun, generator_name
 
 
@@ -44,19 +42,13 @@ class PreferenceConfig(BaseModel):
         "finish_reason is in the pair's metadata either way.")
 
 
-_SCORE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:点|/\s*10)")
+def parse_score(text: str) -> float | None:
+    """The judge's 1-10 score, read by the one verdict parser (`oshie.eval.verdicts`): its
+    final JSON {"score": x}, "評価: x", "x点", "x/10"...; None when it cannot be read."""
+    from oshie.eval.verdicts import parse_grade
 
-
-def parse_score(text: str, lo: float = 1, hi: float = 10) -> float | None:
-    """The judge's score: JSON {"score": x}, else "x点" or "x/10" in the text."""
-    obj = find_json(text, dict, accept=lambda d: "score" in d)
-    value = None
-    if obj is not None:
-        m = re.search(r"\d+(?:\.\d+)?", str(obj["score"]))
-        value = float(m.group()) if m else None
-    elif m := _SCORE.search(text):
-        value = float(m.group(1))
-    return value if value is not None and lo <= value <= hi else None
+    grade = parse_grade(text, top=10)
+    return float(grade) if grade is not None else None
 
 
 UNFINISHED = ("truncated", "broken_text")  # answer problems `unfinished` may keep
