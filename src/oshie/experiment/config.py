@@ -91,6 +91,9 @@ class BaseModelSpec(_Strict):
     name: str
     path: str | None = None
     build: BuildSettings | None = None
+    # continued pre-training of the local model at `path` (its `corpus` is required); a
+    # built model takes it as `build.pretrain`
+    pretrain: PretrainSettings | None = None
 
     _name = field_validator("name")(_check_name)
 
@@ -98,6 +101,10 @@ class BaseModelSpec(_Strict):
     def _one_source(self) -> BaseModelSpec:
         if (self.path is None) == (self.build is None):
             raise ValueError(f"base model '{self.name}': give exactly one of 'path' or 'build'")
+        if self.pretrain is not None and self.build is not None:
+            raise ValueError(f"base model '{self.name}': a built model's pretrain goes in 'build.pretrain'")
+        if self.pretrain is not None and not self.pretrain.corpus:
+            raise ValueError(f"base model '{self.name}': 'pretrain.corpus' names the text to train on")
         return self
 
 
@@ -308,6 +315,8 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
     for m in config.base_models:
         if m.path:
             m.path = resolve_path(m.path, base_dir)
+        if m.pretrain and m.pretrain.corpus:
+            m.pretrain.corpus = [resolve_path(c, base_dir) for c in m.pretrain.corpus]
         if m.build:
             m.build.corpus = [resolve_path(c, base_dir) for c in m.build.corpus]
             if m.build.mixture:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from oshie.experiment.cache import Stage
 from oshie.experiment.config import ExperimentConfig
@@ -62,7 +63,19 @@ class Plan:
 
 def _model_stage(config: ExperimentConfig, model_name: str) -> str:
     spec = next(m for m in config.base_models if m.name == model_name)
-    return f"pretrain/{model_name}" if spec.build and spec.build.pretrain else f"base/{model_name}"
+    pretrain = spec.pretrain or (spec.build.pretrain if spec.build else None)
+    return f"pretrain/{model_name}" if pretrain else f"base/{model_name}"
+
+
+def _pretrain_stage(name: str, pre: Any, corpus: list[str], deps: list[str], seed: int) -> Stage:
+    return Stage(
+        f"pretrain/{name}",
+        "pretrain",
+        # unset options stay out of the key (old runs keep their cache)
+        {**pre.model_dump(mode="json", exclude={"corpus"}, exclude_none=True), "seed": seed},
+        deps=[f"base/{name}", *deps],
+        files={f"corpus[{i}]": c for i, c in enumerate(corpus)},
+    )
 
 
 def build_plan(config: ExperimentConfig) -> Plan:
@@ -74,6 +87,8 @@ def build_plan(config: ExperimentConfig) -> Plan:
             stages.append(
                 Stage(f"base/{m.name}", "base", {"path": m.path}, files={"model": m.path})
             )
+            if m.pretrain and m.pretrain.corpus:  # continued pre-training of a local model
+                stages.append(_pretrain_stage(m.name, m.pretrain, m.pretrain.corpus, [], seed))
             continue
         assert m.build is not None
         # a mixture is in its corpus stages' keys, reached through the dependency
@@ -90,15 +105,9 @@ def build_plan(config: ExperimentConfig) -> Plan:
         )
         if m.build.pretrain:
             pre = m.build.pretrain
-            corpus = pre.corpus or m.build.corpus
             stages.append(
-                Stage(
-                    f"pretrain/{m.name}",
-                    "pretrain",
-                    # unset options stay out of the key (old runs keep their cache)
-                    {**pre.model_dump(mode="json", exclude={"corpus"}, exclude_none=True), "seed": seed},
-                    deps=[f"base/{m.name}"] + ([] if pre.corpus else mix),
-                    files={f"corpus[{i}]": c for i, c in enumerate(corpus)},
+                _pretrain_stage(
+                    m.name, pre, pre.corpus or m.build.corpus, [] if pre.corpus else mix, seed
                 )
             )
 
