@@ -191,10 +191,12 @@ def run_prefs(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -
             f"prompt are in {PAIRS.removesuffix('.jsonl')}.rejected.jsonl",
             path=stage_dir / PAIRS,
             field="recipe.preference",
-            hint="cut-off answers (samples_truncated): raise max_new_tokens or train the SFT "
-            "longer so it learns to stop; broken text: lower temperature; too_few_scored: "
-            "the judge's replies did not parse (use a judge that follows the prompt); "
-            "no_margin: raise samples or temperature, or lower min_margin",
+            hint="cut-off samples (samples_truncated): raise max_new_tokens or train the SFT "
+            "longer so it learns to stop; broken or untrainable text: lower temperature; "
+            "no_finished_answer: the same, or let unfinished answers be chosen too "
+            "(unfinished: rank); too_few_scored: the judge's replies did not parse (use a "
+            "judge that follows its prompt); no_margin: raise samples or temperature, or "
+            "lower min_margin",
         )
     return {
         "pairs": PAIRS,
