@@ -20,11 +20,11 @@ from typing import Any
 from oshie.errors import DataError, UsageError
 from oshie.eval.judging import judge_with_retries
 from oshie.eval.metrics.bootstrap import mean_entry
-from oshie.eval.verdicts import parse_grade
 from oshie.jsonl import JsonlWriter
 from oshie.llm.base import LLM
 from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.runs import Manifest, write_json
+from oshie.verdicts import parse_grade
 
 DEFAULT_GRADE_PROMPT = "judge_grade_v1"
 ANSWER_FIELDS = ("answer", "output", "response", "prediction")

@@ -21,11 +21,11 @@ from oshie.errors import DataError, UsageError
 from oshie.eval.judging import judge_with_retries
 from oshie.eval.metrics.bootstrap import bootstrap_ci, mean_entry, metric_entry
 from oshie.eval.metrics.bradley_terry import Game, elo_scale, fit_bradley_terry
-from oshie.eval.verdicts import parse_winner
 from oshie.jsonl import JsonlWriter
 from oshie.llm.base import LLM
 from oshie.prompts import PromptTemplate, check_fields, load_prompt
 from oshie.runs import Manifest, write_json
+from oshie.verdicts import parse_winner
 
 DEFAULT_PAIRWISE_PROMPT = "judge_pairwise_v1"
 BT_RESAMPLES = 200

@@ -43,9 +43,9 @@ class PreferenceConfig(BaseModel):
 
 
 def parse_score(text: str) -> float | None:
-    """The judge's 1-10 score, read by the one verdict parser (`oshie.eval.verdicts`): its
+    """The judge's 1-10 score, read by the one verdict parser (`oshie.verdicts`): its
     final JSON {"score": x}, "評価: x", "x点", "x/10"...; None when it cannot be read."""
-    from oshie.eval.verdicts import parse_grade
+    from oshie.verdicts import parse_grade
 
     grade = parse_grade(text, top=10)
     return float(grade) if grade is not None else None

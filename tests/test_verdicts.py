@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from oshie.eval.verdicts import parse_grade, parse_winner
+from oshie.verdicts import parse_grade, parse_winner
 
 GRADES: list[tuple[str, int | None]] = [
     # plain and labelled
