@@ -181,7 +181,10 @@ def test_jsquad_truncation_counted_in_results_and_report(tmp_path, tiny_model_di
     saved = json.loads((tmp_path / "run" / "results.json").read_text())
     assert saved["jsquad"]["truncated"]["count"] == 2 and saved["jsquad"]["answer_cut"]["count"] == 1
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert manifest["truncation"]["jsquad"] == {"items_cut": 2, "answer_cut": 1, "max_length": 512}
+    cut = [recs[q]["truncated_tokens"] for q in ("q1", "q2")]
+    assert manifest["truncation"]["jsquad"] == {
+        "items_cut": 2, "answer_cut": 1, "max_length": 512, "rule": "left",
+        "tokens_cut": sum(cut), "max_tokens_cut": max(cut)}
     report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     assert "2 of 3 prompts cut to fit 512 tokens; 1 of them lost" in report
     # the refusal mode names the first over-long item and scores nothing

@@ -80,7 +80,7 @@ def run(
     sets: Annotated[list[str] | None, typer.Option("--set", help="Override a suite field, dotted for nested ones, e.g. --set tasks.0.limit=50 (repeatable).")] = None,
     device: Annotated[str | None, typer.Option("--device", help="auto (GPU when there is one), cpu or cuda [default: auto].")] = None,
     encoding: Annotated[str | None, typer.Option("--encoding", help="joint: tokenise prompt+choice together as lm-evaluation-harness does; separate: oshie's earlier convention [default: joint].")] = None,
-    truncation: Annotated[str | None, typer.Option("--truncation", help="left: cut an over-long prompt's start and count it in the results; error: refuse [default: left].")] = None,
+    truncation: Annotated[str | None, typer.Option("--truncation", help="left: cut an over-long prompt's start (lm-eval's rule) and count it in the results; input: cut the start of the item's input, keeping instruction and examples; error: refuse, naming the item [default: left].")] = None,
     max_length: Annotated[int | None, typer.Option("--max-length", min=2, help="Window in tokens (default: the model's own).")] = None,
 ) -> None:
     """Evaluate a local model on one task (--task/--data) or a suite (--suite).
@@ -131,6 +131,7 @@ def judge(
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="With --model: cap on answer length in tokens.")] = 256,
     max_attempts: Attempts = 3,
     judge_max_tokens: Annotated[int, typer.Option("--judge-max-tokens", min=1, help="Cap on the judge's reply length in tokens.")] = 512,
+    truncation: Annotated[str, typer.Option("--truncation", help="With --model: a task input longer than the model's window is cut and counted (left | input) or refused, naming the task (error).")] = "left",
     llm: LLMFlags = None,  # type: ignore[assignment]  # the shared LLM options, as --judge-*
 ) -> None:
     """Grade answers 1-5 with an LLM judge against the reference and the task's grading notes."""
@@ -141,7 +142,8 @@ def judge(
     try:
         results = run_judge(data, out_dir, client, answers_path=answers, model_dir=model, prompt=prompt,
                             limit=limit, max_attempts=max_attempts, max_new_tokens=max_new_tokens,
-                            system_name=name, judge_info=info, judge_max_tokens=judge_max_tokens)
+                            system_name=name, judge_info=info, judge_max_tokens=judge_max_tokens,
+                            truncation=truncation)
     finally:
         client.close()
     _print_results(results, out_dir)

@@ -12,22 +12,39 @@ Encodings (`--encoding`, recorded in the manifest and the resume key):
 
 An empty context becomes the prefix token (BOS, else EOS), as in lm-eval.
 
-Truncation (`--truncation left`, the default, lm-eval's rule): a sequence longer than the
-window plus one keeps its last `window + 1` tokens (the model sees at most `window`),
-so the continuation is never cut; a generation prompt keeps its last
-`window - max_new_tokens`. Every cut is counted per item; `--truncation error` refuses.
+Truncation (`--truncation`, recorded in the manifest, the resume key and each task's
+`truncated` entry with the items cut and the tokens cut):
+
+- `left` (the default, lm-eval's rule): a sequence longer than the window plus one keeps its
+  last `window + 1` tokens (the model sees at most `window`), so the continuation is never
+  cut; a generation prompt keeps its last `window - max_new_tokens`.
+- `input`: a generation prompt loses the start of the item's own input (the article to
+  summarise, the question), keeping the instruction, the few-shot examples, the answer cue
+  and the generation budget; scored choices are cut as `left` cuts them.
+- `error`: an over-long prompt is refused with a message naming the task, the item, its
+  token count and the window; nothing is scored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from oshie.errors import DataError, UsageError
 from oshie.eval.lm import LocalModel
+from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.requests import LoglikRequest
 
 ENCODINGS = ("joint", "separate")
-TRUNCATIONS = ("left", "error")
+TRUNCATIONS = ("left", "input", "error")
+HOW = {
+    "left": "the prompt's first tokens cut (lm-eval's rule); the generation budget kept",
+    "input": "the start of the item's input cut; instruction, examples, answer cue and "
+             "generation budget kept",
+    "error": "over-long prompts refused",
+}
 
 
 @dataclass
@@ -48,8 +65,16 @@ class EncodedChoices:
 @dataclass
 class EncodedPrompt:
     ids: list[int]
-    dropped: int = 0    # tokens cut from the left
-    kept_from: int = 0  # character of the prompt where the kept text begins
+    dropped: int = 0    # tokens cut
+    kept_from: int = 0  # `left`: character of the prompt where the kept text begins
+    n_tokens: int = 0   # tokens of the whole prompt, before any cut
+    cut_chars: tuple[int, int] | None = None  # `input`: the characters of the input removed
+
+    def visible(self, prompt: str) -> str:
+        """The part of `prompt` the model still sees."""
+        if self.cut_chars is not None:
+            return prompt[: self.cut_chars[0]] + prompt[self.cut_chars[1] :]
+        return prompt[self.kept_from :]
 
 
 def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -122,8 +147,10 @@ def encode_choices(lm: LocalModel, req: LoglikRequest, encoding: str = "joint") 
     return out
 
 
-def encode_prompt(lm: LocalModel, prompt: str, max_new_tokens: int) -> EncodedPrompt:
-    """A generation prompt, keeping its last `window - max_new_tokens` tokens."""
+def encode_prompt(lm: LocalModel, prompt: str, max_new_tokens: int, truncation: str = "left",
+                  span: tuple[int, int] | None = None) -> EncodedPrompt:
+    """A generation prompt that leaves `max_new_tokens` of the window for the answer: cut by
+    the `left` rule, or (`input`, with the input's character `span`) inside the input."""
     room = lm.max_length - max_new_tokens
     if room <= 0:
         raise UsageError(f"max_new_tokens {max_new_tokens} leaves no room in the window of "
@@ -131,5 +158,82 @@ def encode_prompt(lm: LocalModel, prompt: str, max_new_tokens: int) -> EncodedPr
     ids = lm.encode_text(prompt)
     over = max(0, len(ids) - room)
     if not over:
-        return EncodedPrompt(ids)
-    return EncodedPrompt(ids[over:], over, lm.char_start(prompt, over))
+        return EncodedPrompt(ids, n_tokens=len(ids))
+    if truncation == "input" and span is not None:
+        return _cut_input(lm, prompt, ids, room, span)
+    return EncodedPrompt(ids[over:], over, lm.char_start(prompt, over), len(ids))
+
+
+def _cut_input(lm: LocalModel, prompt: str, ids: list[int], room: int,
+               span: tuple[int, int]) -> EncodedPrompt:
+    """Drop the fewest characters from the start of the input that make the prompt fit
+    `room` tokens (a binary search over re-encodings: token boundaries move at the cut)."""
+    start, end = span
+
+    def encoded(k: int) -> list[int]:
+        return lm.encode_text(prompt[:start] + prompt[start + k :])
+
+    if len(encoded(end - start)) > room:
+        raise DataError(f"even without its input the prompt is {len(encoded(end - start))} "
+                        f"tokens, more than the {room} the window leaves for it",
+                        hint="use fewer shots or a model with a longer window")
+    lo, hi = 0, end - start  # encoded(lo) does not fit, encoded(hi) does
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if len(encoded(mid)) <= room else (mid, hi)
+    kept = encoded(hi)
+    return EncodedPrompt(kept, len(ids) - len(kept), 0, len(ids), (start, start + hi))
+
+
+def input_span(prompt: str, text: str) -> tuple[int, int] | None:
+    """Where the item's input sits in its prompt (its last occurrence: after any examples)."""
+    at = prompt.rfind(text) if text else -1
+    return (at, at + len(text)) if at >= 0 else None
+
+
+def refusal(what: str, n_tokens: int, max_new_tokens: int, window: int,
+            path: str | Path | None = None) -> DataError:
+    """The `--truncation error` message: which item, how long, how large the window."""
+    need = f"{n_tokens} tokens" + (f" + {max_new_tokens} to generate" if max_new_tokens else "")
+    return DataError(
+        f"{what}: the prompt needs {need}, over the model's window of {window} tokens",
+        path=path, hint="use a model with a longer window (max_position_embeddings), a larger "
+        "--max-length, fewer --shots, or --truncation left / input (cut and count)")
+
+
+def fit_generation(lm: LocalModel, prompt: str, max_new_tokens: int, truncation: str,
+                   input_text: str, what: str, path: str | Path | None = None) -> EncodedPrompt:
+    """One generation prompt under the run's truncation rule (the one entry point for every
+    generation task: eval tasks and judged answers alike); `error` refuses, naming `what`."""
+    try:
+        enc = encode_prompt(lm, prompt, max_new_tokens, truncation, input_span(prompt, input_text))
+    except DataError as exc:  # the item's instruction and examples alone overflow the window
+        raise DataError(f"{what}: {exc.message}", path=path, hint=exc.hint) from exc
+    if truncation == "error" and enc.dropped:
+        raise refusal(what, enc.n_tokens, max_new_tokens, lm.max_length, path)
+    return enc
+
+
+def truncation_entries(cut_tokens: Sequence[int], lost: Sequence[bool], window: int,
+                       truncation: str, seed: int = 0) -> dict[str, Any]:
+    """How many prompts were cut to fit the window, by how many tokens and how; and how many
+    of them lost what answers them (the question, the gold answer)."""
+    cut = [t > 0 for t in cut_tokens]
+    return {
+        "truncated": mean_entry(
+            cut, seed=seed, count=sum(cut), max_length=window, truncation=truncation,
+            tokens_cut=int(sum(cut_tokens)), max_tokens_cut=int(max(cut_tokens, default=0)),
+            note=f"prompts cut to fit {window} tokens: {HOW[truncation]}"),
+        "answer_cut": mean_entry(list(lost), seed=seed, count=sum(lost),
+                                 note="cut prompts that lost the question or the gold answer"),
+    }
+
+
+def truncation_summary(metrics: dict[str, Any]) -> dict[str, Any]:
+    """A task's truncation figures as the manifest records them."""
+    t = metrics["truncated"]
+    out = {"items_cut": t["count"], "max_length": t["max_length"], "rule": t["truncation"],
+           "tokens_cut": t["tokens_cut"], "max_tokens_cut": t["max_tokens_cut"]}
+    if "answer_cut" in metrics:
+        out["answer_cut"] = metrics["answer_cut"]["count"]
+    return out

@@ -11,8 +11,9 @@ finish, then rewritten in the data file's order), `results.json`, `manifest.json
 per-item records and scores only the rest; `--limit` is not a setting: a `--limit 50`
 run is the first 50 items of the full run, which resumes them.
 
-Every task's results carry `truncated` and `answer_cut` (prompts cut to fit the window,
-and those of them that lost the question or the gold answer), so no cut is silent.
+Every task's results carry `truncated` (prompts cut to fit the window: how many, how many
+tokens, by which rule) and `answer_cut` (those that lost the question or the gold answer),
+so no cut is silent; `truncation="error"` refuses instead, naming the item.
 """
 
 from __future__ import annotations
@@ -28,11 +29,18 @@ from pydantic import BaseModel, ConfigDict
 from oshie.config import Overrides, apply_overrides, as_pairs, load_yaml, validate
 from oshie.console import progress
 from oshie.errors import DataError, UsageError
-from oshie.eval.encoding import ENCODINGS, TRUNCATIONS, check_choice, encode_prompt
+from oshie.eval.encoding import (
+    ENCODINGS,
+    TRUNCATIONS,
+    check_choice,
+    fit_generation,
+    refusal,
+    truncation_entries,
+    truncation_summary,
+)
 from oshie.eval.generation import generate_requests
 from oshie.eval.lm import LocalModel, load_local_model
 from oshie.eval.loglik import encode_requests, score_encoded
-from oshie.eval.metrics.bootstrap import mean_entry
 from oshie.eval.prompting import chat_formatter
 from oshie.eval.report import write_eval_report
 from oshie.eval.tasks import Task, TaskSpec, get_task_class
@@ -54,7 +62,7 @@ class SuiteConfig(BaseModel):
     batch_size: int = 8         # requests per forward pass
     device: str = "auto"        # auto: the GPU when there is one, else the CPU
     encoding: str = "joint"     # joint (lm-eval's tokenisation) | separate
-    truncation: str = "left"    # left: cut and count | error: refuse over-long prompts
+    truncation: str = "left"    # left | input: cut and count | error: refuse over-long prompts
     max_length: int | None = None  # window in tokens (default: the model's)
     tasks: list[TaskSpec]
 
@@ -109,7 +117,7 @@ class Scoring:
     """Run-wide settings that change an item's result (all part of the resume key)."""
 
     encoding: str = "joint"       # joint (lm-eval) | separate (oshie's earlier convention)
-    truncation: str = "left"      # left: cut the prompt's start and count it | error: refuse
+    truncation: str = "left"      # left | input: cut and count (see encoding) | error: refuse
     max_length: int | None = None  # window in tokens (None: the model's own)
 
     def check(self) -> Scoring:
@@ -126,30 +134,25 @@ def _encode(lm: LocalModel, task: Task, todo: list[Item], prompts: list[str],
     if task.kind == "loglik":
         requests: list[Any] = [task.request(it) for it in todo]
         encoded: list[Any] = encode_requests(lm, requests, scoring.encoding)
-    else:
-        requests = [task.request(it, settings["max_new_tokens"]) for it in todo]  # type: ignore[call-arg]
-        encoded = [encode_prompt(lm, r.prompt, r.max_new_tokens) for r in requests]
-    if scoring.truncation == "error":
-        for it, e in zip(todo, encoded, strict=True):
-            if e.dropped:
-                raise DataError(
-                    f"item '{it['id']}': the prompt needs {e.dropped} tokens more than the "
-                    f"window of {lm.max_length}", path=task.spec.data,
-                    hint="use fewer --shots, a larger --max-length, or --truncation left "
-                    "(cuts the prompt's start and counts it)")
+        if scoring.truncation == "error":
+            for it, e in zip(todo, encoded, strict=True):
+                if e.dropped:
+                    longest = max(len(s) + c for s, c in zip(e.seqs, e.cut, strict=True))
+                    raise refusal(f"{task.spec.key} item '{it['id']}'", longest, 0,
+                                  lm.max_length, task.spec.data)
+        return requests, encoded
+    requests = [task.request(it, settings["max_new_tokens"]) for it in todo]  # type: ignore[call-arg]
+    encoded = [fit_generation(lm, r.prompt, r.max_new_tokens, scoring.truncation,
+                              task.query(it), f"{task.spec.key} item '{it['id']}'", task.spec.data)
+               for it, r in zip(todo, requests, strict=True)]
     return requests, encoded
 
 
-def truncation_entries(records: Sequence[dict[str, Any]], window: int, seed: int) -> dict:
-    """How many prompts were cut to fit the window, and how many lost what answers them."""
-    cut = [r.get("truncated_tokens", 0) > 0 for r in records]  # per item: tokens cut
-    lost = [bool(r.get("answer_lost")) for r in records]
-    return {
-        "truncated": mean_entry(cut, seed=seed, count=sum(cut), max_length=window,
-                                note=f"prompts cut from the left to fit {window} tokens"),
-        "answer_cut": mean_entry(lost, seed=seed, count=sum(lost),
-                                 note="cut prompts that lost the question or the gold answer"),
-    }
+def _answer_lost(task: Task, item: Item, prompt: str, enc: Any) -> bool:
+    if getattr(enc, "cut_chars", None) is not None:  # `input` rule: cut inside the input
+        visible = enc.visible(prompt)
+        return not any(e in visible for e in task.evidence(item))
+    return task.answer_cut(item, prompt, enc.kept_from)
 
 
 def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_size: int,
@@ -186,7 +189,7 @@ def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_s
                 rec["truncated_tokens"] = encoded[i].dropped
                 # field names differ from the metric names: these diagnostics are not
                 # per-item scores for paired comparisons (`oshie eval diff` skips them)
-                rec["answer_lost"] = task.answer_cut(todo[i], prompts[i], encoded[i].kept_from)
+                rec["answer_lost"] = _answer_lost(task, todo[i], prompts[i], encoded[i])
                 rec["run_key"] = run_key
                 done[rec["id"]] = rec
                 fh.write(rec)
@@ -202,7 +205,10 @@ def run_task(lm: LocalModel, task: Task, out_dir: Path, model_hash: str, batch_s
     write_jsonl(items_path, [done[it["id"]] for it in task.all_items if it["id"] in done])
     records = [done[it["id"]] for it in task.items]
     metrics = task.aggregate(records)
-    metrics.update(truncation_entries(records, lm.max_length, task.spec.seed))
+    metrics.update(truncation_entries(
+        [r.get("truncated_tokens", 0) for r in records],
+        [bool(r.get("answer_lost")) for r in records],
+        lm.max_length, scoring.truncation, task.spec.seed))
     return {
         "metrics": metrics,
         "n_items": len(records),
@@ -259,10 +265,7 @@ def run_eval(
     manifest.set("model", {"path": str(model_dir), "fingerprint": model_hash})
     manifest.set("tasks", {k: {kk: v for kk, v in d.items() if kk != "records"}
                            for k, d in details.items()})
-    manifest.set("truncation", {k: {"items_cut": v["truncated"]["count"],
-                                    "answer_cut": v["answer_cut"]["count"],
-                                    "max_length": v["truncated"]["max_length"]}
-                                for k, v in results.items()})
+    manifest.set("truncation", {k: truncation_summary(v) for k, v in results.items()})
     manifest.write()
     write_eval_report(out / "report.html", results, details, model=str(model_dir))
     return results
