@@ -88,6 +88,7 @@ def compare_systems(
     prompt: str = DEFAULT_PAIRWISE_PROMPT,
     max_attempts: int = 3,
     seed: int = 0,
+    judge_max_tokens: int = 512,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     names = check_same_tasks(systems)
     base = systems[names[0]]
@@ -101,7 +102,8 @@ def compare_systems(
             jobs.append((x, y, k))
             msgs.append(pair_messages(template, task, ax, ay))
             msgs.append(pair_messages(template, task, ay, ax))
-    verdicts = judge_with_retries(llm, msgs, parse_winner, max_attempts=max_attempts)
+    verdicts = judge_with_retries(llm, msgs, parse_winner, max_attempts=max_attempts,
+                                  max_tokens=judge_max_tokens)
     records = []
     for j, (x, y, k) in enumerate(jobs):
         v1, v2 = verdicts[2 * j], verdicts[2 * j + 1]
@@ -187,11 +189,12 @@ def run_compare(
     seed: int = 0,
     names: Sequence[str] | None = None,
     judge_info: dict[str, Any] | None = None,
+    judge_max_tokens: int = 512,
 ) -> dict[str, dict[str, Any]]:
     out = Path(out_dir)
     manifest = Manifest(out, "eval-compare", config={
         "prompt": prompt, "max_attempts": max_attempts, "seed": seed,
-        "judge": judge_info or llm.identity()})
+        "judge": judge_info or llm.identity(), "judge_max_tokens": judge_max_tokens})
     systems: dict[str, list[dict[str, Any]]] = {}
     for k, run in enumerate(runs):
         name, rows = load_system(run)
@@ -202,7 +205,7 @@ def run_compare(
         p = Path(run)
         manifest.add_input(name, p / "answers.jsonl" if p.is_dir() else p)
         systems[name] = rows
-    results, records = compare_systems(llm, systems, prompt, max_attempts, seed)
+    results, records = compare_systems(llm, systems, prompt, max_attempts, seed, judge_max_tokens)
     with JsonlWriter(out / "pairwise.jsonl") as fh:
         for r in records:
             fh.write(r)

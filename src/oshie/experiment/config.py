@@ -232,6 +232,7 @@ class JudgeSettings(_Strict):
     limit: int | None = Field(None, gt=0)  # first N tasks
     max_new_tokens: int = Field(128, gt=0)  # answer length of the judged models
     prompt: str | None = None  # grading prompt name or file (None: the shipped default)
+    judge_max_tokens: int = Field(512, gt=0)  # cap on each judge reply (grades and verdicts)
     pairwise: bool = True
 
     @field_validator("llm")
@@ -251,6 +252,9 @@ class EvalSettings(_Strict):
     metrics: list[str] | None = None  # "task/metric" columns in the table (None: all)
     # run the data checks over every generated answer (defect rates, compared pairwise)
     response_audit: bool = True
+    # an input longer than a model's window (eval tasks and judged answers): cut and counted
+    # (left: lm-eval's rule; input: the item's input cut, instruction kept) or refused (error)
+    truncation: Literal["left", "input", "error"] = "left"
     judge: JudgeSettings | None = None
 
 

@@ -234,6 +234,8 @@ def _judge_stages(config: ExperimentConfig, model: str, rows: list[Row]) -> list
         "limit": judge.limit,
         "max_new_tokens": judge.max_new_tokens,
         "prompt": FILE_INPUT if _prompt_file(judge.prompt) else judge.prompt,
+        "truncation": config.eval.truncation,
+        "judge_max_tokens": judge.judge_max_tokens,
     }
     out = []
     for r in rows:
@@ -252,7 +254,7 @@ def _judge_stages(config: ExperimentConfig, model: str, rows: list[Row]) -> list
             Stage(
                 f"pairwise/{model}",
                 "pairwise",
-                {"llm": llm, "prompt": None},
+                {"llm": llm, "prompt": None, "judge_max_tokens": judge.judge_max_tokens},
                 deps=[f"judge/{model}/{r.variant}" for r in rows],
                 runtime={"llm": judge.llm},
             )
@@ -276,6 +278,7 @@ def _eval_stage(config: ExperimentConfig, stage_id: str, model_stage: str) -> St
             "batch_size": config.eval.batch_size,
             "device": config.eval.device,
             "response_audit": config.eval.response_audit,
+            "truncation": config.eval.truncation,
         },
         deps=[model_stage],
         files=files,

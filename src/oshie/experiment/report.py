@@ -100,7 +100,9 @@ def collect_rows(
     )
     names = [n for n in all_names if n not in audit_names]
     if config.eval.metrics:
-        wanted = list(config.eval.metrics) + ([JUDGE_METRIC] if JUDGE_METRIC in names else [])
+        wanted = list(config.eval.metrics)
+        if JUDGE_METRIC in names and JUDGE_METRIC not in wanted:  # the judge column always shows
+            wanted.append(JUDGE_METRIC)
         names = [n for n in wanted if n in names]
     elif JUDGE_METRIC in names:
         names = [JUDGE_METRIC] + [n for n in names if n != JUDGE_METRIC]

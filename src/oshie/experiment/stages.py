@@ -138,7 +138,9 @@ def _dataset_files(stage: Stage) -> list[str]:
 
 
 def _synthesized(upstream: Upstream) -> list[Path]:
-    return [o.path("records") for sid, o in upstream.items() if sid.startswith("synth/")]
+    # a chain that kept nothing adds no file (the variant's own datasets may still train)
+    return [o.path("records") for sid, o in upstream.items()
+            if sid.startswith("synth/") and o.outputs.get("kept", 1)]
 
 
 def _read_variant(stage: Stage, upstream: Upstream) -> list[list[Any]]:
@@ -302,6 +304,7 @@ def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[st
         stage_dir,
         batch_size=stage.params["batch_size"],
         device=stage.params["device"],
+        truncation=stage.params.get("truncation", "left"),
     )
     items = {
         (t.get("name") or t["task"]): f"{t.get('name') or t['task']}/items.jsonl"
@@ -343,6 +346,8 @@ def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, An
             limit=p["limit"],
             max_new_tokens=p["max_new_tokens"],
             system_name=p["system"],
+            truncation=p.get("truncation", "left"),
+            judge_max_tokens=p.get("judge_max_tokens", 512),
             **extra,
         )
     return {
@@ -363,6 +368,7 @@ def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
             stage_dir,
             llm,
             names=names,
+            judge_max_tokens=stage.params.get("judge_max_tokens", 512),
         )
     return {
         "results": "results.json",

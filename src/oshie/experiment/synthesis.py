@@ -57,6 +57,13 @@ def run_synth(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -
     inputs: str | None = None
     if reads_inputs:
         inputs = str(previous[0].path("records")) if previous else stage.files.get("seeds")
+    if reads_inputs and inputs and Path(inputs).stat().st_size == 0:
+        # the step before kept nothing (e.g. every candidate filtered): nothing to ask for
+        from oshie.console import warn
+
+        warn(f"{stage.id}: the previous step kept no records; this step has nothing to do")
+        (stage_dir / RECORDS).write_text("", encoding="utf-8")
+        return {"records": RECORDS, "kept": 0, "generated": 0, "llm_calls": 0}
     extra: dict[str, Any] = {}
     if step == "magpie" and llm.backend == "local":
         extra["model_dir"] = llm.model
