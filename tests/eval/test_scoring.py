@@ -186,7 +186,9 @@ def test_jsquad_truncation_counted_in_results_and_report(tmp_path, tiny_model_di
         "items_cut": 2, "answer_cut": 1, "max_length": 512, "rule": "left",
         "tokens_cut": sum(cut), "max_tokens_cut": max(cut)}
     report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
-    assert "2 of 3 prompts cut to fit 512 tokens; 1 of them lost" in report
+    assert (f"2 of 3 prompts cut to fit 512 tokens ({sum(cut)} tokens cut, at most {max(cut)} "
+            "from one item; left:") in report
+    assert "; 1 of them lost the question" in report
     # the refusal mode names the first over-long item and scores nothing
     with pytest.raises(DataError, match="item 'q1'") as err:
         run_eval(tiny_model_dir, [spec], tmp_path / "strict", truncation="error")

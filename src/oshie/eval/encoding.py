@@ -197,8 +197,9 @@ def refusal(what: str, n_tokens: int, max_new_tokens: int, window: int,
     need = f"{n_tokens} tokens" + (f" + {max_new_tokens} to generate" if max_new_tokens else "")
     return DataError(
         f"{what}: the prompt needs {need}, over the model's window of {window} tokens",
-        path=path, hint="use a model with a longer window (max_position_embeddings), a larger "
-        "--max-length, fewer --shots, or --truncation left / input (cut and count)")
+        path=path, hint="use a model with a longer window (max_position_embeddings) or fewer "
+        "shots, or let it be cut and counted: --truncation left / input (experiments: "
+        "eval.truncation)")
 
 
 def fit_generation(lm: LocalModel, prompt: str, max_new_tokens: int, truncation: str,
