@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oshie.errors import DataError
+from oshie.errors import DataError, UsageError
 from oshie.records import stable_hash
 from oshie.runs import fingerprint, package_versions, write_json
 
@@ -138,3 +138,14 @@ def clear_unfinished(stage_dir: Path, keep: tuple[str, ...] = ()) -> None:
             shutil.rmtree(child)
         else:
             child.unlink()
+
+
+Upstream = dict[str, StageOutput]  # an adapter's finished upstream stages, by stage id
+
+
+def model_of(upstream: Upstream) -> Path:
+    """The model directory produced by the (single) model-producing upstream stage."""
+    for out in upstream.values():
+        if "model" in out.outputs:
+            return out.path("model")
+    raise UsageError("no upstream stage produced a model")  # a planning bug, not user error

@@ -4,6 +4,8 @@ Each adapter takes the stage, its directory and its finished upstream stages, wr
 outputs into the directory and returns what it produced (paths relative to the directory),
 which the runner stores in the completion marker for the stages below it. Training stages
 resume from their last checkpoint when the directory holds one from an interrupted run.
+The evaluation adapters live in `eval_stages`, the corpus ones in `corpus_stages`, the
+preference stage in `preference` and synthesis in `synthesis`; `ADAPTERS` lists them all.
 """
 
 from __future__ import annotations
@@ -14,29 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from oshie.console import info
-from oshie.errors import ConfigError, UsageError
-from oshie.experiment.cache import Stage, StageOutput, clear_unfinished
+from oshie.errors import ConfigError
+from oshie.experiment.cache import Stage, StageOutput, Upstream, clear_unfinished, model_of
 from oshie.experiment.corpus_stages import CORPUS_ADAPTERS, mixed_corpus
+from oshie.experiment.eval_stages import run_eval_stage, run_judge, run_pairwise
 from oshie.experiment.preference import run_prefs
 from oshie.experiment.synthesis import run_synth
 from oshie.jsonl import JsonlWriter
 from oshie.runs import Manifest, write_json
 
-Upstream = dict[str, StageOutput]
 Adapter = Callable[[Stage, Path, Upstream], dict[str, Any]]
 TRAIN_DIR = "train"  # training stages: checkpoints, final model, log_history.jsonl
 
 
 def _only(upstream: Upstream, prefix: str) -> StageOutput:
     return next(o for sid, o in upstream.items() if sid.startswith(prefix))
-
-
-def _model_of(upstream: Upstream) -> Path:
-    """The model directory produced by the (single) model-producing upstream stage."""
-    for out in upstream.values():
-        if "model" in out.outputs:
-            return out.path("model")
-    raise UsageError("no upstream stage produced a model")  # a planning bug, not user error
 
 
 # --- base models -------------------------------------------------------------------------
@@ -112,7 +106,7 @@ def run_pretrain(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str,
     p = stage.params
     train_dir = stage_dir / TRAIN_DIR
     config = CPTConfig(
-        model=str(_model_of(upstream)),
+        model=str(model_of(upstream)),
         output_dir=str(train_dir),
         datasets=[{"path": c} for c in [*stage.files.values(), *mixed_corpus(upstream)]],
         max_steps=p["max_steps"],
@@ -279,103 +273,8 @@ def run_dpo(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]
         {"path": path, **spec}
         for path, spec in zip(_dataset_files(stage), stage.params["datasets"], strict=True)
     ] + [{"path": str(o.path("pairs"))} for s, o in upstream.items() if s.startswith("prefs/")]
-    config = _tuning_config(stage, "dpo", _model_of(upstream), train_dir, datasets)
+    config = _tuning_config(stage, "dpo", model_of(upstream), train_dir, datasets)
     return _train(train_dpo, config, train_dir, "final_loss", "global_step")
-
-
-# --- evaluation ----------------------------------------------------------------------------
-
-
-def run_eval_stage(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
-    from oshie.eval.runner import run_eval
-
-    tasks = []
-    for t in stage.params["tasks"]:
-        key = t.get("name") or t["task"]
-        spec = {k: v for k, v in t.items() if v is not None}
-        spec["data"] = stage.files[f"{key}.data"]
-        if f"{key}.train_data" in stage.files:
-            spec["train_data"] = stage.files[f"{key}.train_data"]
-        tasks.append(spec)
-    # run_eval keeps finished per-item records, so an interrupted eval resumes item by item
-    run_eval(
-        _model_of(upstream),
-        tasks,
-        stage_dir,
-        batch_size=stage.params["batch_size"],
-        device=stage.params["device"],
-        truncation=stage.params.get("truncation", "left"),
-    )
-    items = {
-        (t.get("name") or t["task"]): f"{t.get('name') or t['task']}/items.jsonl"
-        for t in stage.params["tasks"]
-    }
-    if stage.params.get("response_audit"):
-        from oshie.eval.response_audit import TASK, audit_run
-        from oshie.eval.tasks import get_task_class
-
-        generated = [
-            t.get("name") or t["task"]
-            for t in stage.params["tasks"]
-            if get_task_class(t["task"]).kind == "generate"
-        ]
-        if audit_run(stage_dir, generated) is not None:
-            items[TASK] = f"{TASK}/items.jsonl"
-    return {"results": "results.json", "report": "report.html", "items": items}
-
-
-def _judge_llm(llm_config: dict[str, Any]) -> Any:
-    """The judge, built from the full config (its cache path is not part of the stage key)."""
-    from oshie.llm.config import LLMConfig, build_llm
-
-    return build_llm(LLMConfig.model_validate(llm_config))
-
-
-def run_judge(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
-    from oshie.eval.judge import run_judge as eval_run_judge
-
-    p = stage.params
-    prompt = stage.files.get("prompt") or p.get("prompt")
-    extra = {"prompt": prompt} if prompt else {}
-    with _judge_llm(stage.runtime["llm"]) as llm:  # closed after use
-        eval_run_judge(
-            stage.files["tasks"],
-            stage_dir,
-            llm,
-            model_dir=_model_of(upstream),
-            limit=p["limit"],
-            max_new_tokens=p["max_new_tokens"],
-            system_name=p["system"],
-            truncation=p.get("truncation", "left"),
-            judge_max_tokens=p.get("judge_max_tokens", 512),
-            **extra,
-        )
-    return {
-        "results": "results.json",
-        "answers": "answers.jsonl",
-        "judgments": "judgments.jsonl",
-        "report": "report.html",
-    }
-
-
-def run_pairwise(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
-    from oshie.eval.pairwise import run_compare
-
-    names = [sid.rsplit("/", 1)[-1] for sid in stage.deps]
-    with _judge_llm(stage.runtime["llm"]) as llm:  # closed after use
-        run_compare(
-            [upstream[sid].dir for sid in stage.deps],
-            stage_dir,
-            llm,
-            names=names,
-            judge_max_tokens=stage.params.get("judge_max_tokens", 512),
-        )
-    return {
-        "results": "results.json",
-        "pairs": "pairwise.jsonl",
-        "report": "report.html",
-        "systems": names,
-    }
 
 
 ADAPTERS: dict[str, Adapter] = {
