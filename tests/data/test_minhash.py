@@ -70,6 +70,8 @@ def test_blocked_signatures_equal_whole_batch_ones() -> None:
         assert np.array_equal(signatures_of_codes(codes, lengths, 5, 128, 7, block=block), whole)
     # a text whose every bin is filled needs no densification; one empty text stays empty
     assert (whole[[i for i, t in enumerate(texts) if not t.strip()]] == _EMPTY).all()
+    with pytest.raises(ValueError):  # a result buffer must have the scratch row
+        signatures(shingles_of_codes(codes, lengths, 5, 7), 128, out=np.empty((len(texts), 128), dtype=np.uint64))
 
 
 def test_in_place_mix_and_blocked_band_keys() -> None:

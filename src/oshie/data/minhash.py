@@ -35,7 +35,7 @@ def mix(h: np.ndarray) -> np.ndarray:
 def mix_inplace(h: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarray:
     """`mix` of a contiguous uint64 array, overwriting it, a cache-sized piece at a time: the
     same values, about twice as fast on large arrays (no temporaries travel to memory).
-    `tmp`, if given, is scratch space of at least `_CHUNK` values."""
+    `tmp`, if given, is uint64 scratch space of at least min(`_CHUNK`, h.size) values."""
     if not h.flags.c_contiguous:
         raise ValueError("mix_inplace needs a contiguous array")
     flat = h.reshape(-1)
@@ -204,6 +204,8 @@ def signatures(sh: Shingles, num_perm: int, skip: np.ndarray | None = None,
         owner[np.isin(owner, skip.astype(owner.dtype))] = n_docs
     if out is None:
         out = np.empty((n_docs + 1, num_perm), dtype=np.uint64)
+    elif out.shape != (n_docs + 1, num_perm) or out.dtype != np.uint64 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous uint64 array of shape {(n_docs + 1, num_perm)}")
     out.fill(_EMPTY)
     flat = out.reshape(-1)
     k = np.uint64(num_perm)
@@ -236,7 +238,8 @@ def signatures_of_codes(codes: np.ndarray, lengths: np.ndarray, ngram: int, num_
     into the result, with the hash buffer reused, so that every temporary stays small and in
     the CPU cache (faster, and memory does not grow with the batch)."""
     n = len(lengths)
-    out = np.empty((n + 1, num_perm), dtype=np.uint64)  # row b + block: each block's scratch row
+    # one row more than texts: a block's scratch row is the next block's first (not yet filled)
+    out = np.empty((n + 1, num_perm), dtype=np.uint64)
     ends = np.concatenate(([0], np.cumsum(lengths)))
     widest = max((int(ends[min(b + block, n)] - ends[b]) for b in range(0, n, block)), default=0)
     hashes = np.empty(widest, dtype=np.uint64)
@@ -311,6 +314,8 @@ def _far_distances(looking: np.ndarray, genuine: np.ndarray, dist: np.ndarray) -
             break
         who = who.take(rest)
     dist[rows, cols] = out
+
+
 def band_keys(sig: np.ndarray, bands: int) -> np.ndarray:
     """A 64-bit key per (record, band): equal keys mean equal band rows (up to 2^-64).
     Built in place a block of records at a time, so the work stays in the CPU cache."""
