@@ -18,18 +18,11 @@ from typing import ClassVar
 import numpy as np
 
 from oshie.corpus.filters import DocFilter, DocView
+from oshie.data.minhash import mix
 from oshie.ja.chars import CLASS_INDEX
 
 _SPACE = CLASS_INDEX["space"]
 _B = np.uint64(0x100000001B3)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    h = (h ^ (h >> np.uint64(30))) * _M1
-    h = (h ^ (h >> np.uint64(27))) * _M2
-    return h ^ (h >> np.uint64(31))
 
 
 def compact_codes(doc: DocView) -> np.ndarray:
@@ -47,12 +40,12 @@ def compact_codes(doc: DocView) -> np.ndarray:
 def ngram_hashes(codes: np.ndarray, max_n: int) -> list[np.ndarray]:
     """Hashes of every character window of length 1..max_n (index n-1), built incrementally:
     equal windows get equal hashes; distinct ones collide with probability about 2^-64."""
-    out = [_mix(codes * _B + np.uint64(1))]
+    out = [mix(codes * _B + np.uint64(1))]
     for n in range(2, max_n + 1):
         if len(codes) < n:
             out.append(np.zeros(0, dtype=np.uint64))
             continue
-        out.append(_mix(out[-1][:-1] * _B + codes[n - 1 :]))
+        out.append(mix(out[-1][:-1] * _B + codes[n - 1 :]))
     return out
 
 
