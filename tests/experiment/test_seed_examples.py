@@ -1,6 +1,10 @@
 """The shipped seed-system examples (examples/seeds/*.yaml) run end to end from the CLI with
-small `--set` sizes, a local model as generator and judge, and `oshie experiment status`
-shows every stage done. The scores of tiny models mean nothing; the path is what is tested."""
+small `--set` sizes and `oshie experiment status` shows every stage done. The scores of tiny
+models mean nothing; the path is what is tested.
+
+Ricoh's judge is a random tiny local model. ATHEUS's generator and judge are a real HTTP
+server on 127.0.0.1 with scripted replies: a random tiny model never writes a task list or
+screening tags, so its synthesis chain would keep nothing and prove nothing."""
 
 from __future__ import annotations
 
@@ -8,8 +12,12 @@ import csv
 import json
 from itertools import pairwise as consecutive
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.support.openai_server import OpenAITestServer, last_user_text
+from tests.synth.scripted import respond as scripted
+from tests.synth.scripted import self_instruct_answer
 from typer.testing import CliRunner
 
 from oshie import console
@@ -107,35 +115,96 @@ def test_ricoh_example_runs_with_a_window_that_covers_every_summary(
         assert all(r[name] != "" for r in table)
 
 
+def atheus_model(kind: str, body: dict[str, Any]) -> str:
+    """The generator and judge of the ATHEUS run, replying by fixed rules as a model would:
+    self-instruct tasks as a numbered list (with near-misses the filters must drop), evolved
+    instructions, answers and screening tags (the synthesis tests' script), 1-5 grades, and
+    pairwise verdicts that depend only on the two answers, so both orders agree."""
+    prompt = last_user_text(body)
+    if "# 作成のルール" in prompt:
+        return self_instruct_answer(prompt, numbered=True)
+    if "<<<回答Aここから>>>" in prompt:
+        a = prompt.split("<<<回答Aここから>>>\n", 1)[1].split("\n<<<回答Aここまで>>>", 1)[0]
+        b = prompt.split("<<<回答Bここから>>>\n", 1)[1].split("\n<<<回答Bここまで>>>", 1)[0]
+        verdict = ("A" if len(set(a)) > len(set(b)) else "B" if len(set(b)) > len(set(a))
+                   else "引き分け")
+        return f"使われている文字の種類が多い方を選びます。\n判定: {verdict}"
+    if "採点の観点" in prompt:  # the 1-5 grade of the eval judge
+        return f"評価: {1 + len(prompt) % 5}"
+    return scripted(kind, body)
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
 @pytest.mark.slow
-def test_atheus_example_runs_seeds_synthesis_screening_sft_and_pairwise(
-    tmp_path: Path, local_llm_dir: Path, monkeypatch
+def test_atheus_example_synthesizes_screens_trains_on_seeds_plus_kept_and_judges_pairwise(
+    tmp_path: Path, monkeypatch
 ) -> None:
     chain = "variants.1.synthesis.steps"
-    values = {**TINY_TRAINING, "variants.1.synthesis.llm.model": local_llm_dir,
-              "eval.judge.llm.model": local_llm_dir, "eval.judge.limit": 2,
-              "eval.judge.max_new_tokens": 8, "eval.judge.judge_max_tokens": 16,
-              "eval.tasks.0.limit": 2, "eval.tasks.0.max_new_tokens": 8,
-              f"{chain}.0.settings.target": 4, f"{chain}.0.settings.requests_per_round": 2,
-              f"{chain}.0.settings.max_tokens": 64, f"{chain}.0.settings.patience": 1,
-              f"{chain}.1.settings.max_tokens": 32, f"{chain}.2.settings.max_tokens": 32,
-              f"{chain}.3.settings.max_tokens": 32}
     out = tmp_path / "atheus"
-    _run_and_status("atheus.yaml", out, values, monkeypatch)
+    with OpenAITestServer(atheus_model) as srv:
+        llm = json.dumps({"backend": "openai", "base_url": srv.base_url, "model": "generator",
+                          "max_retries": 0})
+        values = {**TINY_TRAINING, "variants.1.synthesis.llm": llm, "eval.judge.llm": llm,
+                  "eval.judge.limit": 2, "eval.judge.max_new_tokens": 8,
+                  "eval.tasks.0.limit": 2, "eval.tasks.0.max_new_tokens": 8,
+                  f"{chain}.0.settings.target": 10, f"{chain}.0.settings.requests_per_round": 3,
+                  f"{chain}.0.settings.patience": 1}
+        _run_and_status("atheus.yaml", out, values, monkeypatch)
+        calls = list(srv.calls)
+    assert calls and all(c.answered for c in calls)
     config = _load("atheus.yaml", values)
+    seeds = len(_lines(resource_path("instructions/clean.jsonl")))
     steps = ["0-self_instruct", "1-evol", "2-respond", "3-screen"]
-    outputs = [read_marker(stage_path(out, config, f"synth/synthesized/{s}"))["outputs"]
-               for s in steps]
-    assert outputs[0]["llm_calls"] > 0  # the local generator was really asked
-    for earlier, later in consecutive(outputs):  # each step reads what the one before kept
-        if earlier["kept"] == 0:
-            assert later == {"records": "records.jsonl", "kept": 0, "generated": 0, "llm_calls": 0}
-    seeds = sum(1 for _ in resource_path("instructions/clean.jsonl").open(encoding="utf-8"))
-    stats = json.loads((stage_path(out, config, "data/synthesized") / "stats.json").read_text("utf-8"))
-    assert stats["records"] == seeds + outputs[-1]["kept"] - stats["dropped_by_audit"]
+    dirs = [stage_path(out, config, f"synth/synthesized/{s}") for s in steps]
+    summaries = [json.loads((d / "records.manifest.json").read_text("utf-8"))["summary"]
+                 for d in dirs]
+    for d, s in zip(dirs, summaries, strict=True):
+        assert read_marker(d)["outputs"]["kept"] == s["kept"] > 0, d.name
+        assert s["llm_calls"] > 0, d.name  # the server was really asked
+        assert len(_lines(d / "records.jsonl")) == s["kept"]  # every record accounted for
+        assert len(_lines(d / "records.rejected.jsonl")) == sum(s["dropped"].values())
+    si = summaries[0]
+    assert si["inputs"] == seeds
+    # per candidate parsed from the numbered lists: kept or dropped with a reason (the image
+    # task, the English one and the copy are dropped: near-misses the filters must catch)
+    assert si["generated"] == si["kept"] + sum(si["dropped"].values())
+    assert {"blocklist", "not_japanese", "not_novel"} <= set(si["dropped"])
+    assert si["kept"] == 10  # the target
+    for earlier, later in consecutive(summaries):  # each step reads what the one before kept
+        assert later["inputs"] == earlier["kept"]
+        assert later["inputs"] == later["kept"] + sum(later["dropped"].values())
+    # screening tagged every record and the keep-expression decided: kept >= 3, dropped < 3
+    kept = _lines(dirs[3] / "records.jsonl")
+    assert summaries[3]["dropped"].get("keep_expression")  # the script grades some below 3
+    assert all(r["metadata"]["screen"]["quality"] >= 3 for r in kept)
+    assert all(r["record"]["metadata"]["screen"]["quality"] < 3
+               for r in _lines(dirs[3] / "records.rejected.jsonl"))
+    assert all(len(r["messages"]) == 2 for r in kept)  # evolved instruction + its answer
+    # the SFT variant trains on the seeds plus the screened records, minus the audit's drops
+    data_dir = stage_path(out, config, "data/synthesized")
+    stats = json.loads((data_dir / "stats.json").read_text("utf-8"))
+    assert stats["records"] == seeds + len(kept) - stats["dropped_by_audit"] > seeds
+    trained_ids = {r["id"] for r in _lines(data_dir / "train.jsonl")}
+    assert len(trained_ids) == stats["records"]
+    assert len({r["id"] for r in kept} & trained_ids) == len(kept) - stats["dropped_by_audit"]
+    for variant, n in (("seeds", seeds), ("synthesized", stats["records"])):
+        train = json.loads((stage_path(out, config, f"sft/tiny/{variant}") / "train"
+                            / "manifest.json").read_text("utf-8"))
+        assert train["result"]["data"]["train_examples"] == n, variant
+        # the 1-5 judge parsed a grade for every task
+        judged = json.loads((stage_path(out, config, f"judge/tiny/{variant}") / "results.json")
+                            .read_text("utf-8"))
+        assert judged["judge"]["score"]["n"] == 2, variant
+    # pairwise: 2 tasks judged in both orders; the verdicts depend on the answers only, so
+    # every task is decided or a consistent tie, and the server saw each order once
+    pairwise_calls = [c for c in calls if "<<<回答Aここから>>>" in last_user_text(c.body)]
+    assert len(pairwise_calls) == 4
     pairwise = json.loads(
         (stage_path(out, config, "pairwise/tiny") / "results.json").read_text("utf-8"))
     entry = pairwise["seeds_vs_synthesized"]
-    # 2 tasks judged in both orders: decided or counted as undecided, never dropped
     assert entry["undecided"]["n"] == 2
-    assert entry["win_rate"]["n"] + entry["undecided"]["count"] == 2
+    assert entry["undecided"]["count"] == entry["inconsistent"]["count"] == 0
+    assert entry["win_rate"]["n"] == 2

@@ -38,7 +38,9 @@ def h(text: str) -> int:
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16)
 
 
-def self_instruct_answer(prompt: str) -> str:
+def self_instruct_answer(prompt: str, numbered: bool = False) -> str:
+    """Four good tasks and three every filter should catch, as the JSON array the prompt
+    asks for or (`numbered`) as the numbered list models often write instead."""
     k = h(prompt)
     items = []
     for i in range(4):
@@ -50,6 +52,9 @@ def self_instruct_answer(prompt: str) -> str:
     items.append({"instruction": "この画像に写っているものを説明してください。", "input": "", "output": "x"})
     items.append({"instruction": "Write a poem about the sea.", "input": "", "output": "x"})
     items.append(dict(items[0]))  # an exact copy of a candidate of the same answer
+    if numbered:
+        lines = [f"{i}. {it['instruction']}" for i, it in enumerate(items, 1)]
+        return "新しい指示を考えました。\n" + "\n".join(lines)
     return "以下が新しい指示です。\n```json\n" + json.dumps(items, ensure_ascii=False) + "\n```"
 
 
