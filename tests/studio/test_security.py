@@ -12,7 +12,7 @@ from tests.studio.conftest import PASSWORD, LiveStudio, csrf_of
 from oshie.studio import pages_admin, pages_eval, pages_work
 from oshie.studio.db import Question
 
-ROUTES = [(path, methods[0], opts) for m in (pages_work, pages_eval, pages_admin) for path, _, methods, opts in m.ROUTES]
+ROUTES = [(r.path, r.method, r.api) for m in (pages_work, pages_eval, pages_admin) for r in m.routes]
 PUBLIC = {"/login", "/lang"}
 
 
@@ -24,13 +24,13 @@ def test_every_route_needs_a_session(live_studio: LiveStudio) -> None:
     anon = live_studio.client()
     csrf = anon.cookies.get("oshie_csrf")
     checked = 0
-    for path, method, opts in ROUTES:
+    for path, method, api in ROUTES:
         if path in PUBLIC:
             continue
         if method == "POST":  # even with a valid CSRF token, no session means no write
             r = anon.post(_url(path), data={"csrf": csrf, "instruction": "x", "answer": "x"})
             assert r.status_code == 401, (path, r.status_code)
-        elif opts.get("api"):
+        elif api:
             assert anon.get(_url(path)).status_code == 401, path
         else:
             r = anon.get(_url(path))

@@ -7,8 +7,10 @@ from starlette.responses import Response
 
 from oshie.studio import auth
 from oshie.studio.db import ROLES, User
-from oshie.studio.web import Ctx
+from oshie.studio.web import Ctx, Routes
 from oshie.studio.workflow import Forbidden, log
+
+routes = Routes()
 
 
 def _admin(ctx: Ctx) -> None:
@@ -16,19 +18,16 @@ def _admin(ctx: Ctx) -> None:
         raise Forbidden("only admins manage users")
 
 
+@routes.get("/users")
 def users_page(ctx: Ctx) -> Response:
     _admin(ctx)
     return ctx.render("users.html", users=list(ctx.s.scalars(select(User).order_by(User.id))), roles=ROLES)
 
 
+@routes.post("/users")
 def add_user(ctx: Ctx) -> Response:
     _admin(ctx)
     user = auth.add_user(ctx.s, ctx.text("name"), ctx.text("password"), ctx.text("role"))
     log(ctx.s, "user", user.id, ctx.me, "create", None, {"name": user.name, "role": user.role})
     return ctx.redirect("/users")
 
-
-ROUTES = [
-    ("/users", users_page, ["GET"], {}),
-    ("/users", add_user, ["POST"], {}),
-]

@@ -18,9 +18,11 @@ from oshie.studio.dashboard import progress_numbers
 from oshie.studio.db import Answer, History, Question
 from oshie.studio.i18n import check_label
 from oshie.studio.pages_eval import open_rounds
-from oshie.studio.web import LANG_COOKIE, Ctx
+from oshie.studio.web import LANG_COOKIE, Ctx, Routes
 
 EXPORT_TYPES = {"xlsx": ".xlsx", "jsonl": ".jsonl", "csv": ".csv", "csv-cp932": ".csv", "json": ".json"}
+
+routes = Routes()
 
 
 def _local(url: str) -> str:
@@ -29,10 +31,12 @@ def _local(url: str) -> str:
     return url if url.startswith("/") and not url.startswith("//") and not p.netloc else "/"
 
 
+@routes.get("/login", public=True)
 def login_page(ctx: Ctx) -> Response:
     return ctx.render("login.html", next=_local(ctx.request.query_params.get("next", "/")))
 
 
+@routes.post("/login", public=True)
 def login(ctx: Ctx) -> Response:
     name, password = ctx.text("name"), ctx.text("password")
     address = ctx.request.client.host if ctx.request.client else "-"
@@ -46,6 +50,7 @@ def login(ctx: Ctx) -> Response:
     return ctx.redirect(nxt)
 
 
+@routes.post("/logout")
 def logout(ctx: Ctx) -> Response:
     auth.sign_out(ctx.s, ctx.request.cookies.get(auth.SESSION_COOKIE))
     response = ctx.redirect("/login")
@@ -53,12 +58,14 @@ def logout(ctx: Ctx) -> Response:
     return response
 
 
+@routes.get("/lang", public=True)
 def switch_language(ctx: Ctx) -> Response:
     lang = ctx.request.query_params.get("to", "ja")
     ctx.cookies.append((LANG_COOKIE, lang if lang in ("ja", "en") else "ja", {"max_age": 365 * 86400}))
     return ctx.redirect(_local(ctx.request.query_params.get("next", "/")))
 
 
+@routes.get("/")
 def home(ctx: Ctx) -> Response:
     me = ctx.me
     mine = list(ctx.s.scalars(select(Question).where(Question.writer_id == me.id)
@@ -77,6 +84,8 @@ def _findings_count(ctx: Ctx, instruction: str, input_text: str, answer: str = "
     return len(audit_draft(ctx.s, instruction, input_text, answer, near_duplicates=False, **ids))
 
 
+@routes.get("/questions/new")
+@routes.get("/questions/{qid:int}/edit")
 def question_form(ctx: Ctx) -> Response:
     workflow.require_role(ctx.me, workflow.CAN_WRITE)
     qid = ctx.request.path_params.get("qid")
@@ -84,6 +93,7 @@ def question_form(ctx: Ctx) -> Response:
     return ctx.render("write.html", q=q)
 
 
+@routes.post("/questions")
 def create_question(ctx: Ctx) -> Response:
     instruction, input_text = ctx.text("instruction"), ctx.text("input")
     q = workflow.create_question(ctx.s, ctx.me, instruction, input_text, ctx.text("genre"), ctx.text("purpose"),
@@ -91,6 +101,7 @@ def create_question(ctx: Ctx) -> Response:
     return ctx.redirect(f"/questions/{q.id}")
 
 
+@routes.post("/questions/{qid:int}/edit")
 def edit_question(ctx: Ctx) -> Response:
     qid = ctx.int_param("qid")
     instruction, input_text = ctx.text("instruction"), ctx.text("input")
@@ -107,6 +118,7 @@ def _history(ctx: Ctx, entity: str, entity_id: int) -> list[tuple[History, str]]
     return [(h, people.get(h.user_id or -1, "-")) for h in rows]
 
 
+@routes.get("/questions/{qid:int}")
 def question_page(ctx: Ctx) -> Response:
     q = workflow.get_question(ctx.s, ctx.int_param("qid"))
     answers = list(ctx.s.scalars(select(Answer).where(Answer.question_id == q.id).order_by(Answer.id)))
@@ -116,6 +128,7 @@ def question_page(ctx: Ctx) -> Response:
                       history=_history(ctx, "question", q.id))
 
 
+@routes.post("/questions/{qid:int}/answers")
 def add_answer(ctx: Ctx) -> Response:
     qid = ctx.int_param("qid")
     q = workflow.get_question(ctx.s, qid)
@@ -125,6 +138,7 @@ def add_answer(ctx: Ctx) -> Response:
     return ctx.redirect(f"/answers/{a.id}")
 
 
+@routes.get("/answers/{aid:int}", writes=True)
 def answer_page(ctx: Ctx) -> Response:
     a = workflow.get_answer(ctx.s, ctx.int_param("aid"))
     if ctx.me.role in workflow.CAN_CHECK and a.writer_id != ctx.me.id:
@@ -138,6 +152,7 @@ def answer_page(ctx: Ctx) -> Response:
                       history=_history(ctx, "answer", a.id))
 
 
+@routes.post("/answers/{aid:int}/revise")
 def revise_answer(ctx: Ctx) -> Response:
     aid = ctx.int_param("aid")
     a = workflow.get_answer(ctx.s, aid)
@@ -148,6 +163,7 @@ def revise_answer(ctx: Ctx) -> Response:
     return ctx.redirect(f"/answers/{aid}")
 
 
+@routes.post("/answers/{aid:int}/review")
 def review_answer(ctx: Ctx) -> Response:
     aid = ctx.int_param("aid")
     workflow.review(ctx.s, ctx.me, aid, int(ctx.text("version") or 0), ctx.text("action"),
@@ -155,6 +171,7 @@ def review_answer(ctx: Ctx) -> Response:
     return ctx.redirect("/")
 
 
+@routes.get("/export")
 def export_page(ctx: Ctx) -> Response:
     workflow.require_role(ctx.me, workflow.CAN_CHECK)
     fmt = ctx.request.query_params.get("format")
@@ -173,10 +190,12 @@ def export_page(ctx: Ctx) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
+@routes.get("/dashboard")
 def dashboard(ctx: Ctx) -> Response:
     return ctx.render("dashboard.html", numbers=progress_numbers(ctx.s, ctx.studio.config))
 
 
+@routes.post("/api/check", api=True)
 def api_check(ctx: Ctx) -> Response:
     def ident(name: str) -> int | None:
         v = ctx.form.get(name)
@@ -188,23 +207,3 @@ def api_check(ctx: Ctx) -> Response:
         f["label"] = check_label(f["check"], ctx.lang)
     return JSONResponse({"findings": findings})
 
-
-ROUTES = [
-    ("/login", login_page, ["GET"], {"public": True}),
-    ("/login", login, ["POST"], {"public": True}),
-    ("/logout", logout, ["POST"], {}),
-    ("/lang", switch_language, ["GET"], {"public": True}),
-    ("/", home, ["GET"], {}),
-    ("/questions/new", question_form, ["GET"], {}),
-    ("/questions", create_question, ["POST"], {}),
-    ("/questions/{qid:int}", question_page, ["GET"], {}),
-    ("/questions/{qid:int}/edit", question_form, ["GET"], {}),
-    ("/questions/{qid:int}/edit", edit_question, ["POST"], {}),
-    ("/questions/{qid:int}/answers", add_answer, ["POST"], {}),
-    ("/answers/{aid:int}", answer_page, ["GET"], {"writes": True}),
-    ("/answers/{aid:int}/revise", revise_answer, ["POST"], {}),
-    ("/answers/{aid:int}/review", review_answer, ["POST"], {}),
-    ("/export", export_page, ["GET"], {}),
-    ("/dashboard", dashboard, ["GET"], {}),
-    ("/api/check", api_check, ["POST"], {"api": True}),
-]

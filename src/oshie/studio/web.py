@@ -8,11 +8,14 @@
 4. on POST the CSRF token must match (403 otherwise);
 5. workflow errors become pages: Forbidden 403, NotFound 404, Conflict 409 (with both
    versions; the losing text is kept in the history), other OshieErrors 400.
+
+Each page module declares its URLs beside their handlers with a `Routes` registry
+(`@routes.get("/login", public=True)`); `create_app` registers them in that order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -99,6 +102,56 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Response]
+
+
+@dataclass
+class RouteSpec:
+    """One URL of a page module: its path, HTTP method, handler and the options of `action`."""
+
+    path: str
+    method: str
+    public: bool = False
+    writes: bool = False
+    api: bool = False
+    handler: Handler | None = None
+
+
+class Routes:
+    """The URLs of one page module, each declared by a decorator right above its handler:
+
+        routes = Routes()
+
+        @routes.get("/login", public=True)
+        def login_page(ctx: Ctx) -> Response: ...
+
+    Decorators stack when one handler serves two URLs. Starlette tries routes in order, so
+    the order is the order the decorator lines are written in (top to bottom, also within
+    a stack). `public` opens a URL to visitors without a session, `writes` lets a GET
+    write, `api` answers errors as JSON (see `action`)."""
+
+    def __init__(self) -> None:
+        self._specs: list[RouteSpec] = []
+
+    def get(self, path: str, *, public: bool = False, writes: bool = False,
+            api: bool = False) -> Callable[[Handler], Handler]:
+        return self._declare(RouteSpec(path, "GET", public=public, writes=writes, api=api))
+
+    def post(self, path: str, *, public: bool = False, api: bool = False) -> Callable[[Handler], Handler]:
+        return self._declare(RouteSpec(path, "POST", public=public, api=api))
+
+    def _declare(self, spec: RouteSpec) -> Callable[[Handler], Handler]:
+        # the spec takes its place now, when the decorator line is read (stacked decorators
+        # are read top to bottom but applied bottom to top), and its handler when applied
+        self._specs.append(spec)
+
+        def register(fn: Handler) -> Handler:
+            spec.handler = fn
+            return fn
+
+        return register
+
+    def __iter__(self) -> Iterator[RouteSpec]:
+        return iter(self._specs)
 
 
 def _cookie(studio: Studio, response: Response, name: str, value: str, **kw: Any) -> None:
@@ -193,8 +246,10 @@ def create_app(studio: Studio) -> Starlette:
 
     routes: list[Route | Mount] = []
     for module in (pages_work, pages_eval, pages_admin):
-        for path, fn, methods, opts in module.ROUTES:
-            routes.append(Route(path, action(studio, fn, **opts), methods=methods))
+        for spec in module.routes:
+            assert spec.handler is not None, f"{spec.path}: a route decorator without its handler"
+            endpoint = action(studio, spec.handler, public=spec.public, writes=spec.writes, api=spec.api)
+            routes.append(Route(spec.path, endpoint, methods=[spec.method]))
     static = str(resources.files("oshie.studio") / "static")
     routes.append(Mount("/static", StaticFiles(directory=static), name="static"))
     app = Starlette(routes=routes)
