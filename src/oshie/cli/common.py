@@ -61,12 +61,14 @@ _FIELDS: list[tuple[str, str, Any, str]] = [
 
 
 # (parameter name, annotation, default) as typer reads a parameter: Annotated[type, typer.Option]
-# with a plain default, or a plain type with a typer.Option / typer.Argument as the default
+# with a plain default, or a plain type with a typer.Option / typer.Argument as the default;
+# inspect.Parameter.empty as the default makes it required
 Option = tuple[str, Any, Any]
 
 
 def add_options(
-    target: str, options: Sequence[Option], collect: Callable[[dict[str, Any]], Any]
+    target: str, options: Sequence[Option], collect: Callable[[dict[str, Any]], Any],
+    *, first: Sequence[Option] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Append `options` to a typer command's own parameters and hand their values to it
     as one argument: the command declares `target` and receives `collect({name: value})`.
@@ -74,7 +76,8 @@ def add_options(
     How a group of options several commands share is declared once (the LLM options, the
     sampling and license options of `oshie synth`, the step options of `oshie corpus`, the
     experiment of `oshie experiment run|status`);
-    `--help` lists them after the command's own options, in the given order."""
+    `--help` lists them after the command's own options, in the given order, and `first`
+    (collected with them) before the command's own (the input and --out of `oshie synth`)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         hints = typing.get_type_hints(fn, include_extras=True)
@@ -82,16 +85,20 @@ def add_options(
                for p in inspect.signature(fn).parameters.values() if p.name != target]
         added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
                                    annotation=annotation)
-                 for name, annotation, default in options]
+                 for name, annotation, default in [*first, *options]]
+        # typer reads names, defaults and annotations in this order and passes every value
+        # by name: keyword-only lets a required option follow one with a default
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+                  for p in [*added[:len(first)], *own, *added[len(first):]]]
 
         @functools.wraps(fn)
         def command(*args: Any, **kwargs: Any) -> Any:
-            given = {name: kwargs.pop(name) for name, _, _ in options}
+            given = {name: kwargs.pop(name) for name, _, _ in [*first, *options]}
             return fn(*args, **kwargs, **{target: collect(given)})
 
         del command.__wrapped__  # typer must see the new signature, not fn's
-        command.__signature__ = inspect.Signature(own + added)  # type: ignore[attr-defined]
-        command.__annotations__ = {p.name: p.annotation for p in own + added}
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
         return command
 
     return decorate

@@ -3,13 +3,15 @@
 Every call is cached (a rerun or a resumed run pays nothing twice); outputs are JSONL with
 provenance; dropped candidates go to OUT.rejected.jsonl with their reason.
 
-Every command declares its own options; `@synth_options()` adds the ones all of them share
-(sampling, the license guard and the LLM options) and hands them over as `job: SynthJob`,
-which resolves the settings and runs the stage.
+Every command is declared with `@synth_command(name, reads=...)`, which registers it and
+adds what all of them share: the input records, `--out`, sampling, the license guard and
+the LLM options. The command declares only its own options, after its first parameter
+`job: SynthJob`: the shared ones, which resolve the settings and run the stage.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +56,12 @@ _LLM_OPTIONS = llm_options(
 
 @dataclass
 class SynthJob:
-    """The options every synth command shares, and how a command runs its stage with them."""
+    """What every synth command shares (the stage it runs, its input records and --out, the
+    sampling, license and LLM options) and how the command runs its stage with them."""
 
+    stage: str
+    inputs: Path | None
+    out: Path
     llm: LLMFlags
     temperature: float | None = None
     seed: int | None = None
@@ -79,23 +85,29 @@ class SynthJob:
                                 overridden=[k for k, _ in overrides])
         return stage, resolve_llm(self.llm, file=path, section="llm", sets=llm_sets)
 
-    def run(self, stage: str, fn: Any, settings: tuple[Any, Any], out: Path,
-            inputs: Path | None, **kw: Any) -> None:
-        """Run the stage (`oshie.synth.api.run_stage`) and print its summary."""
+    def run(self, fn: Any, settings: tuple[Any, Any], **kw: Any) -> None:
+        """Run the stage function `fn` (through `oshie.synth.api.run_stage`) with `settings`
+        on the input records into --out, and print its summary."""
         from oshie.synth.api import run_stage
 
         config, llm = settings
-        _print(run_stage(stage, fn, config, out=out, llm=llm, no_cache=self.llm.no_cache,
-                         inputs=inputs, allow_restricted=self.allow_restricted_license,
+        _print(run_stage(self.stage, fn, config, out=self.out, llm=llm, no_cache=self.llm.no_cache,
+                         inputs=self.inputs, allow_restricted=self.allow_restricted_license,
                          license_list=self.license_list, **kw))
 
 
-def synth_options(
-    *, sampling: bool = True, license_guard: bool = True
+def synth_command(
+    name: str, *, reads: str | None = None, sampling: bool = True, license_guard: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Add the options every synth command takes after its own: --temperature and --seed
-    (`sampling`), --allow-restricted-license (`license_guard`), --license-list, then the
-    LLM options with --config and --set. The command receives them as `job: SynthJob`."""
+    """Register `oshie synth NAME` with the options every synth command shares.
+
+    Before the command's own options come its input records, an argument named `reads` (none
+    for a command that starts from nothing), and --out; after them --temperature and --seed
+    (`sampling`), --allow-restricted-license (`license_guard`), --license-list, then the LLM
+    options with --config and --set. The command receives them all as its first parameter,
+    `job: SynthJob`, and declares only its own options after it."""
+    first: list[Option] = [(reads, In, inspect.Parameter.empty)] if reads else []
+    first.append(("out", Out, inspect.Parameter.empty))
     options: list[Option] = []
     if sampling:
         options += [("temperature", Temperature, None), ("seed", Seed, None)]
@@ -104,11 +116,12 @@ def synth_options(
     options += [("license_list", LicenseList, None), ("llm", LLMFlags, None)]
 
     def collect(given: dict[str, Any]) -> SynthJob:
+        inputs = given.pop(reads) if reads else None
         # without the guard (a command that makes no training text) any model may run
-        return SynthJob(**{"allow_restricted_license": not license_guard, **given})
+        return SynthJob(name, inputs, **{"allow_restricted_license": not license_guard, **given})
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        return _LLM_OPTIONS(add_options("job", options, collect)(fn))
+        return app.command(name)(_LLM_OPTIONS(add_options("job", options, collect, first=first)(fn)))
 
     return decorate
 
@@ -140,11 +153,9 @@ def _print(summary: Any) -> None:
 
 
 
-@app.command("self-instruct")
-@synth_options()
+@synth_command("self-instruct", reads="seeds")
 def self_instruct_cmd(
-    seeds: In,
-    out: Out,
+    job: SynthJob,
     target: Annotated[int | None, typer.Option(help="New instructions to keep [100].")] = None,
     per_prompt: Annotated[int | None, typer.Option(help="Instructions asked per prompt [8].")] = None,
     novelty_threshold: Annotated[float | None, typer.Option(
@@ -153,29 +164,24 @@ def self_instruct_cmd(
         help="File of tasks a text model cannot do, one a line [shipped list].")] = None,
     template: Annotated[str | None, typer.Option(
         help="Prompt template name or .txt path [synth_self_instruct_v1].")] = None,
-    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Human seed instructions -> new instructions (+ input/output), filtered for Japanese rules and character ROUGE-L novelty."""
     from oshie.synth.self_instruct import SelfInstructConfig, self_instruct
 
-    cfg = job.settings(SelfInstructConfig, target=target, per_prompt=per_prompt,
-                       novelty_threshold=novelty_threshold, template=template,
-                       blocklist=str(blocklist) if blocklist else None)
-    job.run("self-instruct", self_instruct, cfg, out, seeds)
+    job.run(self_instruct, job.settings(
+        SelfInstructConfig, target=target, per_prompt=per_prompt, novelty_threshold=novelty_threshold,
+        template=template, blocklist=str(blocklist) if blocklist else None))
 
 
-@app.command("evol")
-@synth_options()
+@synth_command("evol", reads="instructions")
 def evol_cmd(
-    instructions: In,
-    out: Out,
+    job: SynthJob,
     rounds: Annotated[int | None, typer.Option(help="Evolution rounds [1].")] = None,
     operations: Annotated[str | None, typer.Option(
         help="Comma-separated: constraints,deepen,concretize,reasoning,breadth [all].")] = None,
     template: Annotated[list[str] | None, typer.Option(
         help="Override an operation's template: OP=NAME_OR_PATH (repeatable).")] = None,
     answer: Annotated[bool, typer.Option(help="Answer each evolved instruction.")] = True,
-    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Evol-Instruct: make instructions harder (in depth) or new in the same domain (in breadth); failed evolutions are eliminated."""
     from oshie.errors import UsageError
@@ -187,15 +193,14 @@ def evol_cmd(
         if not sep:
             raise UsageError(f"--template {item!r} is not OP=NAME_OR_PATH", field="template")
         templates[op.strip()] = ref.strip()
-    cfg = job.settings(EvolConfig, rounds=rounds, answer=answer, templates=templates or None,
-                       operations=[o.strip() for o in operations.split(",")] if operations else None)
-    job.run("evol", evol, cfg, out, instructions)
+    job.run(evol, job.settings(
+        EvolConfig, rounds=rounds, answer=answer, templates=templates or None,
+        operations=[o.strip() for o in operations.split(",")] if operations else None))
 
 
-@app.command("magpie")
-@synth_options()
+@synth_command("magpie")
 def magpie_cmd(
-    out: Out,
+    job: SynthJob,
     n: Annotated[int | None, typer.Option("--n", help="Queries to sample [100].")] = None,
     template_from: Annotated[Path | None, typer.Option(
         help="Model/tokenizer directory whose chat template gives the pre-query prefix "
@@ -205,7 +210,6 @@ def magpie_cmd(
     stop: Annotated[list[str] | None, typer.Option(help="Stop string(s) for queries.")] = None,
     system: Annotated[str | None, typer.Option(help="System prompt before the user turn.")] = None,
     answer: Annotated[bool, typer.Option(help="Answer each kept query.")] = True,
-    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Magpie: draw queries out of an aligned model by sending only the pre-query part of its chat template, then answer them."""
     from oshie.synth.magpie import MagpieConfig, magpie
@@ -215,79 +219,65 @@ def magpie_cmd(
             "latin-1").decode("utf-8")  # let '\n' typed in a shell mean a newline
     cfg = job.settings(MagpieConfig, n=n, pre_query=pre_query, stop=stop, system=system,
                        answer=answer)
-    job.run("magpie", magpie, cfg, out, None,
+    job.run(magpie, cfg,
             model_dir=template_from or (cfg[1].model if cfg[1].backend == "local" else None))
 
 
-@app.command("respond")
-@synth_options()
+@synth_command("respond", reads="instructions")
 def respond_cmd(
-    instructions: In,
-    out: Out,
+    job: SynthJob,
     n: Annotated[int | None, typer.Option("--n", help="Answers per instruction [1].")] = None,
     system: Annotated[str | None, typer.Option(help="System prompt for records without one.")] = None,
     max_tokens: Annotated[int | None, typer.Option(help="Longest answer in tokens [1024].")] = None,
     drop_refusals: Annotated[bool, typer.Option(help="Drop short refusals.")] = False,
-    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Answer instructions: n sampled answers each (each sample is its own cache entry)."""
     from oshie.synth.respond import RespondConfig, respond
 
-    cfg = job.settings(RespondConfig, n=n, system=system, max_tokens=max_tokens,
-                       drop_refusals=drop_refusals or None)
-    job.run("respond", respond, cfg, out, instructions)
+    job.run(respond, job.settings(RespondConfig, n=n, system=system, max_tokens=max_tokens,
+                                  drop_refusals=drop_refusals or None))
 
 
-@app.command("extend")
-@synth_options()
+@synth_command("extend", reads="conversations")
 def extend_cmd(
-    conversations: In,
-    out: Out,
+    job: SynthJob,
     turns: Annotated[int | None, typer.Option(help="Most turns added per conversation [2].")] = None,
     template: Annotated[str | None, typer.Option(
         help="Simulated-user prompt name or path [synth_extend_user_v1].")] = None,
-    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Multi-turn amplification: an LLM plays the user and asks follow-ups until it says [終了] or the turn limit is reached; the assistant answers each."""
     from oshie.synth.extend import ExtendConfig, extend
 
-    cfg = job.settings(ExtendConfig, turns=turns, template=template)
-    job.run("extend", extend, cfg, out, conversations)
+    job.run(extend, job.settings(ExtendConfig, turns=turns, template=template))
 
 
-@app.command("screen")
-@synth_options(sampling=False, license_guard=False)
+@synth_command("screen", reads="records", sampling=False, license_guard=False)
 def screen_cmd(
-    records: In,
-    out: Out,
+    job: SynthJob,
     keep: Annotated[str | None, typer.Option(
         help="Keep-expression over the tags input_quality, difficulty, category, safety, "
         "quality, e.g. \"quality>=4 and safety=='safe'\" [keep all].")] = None,
     template: Annotated[str | None, typer.Option(
         help="Judge prompt name or path [synth_screen_v1].")] = None,
-    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """LLM-judge tags per record (JSON, parsed robustly), kept or set aside by --keep."""
     from oshie.synth.screen import ScreenConfig, screen
 
     # screening only tags records: it makes no training text, so no license guard (above)
-    job.run("screen", screen, job.settings(ScreenConfig, keep=keep, template=template), out, records)
+    job.run(screen, job.settings(ScreenConfig, keep=keep, template=template))
 
 
-@app.command("preference")
-@synth_options()
+@synth_command("preference", reads="prompts")
 def preference_cmd(
-    prompts: In,
-    out: Out,
+    job: SynthJob,
     n: Annotated[int | None, typer.Option("--n", help="Answers sampled per prompt [4].")] = None,
     judge_model: Annotated[str | None, typer.Option(
         help="Judge model on the same server [the generator].")] = None,
     min_margin: Annotated[float | None, typer.Option(
         help="Least score gap between chosen and rejected [1.0].")] = None,
-    job: SynthJob = None,  # type: ignore[assignment]  # the shared options
 ) -> None:
     """Preference pairs: n sampled answers per prompt, each graded by a judge; best vs worst become (prompt, chosen, rejected) with their scores."""
     from oshie.synth.preference import PreferenceConfig, preference
 
     cfg = job.settings(PreferenceConfig, n=n, min_margin=min_margin)
-    job.run("preference", preference, cfg, out, prompts, judge_model=judge_model)
+    job.run(preference, cfg, judge_model=judge_model)
