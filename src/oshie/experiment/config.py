@@ -44,10 +44,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _check_name(value: str) -> str:
-    if not _NAME.match(value):
-        raise ValueError(f"'{value}' is not a usable name: use letters, digits, '-', '_' or '.'")
-    return value
+class _Named(_Strict):
+    """A config part with a `name` that becomes part of stage ids and directory names."""
+
+    name: str
+
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError(f"'{value}' is not a usable name: use letters, digits, '-', '_' or '.'")
+        return value
 
 
 class PretrainSettings(_Strict):
@@ -85,17 +92,14 @@ class BuildSettings(_Strict):
         return self
 
 
-class BaseModelSpec(_Strict):
+class BaseModelSpec(_Named):
     """One base model: a local directory (`path`) or a tiny model built here (`build`)."""
 
-    name: str
     path: str | None = None
     build: BuildSettings | None = None
     # continued pre-training of the local model at `path` (its `corpus` is required); a
     # built model takes it as `build.pretrain`
     pretrain: PretrainSettings | None = None
-
-    _name = field_validator("name")(_check_name)
 
     @model_validator(mode="after")
     def _one_source(self) -> BaseModelSpec:
@@ -155,17 +159,14 @@ class SynthesisSpec(_Strict):
         return value
 
 
-class VariantSpec(_Strict):
+class VariantSpec(_Named):
     """One training-data variant: files (a mixture when several) and/or records made by a
     synthesis chain, optionally filtered."""
 
-    name: str
     datasets: list[DatasetRef] = Field(default_factory=list)
     synthesis: SynthesisSpec | None = None
     filter: VariantFilter | None = None
     description: str | None = None
-
-    _name = field_validator("name")(_check_name)
 
     @model_validator(mode="after")
     def _has_records(self) -> VariantSpec:
@@ -258,8 +259,7 @@ class EvalSettings(_Strict):
     judge: JudgeSettings | None = None
 
 
-class ExperimentConfig(_Strict):
-    name: str
+class ExperimentConfig(_Named):
     description: str | None = None
     seed: int = 0
     audit: bool = True  # run the quality audit on every variant's records
@@ -270,8 +270,6 @@ class ExperimentConfig(_Strict):
     variants: list[VariantSpec] = Field(min_length=1)
     recipe: Recipe = Field(default_factory=Recipe)
     eval: EvalSettings
-
-    _name = field_validator("name")(_check_name)
 
     @model_validator(mode="after")
     def _unique_names(self) -> ExperimentConfig:
