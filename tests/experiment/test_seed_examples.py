@@ -78,18 +78,19 @@ def test_ricoh_example_runs_with_a_window_that_covers_every_summary(
 ) -> None:
     values = {**TINY_TRAINING, "eval.judge.llm.model": local_llm_dir, "eval.judge.limit": 2,
               "eval.judge.max_new_tokens": 8, "eval.judge.judge_max_tokens": 16,
-              "eval.tasks.0.limit": 2, "eval.tasks.1.limit": 1,
               "eval.tasks.0.max_new_tokens": 8, "eval.tasks.1.max_new_tokens": 8}
     out = tmp_path / "ricoh"
     _run_and_status("ricoh.yaml", out, values, monkeypatch)
     config = _load("ricoh.yaml", values)
-    # the shipped sets are news- and paper-length
+    # the shipped sets are news- and paper-length, up to near the upper ends of both ranges;
+    # no eval.tasks limit above, so every item (the longest included) runs through the model
     lengths = {}
     for name in ("news", "paper"):
         rows = resource_path(f"evalsets/summarization/{name}.jsonl").read_text("utf-8").splitlines()
         lengths[name] = [len(json.loads(r)["text"]) for r in rows]
     assert all(200 <= n <= 3000 for n in lengths["news"]) and len(lengths["news"]) >= 3
     assert all(2500 <= n <= 5500 for n in lengths["paper"]) and len(lengths["paper"]) >= 2
+    assert max(lengths["news"]) >= 2800 and max(lengths["paper"]) >= 5000
     # the base's position range covers the longest prompt with its generation budget, and
     # the preset's default range would not: the YAML's override is what makes them fit
     base = load_local_model(stage_path(out, config, "base/tiny") / "model")
