@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rouge_score.rouge_scorer import _score_lcs
+from tests.support.reference import dp_lcs
 
 from oshie.eval.metrics.rouge import rouge_scores
 from oshie.ja.lcs import lcs_length, lcs_many, rouge_l
@@ -13,18 +14,6 @@ from oshie.ja.lcs import lcs_length, lcs_many, rouge_l
 # several characters stand for morphemes
 CHARS = st.text(alphabet="あいうえおかきの日本語。、", max_size=40)
 MORPHS = st.lists(st.sampled_from(["東京", "都", "の", "人口", "は", "約", "1400", "万", "人"]), max_size=30)
-
-
-def dp_lcs(a, b) -> int:
-    """The textbook O(n*m) table, one row at a time."""
-    row = [0] * (len(b) + 1)
-    for x in a:
-        prev = 0
-        for j, y in enumerate(b, 1):
-            cur = row[j]
-            row[j] = prev + 1 if x == y else max(row[j], row[j - 1])
-            prev = cur
-    return row[-1]
 
 
 @settings(max_examples=200, deadline=None)

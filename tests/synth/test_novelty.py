@@ -7,23 +7,13 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.reference import dp_lcs
 
 from oshie.ja.lcs import lcs_length, rouge_l_f
 from oshie.synth.novelty import NoveltyFilter, char_tokens
 
 # a small alphabet makes long common subsequences (the interesting case) likely
 JA = st.text(alphabet="あいうえおかきの日本語。、", max_size=40)
-
-
-def dp_lcs(a: str, b: str) -> int:
-    row = [0] * (len(b) + 1)
-    for ca in a:
-        prev = 0
-        for j, cb in enumerate(b, 1):
-            cur = row[j]
-            row[j] = prev + 1 if ca == cb else max(row[j], row[j - 1])
-            prev = cur
-    return row[-1]
 
 
 def brute_f(a: str, b: str) -> float:
