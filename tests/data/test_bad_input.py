@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.cli import run_cli as run
+from tests.support.workbook import write_workbook
 
 from oshie.data import iter_records
 
@@ -59,14 +60,7 @@ def delimited(rows: list[list[str]], encoding: str = "utf-8", delimiter: str = "
 
 def xlsx(rows: list[list[object]]) -> Callable[[Path], None]:
     def make(path: Path) -> None:
-        import openpyxl
-
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        ws.title = "回答"
-        for row in rows:
-            ws.append(row)
-        wb.save(path)
+        write_workbook(path, rows, title="回答")
     return make
 
 

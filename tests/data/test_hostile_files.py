@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.cli import run_cli
+from tests.support.workbook import write_workbook
 
 from oshie.data import iter_records, load_records, write_records
 from oshie.errors import DataError
@@ -106,20 +107,8 @@ def test_csv_export_neutralises_formulas_and_reads_back_unchanged(tmp_path: Path
     assert [r.instruction for r in load_records(path)] == FORMULAS
 
 
-def _workbook(path: Path, rows: list[list[object]]) -> Path:
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "data"
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return path
-
-
 def test_xlsx_rows_of_formulas_without_stored_values_are_counted_and_quarantined(tmp_path: Path) -> None:
-    path = _workbook(tmp_path / "f.xlsx", [["instruction", "output"], ["q1", "a1"],
+    path = write_workbook(tmp_path / "f.xlsx", [["instruction", "output"], ["q1", "a1"],
                                           ["=A2&\"!\"", "=B2"], ["q3", "a3"]])
     results = list(iter_records(path))
     assert [r.ok for r in results] == [True, False, True]
@@ -130,7 +119,7 @@ def test_xlsx_rows_of_formulas_without_stored_values_are_counted_and_quarantined
 
 
 def test_xlsx_without_formulas_reads_as_before(tmp_path: Path) -> None:
-    path = _workbook(tmp_path / "plain.xlsx", [["instruction", "output"], ["q1", "a1"], ["q2", "a2"]])
+    path = write_workbook(tmp_path / "plain.xlsx", [["instruction", "output"], ["q1", "a1"], ["q2", "a2"]])
     assert [r.answer for r in load_records(path)] == ["a1", "a2"]
 
 
@@ -139,7 +128,7 @@ def test_an_oversized_shared_strings_table_is_refused_before_reading(tmp_path: P
 
     from oshie.data.files import xlsx as xlsx_files
 
-    path = _workbook(tmp_path / "big.xlsx", [["instruction", "output"], ["q", "a"]])
+    path = write_workbook(tmp_path / "big.xlsx", [["instruction", "output"], ["q", "a"]])
     with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as zf:  # as Excel writes text cells
         zf.writestr("xl/sharedStrings.xml", "<sst>" + "<si><t>x</t></si>" * 5000 + "</sst>")
     monkeypatch.setattr(xlsx_files, "MAX_SHARED_STRINGS_BYTES", 50_000)

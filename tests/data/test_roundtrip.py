@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.workbook import write_workbook
 
 from oshie.data import iter_records, load_records, write_records
 from oshie.data.formats import FORMATS
@@ -128,17 +129,13 @@ def test_crlf_jsonl_and_bom(tmp_path: Path) -> None:
 
 def test_xlsx_written_by_an_annotation_team(tmp_path: Path) -> None:
     """A workbook as people make it in Excel: numeric ids, line breaks, '=' text, blank rows."""
-    import openpyxl
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "指示データ"
-    ws.append(["ID", "text", "output", "担当者"])
-    ws.append([101, "次の計算をしてください。\n1+1", "2です。", "田中"])
-    ws.append([None, None, None, None])  # a blank row between blocks
-    ws.append([102, "敬語に直してください：行く", "いらっしゃる／参る", "佐藤"])
-    ws.append([103, "数字だけで答えて：1+2", 3, "鈴木"])  # Excel keeps 3 as a number
-    wb.save(tmp_path / "team.xlsx")
+    write_workbook(tmp_path / "team.xlsx", [
+        ["ID", "text", "output", "担当者"],
+        [101, "次の計算をしてください。\n1+1", "2です。", "田中"],
+        [None, None, None, None],  # a blank row between blocks
+        [102, "敬語に直してください：行く", "いらっしゃる／参る", "佐藤"],
+        [103, "数字だけで答えて：1+2", 3, "鈴木"],  # Excel keeps 3 as a number
+    ], title="指示データ")
     stream = iter_records(tmp_path / "team.xlsx")
     assert (stream.file_type, stream.format.name) == ("xlsx", "ichikara")
     results = list(stream)
@@ -152,6 +149,8 @@ def test_xlsx_written_by_an_annotation_team(tmp_path: Path) -> None:
     records[0] = records[0].model_copy(update={"messages": [records[0].messages[0],
                                                             Message(role="assistant", content="=1+1 ではなく 2")]})
     write_records(tmp_path / "out.xlsx", records, "ichikara")
+    import openpyxl
+
     ws2 = openpyxl.load_workbook(tmp_path / "out.xlsx").worksheets[0]
     assert ws2.cell(row=2, column=3).value == "=1+1 ではなく 2"
     assert ws2.cell(row=2, column=3).data_type == "s"
