@@ -143,6 +143,11 @@ def clear_unfinished(stage_dir: Path, keep: tuple[str, ...] = ()) -> None:
 Upstream = dict[str, StageOutput]  # an adapter's finished upstream stages, by stage id
 
 
+def only(upstream: Upstream, prefix: str) -> StageOutput:
+    """The upstream stage whose id starts with `prefix` (e.g. "data/"): a stage has one."""
+    return next(o for sid, o in upstream.items() if sid.startswith(prefix))
+
+
 def model_of(upstream: Upstream) -> Path:
     """The model directory produced by the (single) model-producing upstream stage."""
     for out in upstream.values():

@@ -313,6 +313,13 @@ def _is_file_ref(value: str, base_dir: Path) -> bool:
     )
 
 
+def _resolve_llm(llm: dict[str, Any], base_dir: Path) -> None:
+    """The files an LLM config names: its cache, and a local backend's model directory."""
+    for key in ("cache",) + (("model",) if llm.get("backend") == "local" else ()):
+        if llm.get(key):
+            llm[key] = resolve_path(str(llm[key]), base_dir)
+
+
 def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
     for m in config.base_models:
         if m.path:
@@ -331,17 +338,18 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
         if v.synthesis:
             if v.synthesis.seeds:
                 v.synthesis.seeds = resolve_path(v.synthesis.seeds, base_dir)
-            if v.synthesis.llm.get("backend") == "local" and v.synthesis.llm.get("model"):
-                v.synthesis.llm["model"] = resolve_path(str(v.synthesis.llm["model"]), base_dir)
-            if v.synthesis.llm.get("cache"):
-                v.synthesis.llm["cache"] = resolve_path(str(v.synthesis.llm["cache"]), base_dir)
+            _resolve_llm(v.synthesis.llm, base_dir)
     refs = [d for v in config.variants for d in v.datasets]
     if config.recipe.dpo:
         refs += config.recipe.dpo.datasets
     for d in refs:
         d.path = resolve_path(d.path, base_dir)
-    if config.recipe.preference:
-        config.recipe.preference.resolve(resolve_path, base_dir)
+    if pref := config.recipe.preference:
+        if pref.prompts:
+            pref.prompts = resolve_path(pref.prompts, base_dir)
+        _resolve_llm(pref.judge, base_dir)
+        if _is_file_ref(pref.judge_template, base_dir):
+            pref.judge_template = resolve_path(pref.judge_template, base_dir)
     # template files of the recipe are inputs of the tuning stages (content-hashed into
     # their keys), found relative to the YAML file like every other path in it
     tuning = [config.recipe.sft] + ([config.recipe.dpo.settings] if config.recipe.dpo else [])
@@ -354,9 +362,7 @@ def _resolve_all(config: ExperimentConfig, base_dir: Path) -> ExperimentConfig:
         prompt = config.eval.judge.prompt
         if prompt and _is_file_ref(prompt, base_dir):
             config.eval.judge.prompt = resolve_path(prompt, base_dir)
-        for key in ("cache",) + (("model",) if config.eval.judge.llm.get("backend") == "local" else ()):
-            if config.eval.judge.llm.get(key):
-                config.eval.judge.llm[key] = resolve_path(str(config.eval.judge.llm[key]), base_dir)
+        _resolve_llm(config.eval.judge.llm, base_dir)
     for t in config.eval.tasks:
         t.data = resolve_path(t.data, base_dir)
         if t.train_data:

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from oshie.experiment.cache import Stage, StageOutput
+from oshie.experiment.cache import Stage, Upstream, only
 
 PAIRS = "pairs.jsonl"
 PROMPTS = "prompts.jsonl"  # the prompts asked, as the stage read them (after `limit`)
@@ -84,17 +84,6 @@ class PreferenceSettings(BaseModel):
         LLMConfig.model_validate(value)  # fail at load time, not after hours of training
         return value
 
-    def resolve(self, resolve_path: Any, base_dir: Path) -> None:
-        """Paths relative to the experiment file (like every other path in it)."""
-        if self.prompts:
-            self.prompts = resolve_path(self.prompts, base_dir)
-        for key in ("cache",) + (("model",) if self.judge.get("backend") == "local" else ()):
-            if self.judge.get(key):
-                self.judge[key] = resolve_path(str(self.judge[key]), base_dir)
-        t = self.judge_template
-        if t.startswith("oshie:") or "/" in t or t.endswith((".txt", ".jinja")):
-            self.judge_template = resolve_path(t, base_dir)
-
 
 def preference_stage(
     settings: PreferenceSettings, model: str, variant: str, sft_id: str, seed: int
@@ -122,14 +111,12 @@ def preference_stage(
     )
 
 
-def _prompts(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> Path:
+def _prompts(stage: Stage, stage_dir: Path, upstream: Upstream) -> Path:
     """Write the prompts the stage asks (the file's or the variant's data, first `limit`)."""
     from oshie import jsonl
     from oshie.synth.api import load_inputs
 
-    source = stage.files.get("prompts") or next(
-        o.path("train") for sid, o in upstream.items() if sid.startswith("data/")
-    )
+    source = stage.files.get("prompts") or only(upstream, "data/").path("train")
     records = load_inputs(source)[: stage.params["limit"]]
     out = stage_dir / PROMPTS
     with jsonl.JsonlWriter(out) as fh:
@@ -138,7 +125,7 @@ def _prompts(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) ->
     return out
 
 
-def run_prefs(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> dict[str, Any]:
+def run_prefs(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     """Sample, judge and pair (see the module docstring); fails when no pair forms."""
     from oshie.console import info
     from oshie.errors import DataError

@@ -17,7 +17,7 @@ from typing import Any
 
 from oshie.console import info
 from oshie.errors import ConfigError
-from oshie.experiment.cache import Stage, StageOutput, Upstream, clear_unfinished, model_of
+from oshie.experiment.cache import Stage, Upstream, clear_unfinished, model_of, only
 from oshie.experiment.corpus_stages import CORPUS_ADAPTERS, mixed_corpus
 from oshie.experiment.eval_stages import run_eval_stage, run_judge, run_pairwise
 from oshie.experiment.preference import run_prefs
@@ -27,10 +27,6 @@ from oshie.runs import Manifest, write_json
 
 Adapter = Callable[[Stage, Path, Upstream], dict[str, Any]]
 TRAIN_DIR = "train"  # training stages: checkpoints, final model, log_history.jsonl
-
-
-def _only(upstream: Upstream, prefix: str) -> StageOutput:
-    return next(o for sid, o in upstream.items() if sid.startswith(prefix))
 
 
 # --- base models -------------------------------------------------------------------------
@@ -257,7 +253,7 @@ def run_data(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any
 def run_sft(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.train.sft import train_sft
 
-    data = _only(upstream, "data/")
+    data = only(upstream, "data/")
     model = next(o for sid, o in upstream.items() if not sid.startswith("data/")).path("model")
     train_dir = stage_dir / TRAIN_DIR
     datasets = [{"path": str(data.path("train")), "format": "messages"}]

@@ -23,6 +23,7 @@ from oshie.prompts import check_fields, load_prompt
 from oshie.records import Conversation, Message, PreferencePair
 from oshie.synth.answers import answer_problem, answer_request, prompt_messages
 from oshie.synth.run import SynthRun, generator_name
+from oshie.verdicts import parse_grade
 
 
 class PreferenceConfig(BaseModel):
@@ -45,8 +46,6 @@ class PreferenceConfig(BaseModel):
 def parse_score(text: str) -> float | None:
     """The judge's 1-10 score, read by the one verdict parser (`oshie.verdicts`): its
     final JSON {"score": x}, "評価: x", "x点", "x/10"...; None when it cannot be read."""
-    from oshie.verdicts import parse_grade
-
     grade = parse_grade(text, top=10)
     return float(grade) if grade is not None else None
 
