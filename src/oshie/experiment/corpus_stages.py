@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from oshie.experiment.cache import Stage, StageOutput
+from oshie.experiment.cache import Stage, StageOutput, Upstream
 from oshie.records import stable_hash
 
 if TYPE_CHECKING:  # config and plan import this module
@@ -200,12 +200,12 @@ def corpus_stages(config: ExperimentConfig) -> tuple[list[Stage], dict[str, str]
 # --- running -------------------------------------------------------------------------------
 
 
-def mixed_corpus(upstream: dict[str, StageOutput]) -> list[str]:
+def mixed_corpus(upstream: Upstream) -> list[str]:
     """The mix a base build reads (none when the base names its corpus files)."""
     return [str(o.path(CORPUS)) for sid, o in upstream.items() if sid.startswith("corpus-mix/")]
 
 
-def _inputs(stage: Stage, upstream: dict[str, StageOutput]) -> list[Path]:
+def _inputs(stage: Stage, upstream: Upstream) -> list[Path]:
     named = [Path(p) for k, p in stage.files.items() if k.startswith("input[")]
     return named + [o.path(CORPUS) for o in upstream.values()]
 
@@ -220,7 +220,7 @@ def _step_outputs(result: Any, **extra: Any) -> dict[str, Any]:
     return {CORPUS: f"{OUT}/kept", "manifest": f"{OUT}/manifest.json", "totals": result.totals, **extra}
 
 
-def run_generate(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> dict[str, Any]:
+def run_generate(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.corpus.synthetic import write_sources
 
     p = stage.params
@@ -229,7 +229,7 @@ def run_generate(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]
     return {CORPUS: OUT, "documents": {s: p["n"] for s in written}}
 
 
-def run_clean_step(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> dict[str, Any]:
+def run_clean_step(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.corpus.clean import run_clean
     from oshie.corpus.presets import CleanConfig
 
@@ -244,7 +244,7 @@ def run_clean_step(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutpu
     return _step_outputs(result)
 
 
-def run_dedup_step(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> dict[str, Any]:
+def run_dedup_step(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.corpus.dedup import CorpusDedupConfig, run_dedup
 
     cfg = CorpusDedupConfig.model_validate(stage.params["settings"])
@@ -253,7 +253,7 @@ def run_dedup_step(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutpu
     return _step_outputs(result, dedup=result.extra["dedup"])
 
 
-def run_mix_step(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> dict[str, Any]:
+def run_mix_step(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     from oshie.corpus.mix import MixConfig, run_mix
 
     cfg = MixConfig.model_validate(stage.params["settings"])

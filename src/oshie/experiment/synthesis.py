@@ -23,7 +23,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from oshie.experiment.cache import Stage, StageOutput
+from oshie.experiment.cache import Stage, Upstream
 
 RECORDS = "records.jsonl"
 # step name -> (module, function, config class, whether it reads the previous records)
@@ -43,7 +43,7 @@ def step_config(step: str, settings: dict[str, Any]) -> Any:
     return getattr(importlib.import_module(module), cls).model_validate(settings)
 
 
-def run_synth(stage: Stage, stage_dir: Path, upstream: dict[str, StageOutput]) -> dict[str, Any]:
+def run_synth(stage: Stage, stage_dir: Path, upstream: Upstream) -> dict[str, Any]:
     """One synthesis step: records in (the previous step's, or the seed file), records out."""
     from oshie.llm.config import LLMConfig
     from oshie.synth.api import run_stage
